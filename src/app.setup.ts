@@ -1,0 +1,38 @@
+import { LogLevel as NestLogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+import { EnvironmentVariables, LogLevel, validateEnv } from './config/env.validation';
+
+const NEST_LEVELS: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** Nest calls "info" "log"; every level up to the configured one is printed. */
+export function nestLogLevels(level: LogLevel): NestLogLevel[] {
+  const wanted = level === 'info' ? 'log' : level;
+  return NEST_LEVELS.slice(0, NEST_LEVELS.indexOf(wanted as NestLogLevel) + 1);
+}
+
+/** The Fastify adapter with the body limit; the only place the HTTP server's options are set. */
+export function createAdapter(env: EnvironmentVariables): FastifyAdapter {
+  return new FastifyAdapter({ bodyLimit: env.WEBHOOK_BODY_LIMIT });
+}
+
+/** App-wide HTTP setup, shared by main.ts and the end-to-end tests. */
+export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
+  const fastify = app.getHttpAdapter().getInstance();
+  // Only JSON is a callback: without this, text/plain bodies would be parsed as strings instead of 415.
+  fastify.removeContentTypeParser('text/plain');
+  await app.init();
+  await fastify.ready();
+  return app;
+}
+
+/** Builds the whole service for the current environment (validated first). */
+export async function createApp(rawEnv: Record<string, unknown> = process.env): Promise<NestFastifyApplication> {
+  const env = validateEnv(rawEnv);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(env.APP_ROLE), createAdapter(env), {
+    logger: nestLogLevels(env.LOG_LEVEL),
+    abortOnError: false,
+  });
+  return configureApp(app);
+}

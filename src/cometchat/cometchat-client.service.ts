@@ -1,0 +1,41 @@
+import { HttpService } from '@nestjs/axios';
+import { Inject, Injectable } from '@nestjs/common';
+import { botConfig, BotConfig } from '../config/app.config';
+import type { BotReply, Conversation } from '../queue/job-contracts';
+import { classify } from './cometchat-error';
+
+export interface OutgoingMessage {
+  target: Conversation;
+  reply: BotReply;
+  muid: string;
+}
+
+/** The message CometChat stored, as its 200 answer returns it (only the fields we use are typed). */
+export interface SentMessage {
+  id: string;
+  [field: string]: unknown;
+}
+
+/** CometChat's REST API v3, as far as the bot needs it. Throws a classified CometChatError on failure. */
+@Injectable()
+export class CometChatClient {
+  private readonly messagesPath: string;
+
+  constructor(
+    private readonly http: HttpService,
+    @Inject(botConfig.KEY) bot: BotConfig,
+  ) {
+    this.messagesPath = `/bots/${encodeURIComponent(bot.uid)}/messages`;
+  }
+
+  /** Send Bot Message: POST /bots/{uid}/messages. */
+  async sendBotMessage({ target, reply, muid }: OutgoingMessage): Promise<SentMessage> {
+    const body = { receiver: target.id, receiverType: target.type, ...reply, muid };
+    try {
+      const response = await this.http.axiosRef.post<{ data: SentMessage }>(this.messagesPath, body);
+      return response.data?.data ?? { id: '' };
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+}

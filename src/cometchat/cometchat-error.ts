@@ -1,0 +1,65 @@
+import { AxiosError, isAxiosError } from 'axios';
+
+export type FailureKind = 'rate-limited' | 'transient' | 'permanent';
+
+/** A failed CometChat call, classified for the retry policy. */
+export class CometChatError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    readonly status?: number,
+    /** CometChat's error body, as sent (its envelope is undocumented). */
+    readonly body?: unknown,
+    /** For 429: how long CometChat asked us to wait. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'CometChatError';
+  }
+}
+
+const DEFAULT_RATE_LIMIT_WAIT_MS = 15_000;
+const MAX_RATE_LIMIT_WAIT_MS = 10 * 60_000;
+
+/**
+ * How long to wait after a 429: `Retry-After` (seconds or an HTTP date), else the reset time in
+ * `X-Rate-Limit-Reset` / `X-RateLimit-Reset` (Unix seconds), else a default; clamped to [1 s, 10 min].
+ */
+export function retryAfterMs(headers: Record<string, unknown>, now = Date.now()): number {
+  const header = (name: string) => {
+    const value = headers[name];
+    return typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : undefined;
+  };
+  let wait: number | undefined;
+  const retryAfter = header('retry-after');
+  if (retryAfter) {
+    wait = /^\d+(\.\d+)?$/.test(retryAfter) ? Number(retryAfter) * 1000 : Date.parse(retryAfter) - now;
+  }
+  if (wait === undefined || Number.isNaN(wait)) {
+    const reset = header('x-rate-limit-reset') ?? header('x-ratelimit-reset');
+    if (reset && /^\d+$/.test(reset)) wait = Number(reset) * 1000 - now;
+  }
+  if (wait === undefined || Number.isNaN(wait)) wait = DEFAULT_RATE_LIMIT_WAIT_MS;
+  return Math.min(Math.max(wait, 1000), MAX_RATE_LIMIT_WAIT_MS);
+}
+
+const describeBody = (body: unknown) => (typeof body === 'string' ? body : JSON.stringify(body ?? null)).slice(0, 500);
+
+export function classify(error: unknown): CometChatError {
+  if (error instanceof CometChatError) return error;
+  if (!isAxiosError(error)) {
+    return new CometChatError('transient', error instanceof Error ? error.message : String(error));
+  }
+  const response = (error as AxiosError).response;
+  if (!response) {
+    // No answer at all: refused, reset or timed out. CometChat may or may not have stored the message.
+    return new CometChatError('transient', `CometChat unreachable: ${error.code ?? error.message}`);
+  }
+  const { status, data } = response;
+  const what = `CometChat answered ${status}: ${describeBody(data)}`;
+  if (status === 429) {
+    return new CometChatError('rate-limited', what, status, data, retryAfterMs(response.headers as Record<string, unknown>));
+  }
+  if (status >= 500 || status === 408) return new CometChatError('transient', what, status, data);
+  return new CometChatError('permanent', what, status, data);
+}

@@ -1,0 +1,50 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { existsSync } from 'node:fs';
+import { createApp } from './app.setup';
+import { ConfigValidationError, validateEnv } from './config/env.validation';
+
+async function bootstrap(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  let env;
+  try {
+    env = validateEnv(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigValidationError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+
+  const app = await createApp(process.env);
+  const logger = new Logger('main');
+  await app.listen({ port: env.PORT, host: env.HOST });
+  logger.log(`listening on ${env.HOST}:${env.PORT} as APP_ROLE=${env.APP_ROLE}`);
+
+  // Our own handler rather than enableShutdownHooks(): Nest re-raises the signal after closing, which would
+  // make the exit code 143; an orderly drain should exit 0.
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: stopping intake and draining`);
+    const hardStop = setTimeout(() => {
+      logger.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, env.SHUTDOWN_GRACE_MS + 10_000);
+    hardStop.unref();
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (error) {
+      logger.error(`shutdown failed: ${(error as Error).message}`);
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+bootstrap().catch((error) => {
+  process.stderr.write(`cometchat-bot-service failed to start: ${error instanceof Error ? error.message : error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { CometChatModule } from '../cometchat/cometchat.module';
+import { RespondersModule } from '../responders/responders.module';
+import { EventsProcessor } from './events.processor';
+import { QueueWorkers } from './queue-workers.service';
+import { QueueModule } from './queue.module';
+import { RepliesProcessor } from './replies.processor';
+import { SendLedger } from './send-ledger.service';
+
+/** The worker side: loaded for APP_ROLE=worker and all. */
+@Module({
+  imports: [QueueModule, RespondersModule, CometChatModule],
+  providers: [EventsProcessor, RepliesProcessor, SendLedger, QueueWorkers],
+})
+export class ProcessingModule {}

@@ -1,0 +1,33 @@
+import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { webhookConfig, WebhookConfig } from '../config/app.config';
+
+export const BASIC_REALM = 'Basic realm="cometchat-bot", charset="UTF-8"';
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/** Basic Auth as CometChat sends it (`useBasicAuth` on the bot), compared in constant time. */
+@Injectable()
+export class BasicAuthGuard implements CanActivate {
+  // Digests have a fixed length, so timingSafeEqual never leaks the credential's length either.
+  private readonly expected: Buffer;
+
+  constructor(@Inject(webhookConfig.KEY) config: WebhookConfig) {
+    this.expected = digest(`${config.username}:${config.password}`);
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const http = context.switchToHttp();
+    const presented = credentialsOf(http.getRequest<FastifyRequest>().headers.authorization);
+    if (presented !== undefined && timingSafeEqual(digest(presented), this.expected)) return true;
+    http.getResponse<FastifyReply>().header('www-authenticate', BASIC_REALM);
+    throw new UnauthorizedException('Missing or invalid Basic Auth credentials');
+  }
+}
+
+/** The decoded "user:password" of a Basic Authorization header, or undefined. */
+export function credentialsOf(header: string | undefined): string | undefined {
+  const match = header ? /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
+  return match ? Buffer.from(match[1], 'base64').toString('utf8') : undefined;
+}

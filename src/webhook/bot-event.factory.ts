@@ -1,0 +1,52 @@
+import type { Attachment, BotEvent } from '../queue/job-contracts';
+import type { CometChatCallbackDto } from './dto/cometchat-callback.dto';
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Builds the function that removes `<@uid:BOT>` tokens; CometChat lowercases UIDs, so match case-insensitively. */
+export function mentionStripper(botUid: string): (text: string) => string {
+  const token = new RegExp(`<@uid:${escapeRegExp(botUid)}>`, 'gi');
+  return (text) => text.replace(token, ' ').replace(/\s+/g, ' ').trim();
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const attachmentsOf = (list: unknown[] | undefined): Attachment[] =>
+  (list ?? []).filter((a): a is Attachment => isObject(a) && typeof a.url === 'string');
+
+/** Normalises a validated callback into the event responders see. */
+export function toBotEvent(
+  callback: CometChatCallbackDto,
+  botUid: string,
+  stripMentions: (text: string) => string,
+  receivedAt = Date.now(),
+): BotEvent {
+  const message = callback.data;
+  const content = message.data ?? {};
+  const senderEntity = (content as { entities?: { sender?: { entity?: { name?: unknown } } } }).entities?.sender?.entity;
+  const mentionsBot =
+    (isObject(content.mentions) && Object.keys(content.mentions).some((uid) => uid.toLowerCase() === botUid)) ||
+    (typeof content.text === 'string' && content.text.toLowerCase().includes(`<@uid:${botUid}>`));
+  return {
+    id: message.id,
+    bot: callback.bot ?? botUid,
+    sender: {
+      uid: message.sender,
+      ...(typeof senderEntity?.name === 'string' ? { name: senderEntity.name } : {}),
+    },
+    // One-to-one replies go back to the sender (the receiver is the bot itself); group replies to the group.
+    conversation:
+      message.receiverType === 'group' ? { type: 'group', id: message.receiver } : { type: 'user', id: message.sender },
+    category: message.category,
+    type: message.type,
+    ...(typeof content.text === 'string' ? { text: stripMentions(content.text) } : {}),
+    mentionsBot,
+    ...(message.parentId ? { parentId: message.parentId } : {}),
+    attachments: attachmentsOf(content.attachments),
+    ...(isObject(content.metadata) ? { metadata: content.metadata } : {}),
+    ...(isObject(content.customData) ? { customData: content.customData } : {}),
+    ...(typeof message.sentAt === 'number' ? { sentAt: message.sentAt } : {}),
+    receivedAt,
+    raw: callback as unknown as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,93 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import { botConfig, BotConfig, webhookConfig, WebhookConfig } from '../config/app.config';
+import { BOT_EVENT_JOB, BotEvent, DEDUPLICATION_TTL_MS, EVENTS_QUEUE } from '../queue/job-contracts';
+import { mentionStripper, toBotEvent } from './bot-event.factory';
+import type { CometChatCallbackDto } from './dto/cometchat-callback.dto';
+
+export type InboxResult =
+  | { status: 'accepted' | 'duplicate'; id: string }
+  | { status: 'ignored'; id: string; reason: IgnoreReason };
+
+export type IgnoreReason = 'own-message' | 'unsupported-trigger' | 'unsupported-category';
+
+/** Raised when the message could not be stored in time: the webhook answers 503 and claims nothing. */
+export class InboxUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`events queue unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'InboxUnavailableError';
+  }
+}
+
+const ANSWERED_TRIGGER = 'after_message';
+// Member joins, edits, deletes and calls are not conversation turns a bot answers.
+const IGNORED_CATEGORIES = new Set(['action', 'call']);
+
+@Injectable()
+export class InboxService {
+  private readonly logger = new Logger(InboxService.name);
+  private readonly botUid: string;
+  private readonly timeoutMs: number;
+  private readonly stripMentions: (text: string) => string;
+
+  constructor(
+    @InjectQueue(EVENTS_QUEUE) private readonly events: Queue<BotEvent>,
+    @Inject(botConfig.KEY) bot: BotConfig,
+    @Inject(webhookConfig.KEY) webhook: WebhookConfig,
+  ) {
+    this.botUid = bot.uid;
+    this.timeoutMs = webhook.enqueueTimeoutMs;
+    this.stripMentions = mentionStripper(bot.uid);
+  }
+
+  /** Filters a callback, then deduplicates and stores it in one Redis round trip. */
+  async receive(callback: CometChatCallbackDto): Promise<InboxResult> {
+    const message = callback.data;
+    const id = message.id;
+    const reason = this.ignoreReason(callback);
+    if (reason) return { status: 'ignored', id, reason };
+
+    // A fresh job id per delivery: when BullMQ's dedup key already exists the add returns the first job's id
+    // instead, which is how a redelivery is told apart without a second round trip.
+    const jobId = `evt-${id}-${randomBytes(6).toString('hex')}`;
+    const event = toBotEvent(callback, this.botUid, this.stripMentions);
+    const storedId = await this.store(event, jobId);
+    if (storedId === jobId) return { status: 'accepted', id };
+    this.logger.debug(`message ${id} redelivered; already stored as ${storedId}`);
+    return { status: 'duplicate', id };
+  }
+
+  private ignoreReason(callback: CometChatCallbackDto): IgnoreReason | undefined {
+    const sender = callback.data.sender.toLowerCase();
+    if (sender === this.botUid || (callback.bot !== undefined && sender === callback.bot.toLowerCase())) {
+      return 'own-message';
+    }
+    if (callback.trigger !== ANSWERED_TRIGGER) return 'unsupported-trigger';
+    if (IGNORED_CATEGORIES.has(callback.data.category)) return 'unsupported-category';
+    return undefined;
+  }
+
+  private async store(event: BotEvent, jobId: string): Promise<string | undefined> {
+    const adding = this.events.add(BOT_EVENT_JOB, event, {
+      jobId,
+      deduplication: { id: event.id, ttl: DEDUPLICATION_TTL_MS },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from Redis in ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    try {
+      const job = await Promise.race([adding, timeout]);
+      return job.id;
+    } catch (error) {
+      // A late success is harmless: the message is stored and a redelivery is answered "duplicate".
+      adding.catch(() => undefined);
+      this.logger.warn(`message ${event.id} not stored: ${(error as Error).message}`);
+      throw new InboxUnavailableError(error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
