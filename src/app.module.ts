@@ -14,7 +14,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule,
+        ConfigModule.forRoot(),
         HealthModule,
         ...(role === 'worker' ? [] : [WebhookModule]),
         ...(role === 'api' ? [] : [ProcessingModule]),

@@ -20,7 +20,8 @@ export function createAdapter(env: EnvironmentVariables): FastifyAdapter {
 /** App-wide HTTP setup, shared by main.ts and the end-to-end tests. */
 export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
   const fastify = app.getHttpAdapter().getInstance();
-  // Only JSON is a callback: without this, text/plain bodies would be parsed as strings instead of 415.
+  // Only JSON is a callback: with Nest's body parsers off (see createApp), Fastify's own JSON parser is the
+  // one left once text/plain goes, so every other content type is answered 415.
   fastify.removeContentTypeParser('text/plain');
   await app.init();
   await fastify.ready();
@@ -33,6 +34,7 @@ export async function createApp(rawEnv: Record<string, unknown> = process.env): 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(env.APP_ROLE), createAdapter(env), {
     logger: nestLogLevels(env.LOG_LEVEL),
     abortOnError: false,
+    bodyParser: false,
   });
   return configureApp(app);
 }

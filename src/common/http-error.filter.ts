@@ -2,32 +2,20 @@ import { ArgumentsHost, Catch, HttpException } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
 
-interface FastifyHttpError {
-  statusCode: number;
-  message: string;
-}
-
-const isFastifyHttpError = (e: unknown): e is FastifyHttpError =>
-  !(e instanceof HttpException) &&
-  typeof e === 'object' &&
-  e !== null &&
-  typeof (e as FastifyHttpError).statusCode === 'number' &&
-  (e as FastifyHttpError).statusCode >= 400 &&
-  (e as FastifyHttpError).statusCode < 500;
-
 /**
- * Fastify rejects bad JSON, oversize bodies and foreign content types before Nest sees the request; this
- * gives those answers the same `{statusCode, error, message}` shape as every other error.
+ * Fastify rejects bad JSON, oversize bodies and foreign content types before the route runs, and Nest turns
+ * those into bare `{statusCode, message}` answers; this gives every HTTP error the same
+ * `{statusCode, error, message}` shape.
  */
-@Catch()
+@Catch(HttpException)
 export class HttpErrorFilter extends BaseExceptionFilter {
-  catch(exception: unknown, host: ArgumentsHost): void {
-    if (!isFastifyHttpError(exception)) return super.catch(exception, host);
-    const { statusCode, message } = exception;
-    (this.applicationRef ?? this.httpAdapterHost!.httpAdapter).reply(
-      host.switchToHttp().getResponse(),
-      { statusCode, error: STATUS_CODES[statusCode], message },
-      statusCode,
-    );
+  catch(exception: HttpException, host: ArgumentsHost): void {
+    const statusCode = exception.getStatus();
+    const response = exception.getResponse();
+    const body =
+      typeof response === 'string'
+        ? { statusCode, error: STATUS_CODES[statusCode], message: response }
+        : { statusCode, error: STATUS_CODES[statusCode], ...response };
+    (this.applicationRef ?? this.httpAdapterHost!.httpAdapter).reply(host.switchToHttp().getResponse(), body, statusCode);
   }
 }

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsIn,
@@ -21,14 +22,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+/** An integer variable; the type is checked before the bounds so the message says what is wrong first. */
+const IntEnv = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  applyDecorators(Transform(toInt), IsInt(), Min(min), Max(max));
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /** Every environment variable the service reads. Defaults live here, next to the rule for each. */
 export class EnvironmentVariables {
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IntEnv(0, 65535)
   PORT = 3000;
 
   @IsString()
@@ -48,23 +49,23 @@ export class EnvironmentVariables {
   // CometChat forces UIDs to lowercase, so a mixed-case value here could never match a sender.
   @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsString()
-  @IsNotEmpty({ message: 'BOT_UID is required' })
+  @IsNotEmpty()
   @MaxLength(50)
   BOT_UID: string;
 
   @IsString()
-  @IsNotEmpty({ message: 'WEBHOOK_USERNAME is required' })
+  @IsNotEmpty()
   @MaxLength(50)
   @Matches(/^[^:]*$/, { message: 'WEBHOOK_USERNAME must not contain ":" (Basic Auth separator)' })
   WEBHOOK_USERNAME: string;
 
   @IsString()
-  @IsNotEmpty({ message: 'WEBHOOK_PASSWORD is required' })
+  @IsNotEmpty()
   @MaxLength(100)
   WEBHOOK_PASSWORD: string;
 
   @IsString()
-  @IsNotEmpty({ message: 'COMETCHAT_APP_ID is required' })
+  @IsNotEmpty()
   COMETCHAT_APP_ID: string;
 
   @IsIn(COMETCHAT_REGIONS as unknown as string[], {
@@ -73,7 +74,7 @@ export class EnvironmentVariables {
   COMETCHAT_REGION: string;
 
   @IsString()
-  @IsNotEmpty({ message: 'COMETCHAT_API_KEY is required' })
+  @IsNotEmpty()
   COMETCHAT_API_KEY: string;
 
   @Transform(emptyToUndefined)
@@ -85,42 +86,25 @@ export class EnvironmentVariables {
   LOG_LEVEL: LogLevel = 'info';
 
   // Extensions of the contract, all with safe defaults.
-  @Transform(toInt)
-  @IsInt()
-  @Min(1024)
+  @IntEnv(1024)
   WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(50)
-  @Max(10_000)
+  @IntEnv(50, 10_000)
   WEBHOOK_ENQUEUE_TIMEOUT_MS = 1500;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
+  @IntEnv(100)
   COMETCHAT_TIMEOUT_MS = 10_000;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @IntEnv(1, 1000)
   EVENTS_CONCURRENCY = 10;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @IntEnv(1, 1000)
   REPLIES_CONCURRENCY = 10;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1000)
+  @IntEnv(1000)
   JOB_LOCK_MS = 30_000;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntEnv(0)
   SHUTDOWN_GRACE_MS = 10_000;
 }
 
@@ -133,10 +117,10 @@ export class ConfigValidationError extends Error {
 
 function describe(errors: ValidationError[]): string[] {
   return errors.map((e) => {
-    const messages = Object.values(e.constraints ?? {});
-    // class-validator lists one message per rule; the first failing one is enough to act on.
-    const shown = messages.length ? messages[messages.length - 1] : 'is invalid';
-    return shown.startsWith(e.property) ? shown : `${e.property}: ${shown}`;
+    if (e.value === undefined) return `${e.property} is required`;
+    // One message per variable: the first rule it breaks is enough to act on.
+    const [first = 'is invalid'] = Object.values(e.constraints ?? {});
+    return first.startsWith(e.property) ? first : `${e.property}: ${first}`;
   });
 }
 
@@ -144,7 +128,7 @@ function describe(errors: ValidationError[]): string[] {
 export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables {
   const input = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== ''));
   const env = plainToInstance(EnvironmentVariables, input, { exposeDefaultValues: true });
-  const errors = validateSync(env, { skipMissingProperties: false, forbidUnknownValues: false });
+  const errors = validateSync(env, { stopAtFirstError: true, forbidUnknownValues: false });
   if (errors.length > 0) throw new ConfigValidationError(describe(errors));
   return env;
 }

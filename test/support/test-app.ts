@@ -1,0 +1,110 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Job, Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { createApp } from '../../src/app.setup';
+
+export const BOT_UID = 'support-bot';
+export const WEBHOOK_USERNAME = 'cometchat';
+export const WEBHOOK_PASSWORD = 'e2e-secret-password';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const basicAuth = (user = WEBHOOK_USERNAME, password = WEBHOOK_PASSWORD) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/** A unique QUEUE_PREFIX so that test files (and runs) never share keys. */
+export const uniquePrefix = (name: string) => `e2e-${name}-${randomBytes(4).toString('hex')}`;
+
+export function testEnv(name: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    BOT_UID,
+    WEBHOOK_USERNAME,
+    WEBHOOK_PASSWORD,
+    COMETCHAT_APP_ID: 'e2e-app',
+    COMETCHAT_REGION: 'us',
+    COMETCHAT_API_KEY: 'e2e-api-key',
+    COMETCHAT_API_URL: 'http://127.0.0.1:9/v3',
+    REDIS_URL,
+    QUEUE_PREFIX: uniquePrefix(name),
+    LOG_LEVEL: 'error',
+    ...overrides,
+  };
+}
+
+export interface PostOptions {
+  authorization?: string | null;
+  contentType?: string;
+  /** Send this exact payload instead of JSON-encoding the body. */
+  raw?: string;
+}
+
+/** The real service, booted in-process on Fastify, plus read access to its queues for assertions. */
+export class TestApp {
+  private inspectors = new Map<string, Queue>();
+  private client?: Redis;
+
+  private constructor(
+    readonly app: NestFastifyApplication,
+    readonly env: Record<string, string>,
+  ) {}
+
+  static async start(name: string, overrides: Record<string, string> = {}): Promise<TestApp> {
+    const env = testEnv(name, overrides);
+    // Config namespaces read process.env when the module initialises, as in production.
+    Object.assign(process.env, env);
+    return new TestApp(await createApp(env), env);
+  }
+
+  get prefix(): string {
+    return this.env.QUEUE_PREFIX;
+  }
+
+  post(body: unknown, { authorization = basicAuth(), contentType = 'application/json', raw }: PostOptions = {}) {
+    return this.app.inject({
+      method: 'POST',
+      url: '/webhooks/cometchat',
+      headers: { ...(authorization ? { authorization } : {}), 'content-type': contentType },
+      payload: raw ?? JSON.stringify(body),
+    });
+  }
+
+  /** A separate BullMQ handle on one of the app's queues, for looking at jobs. */
+  queue(name: 'events' | 'replies'): Queue {
+    let queue = this.inspectors.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: { url: this.env.REDIS_URL }, prefix: this.prefix });
+      this.inspectors.set(name, queue);
+    }
+    return queue;
+  }
+
+  /** A plain Redis client on the app's Redis, closed with the app. */
+  redis(): Redis {
+    if (!this.client) this.client = new Redis(this.env.REDIS_URL);
+    return this.client;
+  }
+
+  async jobs(name: 'events' | 'replies'): Promise<Job[]> {
+    return this.queue(name).getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized']);
+  }
+
+  async close({ keepKeys = false } = {}): Promise<void> {
+    await this.app.close();
+    await Promise.all([...this.inspectors.values()].map((q) => q.close()));
+    this.client?.disconnect();
+    if (!keepKeys) await deleteKeys(this.prefix);
+  }
+}
+
+export async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
