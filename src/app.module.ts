@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { ConfigModule } from './config/config.module';
@@ -10,7 +10,8 @@ import { WebhookModule } from './webhook/webhook.module';
 /** The role decides what runs: `api` takes callbacks, `worker` processes them, `all` does both. */
 @Module({})
 export class AppModule {
-  static forRole(role: AppRole): DynamicModule {
+  /** `imports` adds a team's own modules (responders, services) beside the built-in ones. */
+  static forRole(role: AppRole, imports: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -18,6 +19,7 @@ export class AppModule {
         HealthModule,
         ...(role === 'worker' ? [] : [WebhookModule]),
         ...(role === 'api' ? [] : [ProcessingModule]),
+        ...imports,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],
     };

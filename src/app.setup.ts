@@ -1,4 +1,4 @@
-import { LogLevel as NestLogLevel } from '@nestjs/common';
+import { LogLevel as NestLogLevel, ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
@@ -29,9 +29,12 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
 }
 
 /** Builds the whole service for the current environment (validated first). */
-export async function createApp(rawEnv: Record<string, unknown> = process.env): Promise<NestFastifyApplication> {
+export async function createApp(
+  rawEnv: Record<string, unknown> = process.env,
+  imports: ModuleMetadata['imports'] = [],
+): Promise<NestFastifyApplication> {
   const env = validateEnv(rawEnv);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(env.APP_ROLE), createAdapter(env), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(env.APP_ROLE, imports), createAdapter(env), {
     logger: nestLogLevels(env.LOG_LEVEL),
     abortOnError: false,
     bodyParser: false,

@@ -33,6 +33,9 @@ async function bootstrap(): Promise<void> {
     }, env.SHUTDOWN_GRACE_MS + 10_000);
     hardStop.unref();
     try {
+      // New connections are refused from here; requests already in flight still finish (and are stored).
+      await app.getHttpAdapter().close();
+      // Then workers finish their jobs (bounded by SHUTDOWN_GRACE_MS) and connections close.
       await app.close();
       process.exit(0);
     } catch (error) {

@@ -42,6 +42,8 @@ export const queueConfig = namespace('queue', (env) => ({
   eventsConcurrency: env.EVENTS_CONCURRENCY,
   repliesConcurrency: env.REPLIES_CONCURRENCY,
   lockMs: env.JOB_LOCK_MS,
+  events: { attempts: env.EVENTS_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS },
+  replies: { attempts: env.REPLIES_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS },
 }));
 
 export type AppConfig = ConfigType<typeof appConfig>;

@@ -101,6 +101,15 @@ export class EnvironmentVariables {
   @IntEnv(1, 1000)
   REPLIES_CONCURRENCY = 10;
 
+  @IntEnv(1, 100)
+  EVENTS_ATTEMPTS = 5;
+
+  @IntEnv(1, 100)
+  REPLIES_ATTEMPTS = 8;
+
+  @IntEnv(10, 3_600_000)
+  RETRY_BACKOFF_MS = 1000;
+
   @IntEnv(1000)
   JOB_LOCK_MS = 30_000;
 

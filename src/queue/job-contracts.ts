@@ -73,17 +73,17 @@ const retention: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
   removeOnFail: { age: 7 * 24 * HOUR },
 };
 
-export const EVENT_JOB_OPTIONS: JobsOptions = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
-  ...retention,
-};
+export interface RetryPolicy {
+  attempts: number;
+  /** First retry delay; each later one doubles, with up to half of it taken off at random (jitter). */
+  backoffMs: number;
+}
 
-export const REPLY_JOB_OPTIONS: JobsOptions = {
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+export const jobOptions = ({ attempts, backoffMs }: RetryPolicy): JobsOptions => ({
+  attempts,
+  backoff: { type: 'exponential', delay: backoffMs, jitter: 0.5 },
   ...retention,
-};
+});
 
 /** A reply answered 429 this many times in a row is failed (kept) rather than retried forever. */
 export const MAX_RATE_LIMITED = 50;

@@ -1,9 +1,11 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Processor, Worker } from 'bullmq';
 import { appConfig, AppConfig, queueConfig, QueueConfig, redisConfig, RedisConfig } from '../config/app.config';
+import { ConnectionErrorLogger } from './connection-error.logger';
 import { EventsProcessor } from './events.processor';
 import { EVENTS_QUEUE, REPLIES_QUEUE } from './job-contracts';
 import { RepliesProcessor } from './replies.processor';
+import { reconnectDelay } from './redis-client';
 
 /**
  * Starts one BullMQ worker per queue and drains them on shutdown. Built here rather than with @Processor()
@@ -21,6 +23,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(redisConfig.KEY) private readonly redis: RedisConfig,
     @Inject(queueConfig.KEY) private readonly queue: QueueConfig,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
+    private readonly errors: ConnectionErrorLogger,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -32,7 +35,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
 
   private start(queueName: string, processor: Processor, concurrency: number): Worker {
     const worker = new Worker(queueName, processor, {
-      connection: { url: this.redis.url, maxRetriesPerRequest: null },
+      connection: { url: this.redis.url, maxRetriesPerRequest: null, retryStrategy: reconnectDelay },
       prefix: this.redis.prefix,
       concurrency,
       // A job whose process died is handed to another worker once its lock lapses.
@@ -46,7 +49,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
       if (final) this.logger.error(`${log}; kept in the failed set`);
       else this.logger.warn(`${log}; will retry`);
     });
-    worker.on('error', (error) => this.logger.error(`${queueName} worker: ${error.message}`));
+    worker.on('error', (error) => this.errors.report(`${queueName} worker`, error));
     return worker;
   }
 

@@ -1,7 +1,10 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { redisConfig, RedisConfig, webhookConfig, WebhookConfig } from '../config/app.config';
-import { EVENT_JOB_OPTIONS, EVENTS_QUEUE, REPLIES_QUEUE, REPLY_JOB_OPTIONS } from './job-contracts';
+import { queueConfig, QueueConfig, redisConfig, RedisConfig, webhookConfig, WebhookConfig } from '../config/app.config';
+import { EVENTS_QUEUE, jobOptions, REPLIES_QUEUE } from './job-contracts';
+import { reconnectDelay } from './redis-client';
+import { ConnectionErrorLogger } from './connection-error.logger';
+import { QueueErrorListener } from './queue-error.listener';
 
 /**
  * The two queues as producers. Their connection fails fast (no offline queue, a command timeout) so the
@@ -19,14 +22,24 @@ import { EVENT_JOB_OPTIONS, EVENTS_QUEUE, REPLIES_QUEUE, REPLY_JOB_OPTIONS } fro
           enableOfflineQueue: false,
           commandTimeout: webhook.enqueueTimeoutMs,
           maxRetriesPerRequest: 1,
+          retryStrategy: reconnectDelay,
         },
       }),
     }),
-    BullModule.registerQueue(
-      { name: EVENTS_QUEUE, defaultJobOptions: EVENT_JOB_OPTIONS },
-      { name: REPLIES_QUEUE, defaultJobOptions: REPLY_JOB_OPTIONS },
+    BullModule.registerQueueAsync(
+      {
+        name: EVENTS_QUEUE,
+        inject: [queueConfig.KEY],
+        useFactory: (queue: QueueConfig) => ({ defaultJobOptions: jobOptions(queue.events) }),
+      },
+      {
+        name: REPLIES_QUEUE,
+        inject: [queueConfig.KEY],
+        useFactory: (queue: QueueConfig) => ({ defaultJobOptions: jobOptions(queue.replies) }),
+      },
     ),
   ],
-  exports: [BullModule],
+  providers: [ConnectionErrorLogger, QueueErrorListener],
+  exports: [BullModule, ConnectionErrorLogger],
 })
 export class QueueModule {}

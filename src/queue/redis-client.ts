@@ -5,3 +5,6 @@ import type { Redis } from 'ioredis';
 export async function redisClientOf(queue: Queue): Promise<Redis> {
   return (await queue.getBackend().connection.client) as unknown as Redis;
 }
+
+/** Reconnect quickly and keep trying every 2 s at most, so the service is back within seconds of Redis. */
+export const reconnectDelay = (attempt: number) => Math.min(attempt * 200, 2000);

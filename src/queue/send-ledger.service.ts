@@ -1,33 +1,37 @@
-import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
 import { redisConfig, RedisConfig } from '../config/app.config';
 import { REPLIES_QUEUE } from './job-contracts';
-import { redisClientOf } from './redis-client';
+import { reconnectDelay } from './redis-client';
 
 // Longer than the dedup window plus failed-job retention, so no path can resend a confirmed reply.
 const LEDGER_TTL_SECONDS = 8 * 24 * 60 * 60;
 
-/** Which replies CometChat has confirmed, by reply job id, so a retry or a re-run never posts twice. */
+/**
+ * Which replies CometChat has confirmed, by reply job id, so a retry or a re-run never posts twice.
+ * Its connection is patient (it waits for Redis to come back) because a confirmation must not be dropped.
+ */
 @Injectable()
-export class SendLedger {
+export class SendLedger implements OnApplicationShutdown {
   private readonly keyPrefix: string;
+  private readonly redis: Redis;
 
-  constructor(
-    @InjectQueue(REPLIES_QUEUE) private readonly replies: Queue,
-    @Inject(redisConfig.KEY) redis: RedisConfig,
-  ) {
-    this.keyPrefix = `${redis.prefix}:${REPLIES_QUEUE}:sent:`;
+  constructor(@Inject(redisConfig.KEY) config: RedisConfig) {
+    this.keyPrefix = `${config.prefix}:${REPLIES_QUEUE}:sent:`;
+    this.redis = new Redis(config.url, { maxRetriesPerRequest: null, retryStrategy: reconnectDelay });
+    this.redis.on('error', () => undefined); // reported by the workers sharing this Redis
   }
 
   /** The CometChat message id the reply was stored as, or null when it was never confirmed. */
-  async sentAs(replyId: string): Promise<string | null> {
-    const client = await redisClientOf(this.replies);
-    return client.get(this.keyPrefix + replyId);
+  sentAs(replyId: string): Promise<string | null> {
+    return this.redis.get(this.keyPrefix + replyId);
   }
 
   async record(replyId: string, messageId: string): Promise<void> {
-    const client = await redisClientOf(this.replies);
-    await client.set(this.keyPrefix + replyId, messageId || 'unknown', 'EX', LEDGER_TTL_SECONDS);
+    await this.redis.set(this.keyPrefix + replyId, messageId || 'unknown', 'EX', LEDGER_TTL_SECONDS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

@@ -12,7 +12,7 @@ export interface RecordedCall {
 }
 
 export type Behaviour =
-  | { status: number; body?: unknown; headers?: Record<string, string> }
+  | { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }
   | { hang: true }
   | { reset: true };
 
@@ -110,8 +110,12 @@ export class FakeCometChat {
         (behaviour.status < 300
           ? { data: { id: String(this.nextId++), sender: 'support-bot', ...body, sentAt: Math.floor(Date.now() / 1000) } }
           : { error: { code: 'ERR_FAKE', message: `fake ${behaviour.status}` } });
-      res.writeHead(behaviour.status, { 'content-type': 'application/json', ...(behaviour.headers ?? {}) });
-      res.end(JSON.stringify(answer));
+      const send = () => {
+        res.writeHead(behaviour.status, { 'content-type': 'application/json', ...(behaviour.headers ?? {}) });
+        res.end(JSON.stringify(answer));
+      };
+      if (behaviour.delayMs) setTimeout(send, behaviour.delayMs);
+      else send();
     });
   }
 }

@@ -1,3 +1,4 @@
+import { ModuleMetadata } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
@@ -47,11 +48,21 @@ export class TestApp {
     readonly env: Record<string, string>,
   ) {}
 
-  static async start(name: string, overrides: Record<string, string> = {}): Promise<TestApp> {
+  static async start(
+    name: string,
+    overrides: Record<string, string> = {},
+    imports: ModuleMetadata['imports'] = [],
+  ): Promise<TestApp> {
     const env = testEnv(name, overrides);
-    // Config namespaces read process.env when the module initialises, as in production.
+    // Config namespaces read process.env when the module initialises, as in production; restore it after so
+    // one app's settings never leak into the next.
+    const saved = { ...process.env };
     Object.assign(process.env, env);
-    return new TestApp(await createApp(env), env);
+    try {
+      return new TestApp(await createApp(env, imports), env);
+    } finally {
+      process.env = saved;
+    }
   }
 
   get prefix(): string {
@@ -72,6 +83,7 @@ export class TestApp {
     let queue = this.inspectors.get(name);
     if (!queue) {
       queue = new Queue(name, { connection: { url: this.env.REDIS_URL }, prefix: this.prefix });
+      queue.on('error', () => undefined); // outages are the point of some tests
       this.inspectors.set(name, queue);
     }
     return queue;

@@ -1,0 +1,127 @@
+import { Queue } from 'bullmq';
+import { FakeCometChat } from './support/fake-cometchat';
+import { fixture } from './support/fixtures';
+import { freePort, ServiceProcess } from './support/service-process';
+import { basicAuth, deleteKeys, REDIS_URL, testEnv } from './support/test-app';
+import { waitFor } from './support/wait-for';
+
+/** The process as operators run it: configuration errors, SIGTERM drain and a SIGKILL mid-job. */
+describe('service process', () => {
+  let cometchat: FakeCometChat;
+  const started: ServiceProcess[] = [];
+  const prefixes: string[] = [];
+  const queues: Queue[] = [];
+
+  beforeAll(async () => {
+    cometchat = await new FakeCometChat().start();
+  });
+  afterEach(async () => {
+    for (const service of started.splice(0)) {
+      service.kill('SIGKILL');
+      await service.exited();
+    }
+    for (const queue of queues.splice(0)) await queue.close();
+    for (const prefix of prefixes.splice(0)) await deleteKeys(prefix);
+  });
+  afterAll(() => cometchat.stop());
+
+  async function start(name: string, overrides: Record<string, string> = {}, env = testEnv(name)) {
+    const all = { ...env, COMETCHAT_API_URL: cometchat.url, PORT: String(await freePort()), LOG_LEVEL: 'info', ...overrides };
+    prefixes.push(all.QUEUE_PREFIX);
+    const service = ServiceProcess.spawn(all);
+    started.push(service);
+    await waitFor('the service to listen', () => service.output.includes('listening on'), { timeoutMs: 30_000 });
+    return { service, env: all };
+  }
+
+  const post = (service: ServiceProcess, body: unknown) =>
+    fetch(`${service.url}/webhooks/cometchat`, {
+      method: 'POST',
+      headers: { authorization: basicAuth(), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  const repliesQueue = (prefix: string) => {
+    const queue = new Queue('replies', { connection: { url: REDIS_URL }, prefix });
+    queue.on('error', () => undefined);
+    queues.push(queue);
+    return queue;
+  };
+
+  it('refuses to start on bad configuration, naming every bad variable, without a stack trace', async () => {
+    const service = ServiceProcess.spawn({ PORT: '0', COMETCHAT_REGION: 'mars', BOT_UID: 'support-bot' });
+    started.push(service);
+    const { code } = await service.exited();
+    expect(code).toBe(1);
+    for (const name of ['WEBHOOK_USERNAME', 'WEBHOOK_PASSWORD', 'COMETCHAT_APP_ID', 'COMETCHAT_API_KEY']) {
+      expect(service.output).toContain(`${name} is required`);
+    }
+    expect(service.output).toContain('COMETCHAT_REGION must be one of: us, eu, in');
+    expect(service.output).not.toContain('BOT_UID');
+    expect(service.output).not.toMatch(/\n\s+at /);
+  });
+
+  it('on SIGTERM stops intake, lets the in-flight job finish, and exits 0', async () => {
+    const { service, env } = await start('sigterm');
+    const callback = fixture('user-text');
+    cometchat.answerNext({ status: 200, delayMs: 1500 });
+    expect(await (await post(service, callback)).json()).toMatchObject({ status: 'accepted' });
+    await waitFor('the reply to be in flight', () => cometchat.calls.some((c) => c.body.muid === `reply-${callback.data.id}-0`));
+
+    service.kill('SIGTERM');
+    await waitFor('the drain to begin', () => service.output.includes('SIGTERM'));
+    await expect(post(service, fixture('user-text'))).rejects.toThrow();
+
+    const { code } = await service.exited();
+    expect(code).toBe(0);
+    const job = await repliesQueue(env.QUEUE_PREFIX).getJob(`reply-${callback.data.id}-0`);
+    expect(await job!.getState()).toBe('completed');
+  });
+
+  it('bounds the drain: a job that will not finish does not hold the exit past the grace period', async () => {
+    const { service } = await start('sigterm-bound', { SHUTDOWN_GRACE_MS: '1000' });
+    const callback = fixture('user-text');
+    cometchat.answerNext({ hang: true });
+    await post(service, callback);
+    await waitFor('the reply to hang', () => cometchat.calls.some((c) => c.body.muid === `reply-${callback.data.id}-0`));
+
+    const sent = Date.now();
+    service.kill('SIGTERM');
+    const { code } = await service.exited();
+    expect(code).toBe(0);
+    expect(Date.now() - sent).toBeLessThan(6000);
+    cometchat.releaseHanging();
+  });
+
+  it('loses nothing to a SIGKILL mid-job: the job runs again after a restart', async () => {
+    const env = testEnv('sigkill');
+    const lock = { JOB_LOCK_MS: '2000' };
+    const first = await start('sigkill', lock, env);
+    const callback = fixture('user-text');
+    cometchat.answerNext({ hang: true });
+    await post(first.service, callback);
+    await waitFor('the reply to hang', () => cometchat.calls.some((c) => c.body.muid === `reply-${callback.data.id}-0`));
+
+    first.service.kill('SIGKILL');
+    expect((await first.service.exited()).signal).toBe('SIGKILL');
+    cometchat.releaseHanging();
+
+    await start('sigkill', lock, env);
+    const delivered = () =>
+      cometchat.calls.filter((c) => c.body.muid === `reply-${callback.data.id}-0` && c.answer === 200);
+    await waitFor('the reply to be sent after the restart', () => delivered().length === 1, { timeoutMs: 20_000 });
+    const job = await repliesQueue(env.QUEUE_PREFIX).getJob(`reply-${callback.data.id}-0`);
+    await waitFor('the job to complete', async () => (await job!.getState()) === 'completed');
+  });
+
+  it('APP_ROLE=api only stores; a separate APP_ROLE=worker process answers', async () => {
+    const env = testEnv('roles');
+    const api = await start('roles', { APP_ROLE: 'api' }, env);
+    const callback = fixture('group-mention');
+    expect(await (await post(api.service, callback)).json()).toMatchObject({ status: 'accepted' });
+
+    const worker = await start('roles', { APP_ROLE: 'worker' }, env);
+    expect((await post(worker.service, fixture('user-text'))).status).toBe(404);
+    await waitFor('the worker to answer', () => cometchat.calls.some((c) => c.body.muid === `reply-${callback.data.id}-0`));
+  });
+});

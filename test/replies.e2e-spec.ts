@@ -1,0 +1,203 @@
+import { Module } from '@nestjs/common';
+import { Job } from 'bullmq';
+import { BotEvent, Responder } from '../src/responders';
+import { FakeCometChat } from './support/fake-cometchat';
+import { fixture } from './support/fixtures';
+import { TestApp } from './support/test-app';
+import { waitFor } from './support/wait-for';
+
+/** A team's own responder, added the way a team adds one: a class listed in a module. */
+@Responder({ name: 'always-fails', priority: 10 })
+class AlwaysFailsResponder {
+  match(event: BotEvent) {
+    return event.text === 'please fail';
+  }
+  respond(): never {
+    throw new Error('the knowledge base is down');
+  }
+}
+
+@Module({ providers: [AlwaysFailsResponder] })
+class TestRespondersModule {}
+
+/** From callback to CometChat: the real app, a real Redis, and a fake CometChat that misbehaves on cue. */
+describe('replies to CometChat', () => {
+  let cometchat: FakeCometChat;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    cometchat = await new FakeCometChat().start();
+    app = await TestApp.start(
+      'replies',
+      {
+        COMETCHAT_API_URL: cometchat.url,
+        COMETCHAT_TIMEOUT_MS: '400',
+        RETRY_BACKOFF_MS: '100',
+        EVENTS_ATTEMPTS: '3',
+        REPLIES_ATTEMPTS: '4',
+        REPLIES_CONCURRENCY: '1',
+      },
+      [TestRespondersModule],
+    );
+  });
+  afterAll(async () => {
+    await app.close();
+    await cometchat.stop();
+  });
+
+  const callsFor = (messageId: string) => cometchat.calls.filter((c) => c.body.muid?.startsWith(`reply-${messageId}-`));
+  const replyJob = (messageId: string, index = 0) => app.queue('replies').getJob(`reply-${messageId}-${index}`);
+  const eventJob = async (messageId: string) => (await app.jobs('events')).find((j) => j.data.id === messageId)!;
+  const stateOf = async (job: Promise<Job | undefined>) => (await job)?.getState();
+
+  it('answers a one-to-one message to its sender through Send Bot Message', async () => {
+    const callback = fixture('user-text');
+    expect((await app.post(callback)).json()).toMatchObject({ status: 'accepted' });
+
+    const [call] = await waitFor('the echo reply', () => callsFor(callback.data.id).length > 0 && callsFor(callback.data.id));
+    expect(call.method).toBe('POST');
+    expect(call.path).toBe('/v3/bots/support-bot/messages');
+    expect(call.headers.apikey).toBe('e2e-api-key');
+    expect(call.headers['content-type']).toMatch(/^application\/json/);
+    expect(call.body).toEqual({
+      receiver: 'cometchat-uid-1',
+      receiverType: 'user',
+      category: 'message',
+      type: 'text',
+      data: { text: 'Where is my order #5521?' },
+      muid: `reply-${callback.data.id}-0`,
+    });
+  });
+
+  it('answers a group message in the group, with the bot mention removed', async () => {
+    const callback = fixture('group-mention');
+    await app.post(callback);
+    const [call] = await waitFor('the group reply', () => callsFor(callback.data.id).length > 0 && callsFor(callback.data.id));
+    expect(call.body).toMatchObject({
+      receiver: 'ops-room',
+      receiverType: 'group',
+      data: { text: "summarise today's incidents" },
+    });
+  });
+
+  it('does not answer messages no responder takes (an image, with only the echo installed)', async () => {
+    const image = fixture('user-image');
+    await app.post(image);
+    await waitFor('the image event to complete', async () => (await eventJob(image.data.id))?.isCompleted());
+    expect(await (await eventJob(image.data.id)).returnvalue).toEqual({ replies: [] });
+    expect(callsFor(image.data.id)).toHaveLength(0);
+  });
+
+  it('waits out a 429 without holding a worker, then sends once', async () => {
+    const limited = fixture('user-text');
+    const other = fixture('user-text');
+    cometchat.answerNext({ status: 429, headers: { 'retry-after': '2' } });
+    await app.post(limited);
+    await waitFor('the 429', () => callsFor(limited.data.id).length === 1);
+
+    // One reply worker only: if the 429 held it, this reply could not go out before the retry.
+    await app.post(other);
+    const [otherCall] = await waitFor('the other reply', () => callsFor(other.data.id).length > 0 && callsFor(other.data.id));
+    const [first, second] = await waitFor('the retry', () => callsFor(limited.data.id).length === 2 && callsFor(limited.data.id));
+
+    expect(otherCall.at).toBeLessThan(second.at);
+    expect(second.at - first.at).toBeGreaterThanOrEqual(1900);
+    expect(second.answer).toBe(200);
+    expect(second.body.muid).toBe(first.body.muid);
+    expect(await stateOf(replyJob(limited.data.id))).toBe('completed');
+  });
+
+  it('falls back to X-Rate-Limit-Reset when Retry-After is missing', async () => {
+    const callback = fixture('user-text');
+    const reset = String(Math.ceil(Date.now() / 1000) + 2);
+    cometchat.answerNext({ status: 429, headers: { 'x-rate-limit-reset': reset } });
+    await app.post(callback);
+    const [first, second] = await waitFor('the retry', () => callsFor(callback.data.id).length === 2 && callsFor(callback.data.id));
+    expect(second.at).toBeGreaterThanOrEqual(Number(reset) * 1000 - 1000);
+    expect(second.at - first.at).toBeGreaterThanOrEqual(900);
+  });
+
+  it('retries 5xx, resets and timeouts with backoff, and posts the reply exactly once', async () => {
+    const callback = fixture('user-text');
+    cometchat.answerNext({ status: 503 }, { reset: true }, { hang: true });
+    await app.post(callback);
+    await waitFor('the reply to be sent', async () => (await stateOf(replyJob(callback.data.id))) === 'completed');
+
+    const calls = callsFor(callback.data.id);
+    expect(calls.map((c) => c.answer)).toEqual([503, 'reset', 'hang', 200]);
+    expect(new Set(calls.map((c) => c.body.muid)).size).toBe(1);
+    expect((await replyJob(callback.data.id))!.attemptsMade).toBe(4);
+    cometchat.releaseHanging();
+  });
+
+  it('fails a reply CometChat refuses (4xx) at once, and keeps it with the reason', async () => {
+    const callback = fixture('user-text');
+    cometchat.answerNext({ status: 404, body: { error: { code: 'ERR_UID_NOT_FOUND', message: 'no such user' } } });
+    await app.post(callback);
+    await waitFor('the reply to fail', async () => (await stateOf(replyJob(callback.data.id))) === 'failed');
+
+    const job = (await replyJob(callback.data.id))!;
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toContain('ERR_UID_NOT_FOUND');
+    expect(job.failedReason).toContain('404');
+    expect(callsFor(callback.data.id)).toHaveLength(1);
+  });
+
+  it('gives up after the last attempt and keeps the failed reply for replay', async () => {
+    const callback = fixture('user-text');
+    cometchat.answerNext({ status: 500 }, { status: 502 }, { status: 503 }, { status: 500 });
+    await app.post(callback);
+    await waitFor('the reply to fail', async () => (await stateOf(replyJob(callback.data.id))) === 'failed');
+    expect(callsFor(callback.data.id)).toHaveLength(4);
+
+    // Replay: the kept job runs again and, CometChat being back, the reply goes out.
+    await (await replyJob(callback.data.id))!.retry('failed');
+    await waitFor('the replayed reply', async () => (await stateOf(replyJob(callback.data.id))) === 'completed');
+    expect(callsFor(callback.data.id).filter((c) => c.answer === 200)).toHaveLength(1);
+  });
+
+  it('retries a responder that throws, then keeps the event failed for inspection', async () => {
+    const callback = fixture('user-text');
+    callback.data.data.text = 'please fail';
+    await app.post(callback);
+    await waitFor('the event to fail', async () => (await eventJob(callback.data.id))?.isFailed());
+    const job = await eventJob(callback.data.id);
+    expect(job.attemptsMade).toBe(3);
+    expect(job.failedReason).toBe('the knowledge base is down');
+    expect(callsFor(callback.data.id)).toHaveLength(0);
+  });
+
+  describe('never posts twice', () => {
+    it('does not queue a reply again when the event runs again', async () => {
+      const callback = fixture('user-text');
+      await app.post(callback);
+      await waitFor('the reply', async () => (await stateOf(replyJob(callback.data.id))) === 'completed');
+
+      await (await eventJob(callback.data.id)).retry('completed');
+      await waitFor('the event to run again', async () => (await eventJob(callback.data.id)).isCompleted());
+      expect((await app.jobs('replies')).filter((j) => j.data.eventId === callback.data.id)).toHaveLength(1);
+      expect(callsFor(callback.data.id)).toHaveLength(1);
+    });
+
+    it('does not resend a confirmed reply even when its job is gone and re-created', async () => {
+      const callback = fixture('user-text');
+      await app.post(callback);
+      await waitFor('the reply', async () => (await stateOf(replyJob(callback.data.id))) === 'completed');
+
+      await (await replyJob(callback.data.id))!.remove();
+      await (await eventJob(callback.data.id)).retry('completed');
+      await waitFor('the re-created reply to complete', async () => (await stateOf(replyJob(callback.data.id))) === 'completed');
+      expect((await replyJob(callback.data.id))!.returnvalue).toMatchObject({ alreadySent: true });
+      expect(callsFor(callback.data.id)).toHaveLength(1);
+    });
+
+    it('processes a redelivered message zero more times', async () => {
+      const callback = fixture('group-mention');
+      await app.post(callback);
+      await waitFor('the reply', async () => (await stateOf(replyJob(callback.data.id))) === 'completed');
+      expect((await app.post(callback)).json()).toMatchObject({ status: 'duplicate' });
+      expect((await app.jobs('events')).filter((j) => j.data.id === callback.data.id)).toHaveLength(1);
+      expect(callsFor(callback.data.id)).toHaveLength(1);
+    });
+  });
+});

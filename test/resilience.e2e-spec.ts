@@ -1,0 +1,89 @@
+import { FakeCometChat } from './support/fake-cometchat';
+import { fixture } from './support/fixtures';
+import { RedisProxy } from './support/redis-proxy';
+import { TestApp } from './support/test-app';
+import { waitFor } from './support/wait-for';
+
+/** Redis going away under the webhook: never a 200 for a message that was not stored, and back by itself. */
+describe('when Redis is unavailable', () => {
+  let proxy: RedisProxy;
+  let cometchat: FakeCometChat;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    proxy = await new RedisProxy().start();
+    cometchat = await new FakeCometChat().start();
+    app = await TestApp.start('resilience', { REDIS_URL: proxy.url, COMETCHAT_API_URL: cometchat.url });
+  });
+  afterAll(async () => {
+    proxy.up();
+    await app.close();
+    await proxy.stop();
+    await cometchat.stop();
+  });
+  afterEach(() => proxy.up());
+
+  const timed = async <T>(work: () => Promise<T>) => {
+    const started = Date.now();
+    const result = await work();
+    return { result, ms: Date.now() - started };
+  };
+  const ready = () => app.app.inject({ method: 'GET', url: '/health/ready' });
+
+  it('is ready while Redis answers', async () => {
+    const res = await ready();
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'ok', details: { redis: { status: 'up' } } });
+  });
+
+  it.each([
+    ['down', () => proxy.down()],
+    ['too slow to answer', () => proxy.stall()],
+  ])('answers 503 with Retry-After within 2 s when Redis is %s, and recovers by itself', async (_, breakRedis) => {
+    breakRedis();
+    const refused = fixture('user-text');
+    const { result: res, ms } = await timed(() => app.post(refused));
+    expect(res.statusCode).toBe(503);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(res.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+    expect(ms).toBeLessThan(2000);
+
+    const { result: health, ms: healthMs } = await timed(ready);
+    expect(health.statusCode).toBe(503);
+    expect(health.json()).toMatchObject({ status: 'error', details: { redis: { status: 'down' } } });
+    expect(healthMs).toBeLessThan(2000);
+
+    proxy.up();
+    // CometChat's redelivery (or anyone's retry) of the refused message is now stored and answered.
+    const accepted = await waitFor(
+      'the webhook to accept again',
+      async () => {
+        const retry = await app.post(refused);
+        return retry.statusCode === 200 && retry.json();
+      },
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
+    expect(['accepted', 'duplicate']).toContain(accepted.status);
+    await waitFor('the reply to the refused message', () =>
+      cometchat.calls.some((c) => c.body.muid === `reply-${refused.data.id}-0`),
+    );
+    expect((await ready()).statusCode).toBe(200);
+  });
+
+  it('never answers 200 for a message it did not store', async () => {
+    const callbacks = Array.from({ length: 20 }, () => fixture('user-text'));
+    const answers = [];
+    for (const [i, callback] of callbacks.entries()) {
+      if (i === 10) proxy.down();
+      answers.push(await app.post(callback));
+    }
+    proxy.up();
+    await waitFor('Redis to be back', async () => (await ready()).statusCode === 200, { intervalMs: 200 });
+    const stored = new Set((await app.jobs('events')).map((j) => j.data.id));
+    answers.forEach((res, i) => {
+      if (res.statusCode === 200) expect(stored.has(callbacks[i].data.id)).toBe(true);
+      else expect(res.statusCode).toBe(503);
+    });
+    expect(answers.filter((r) => r.statusCode === 503).length).toBeGreaterThanOrEqual(10);
+  });
+});
