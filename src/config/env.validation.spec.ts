@@ -63,7 +63,10 @@ describe('validateEnv', () => {
     const { problems, message } = error as ConfigValidationError;
     expect(message.startsWith('Invalid configuration')).toBe(true);
     for (const name of Object.keys(REQUIRED)) {
-      expect(problems.filter((p) => p.includes(name))).toHaveLength(1);
+      // Each problem starts with the variable it is about, so an operator can act on it line by line.
+      const about = problems.filter((p) => p.startsWith(`${name} `) || p.startsWith(`${name}:`));
+      expect(about).toHaveLength(1);
+      expect(about[0]).toMatch(/required/);
       expect(message).toContain(name);
     }
     expect(problems).toHaveLength(Object.keys(REQUIRED).length);

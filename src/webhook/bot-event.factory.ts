@@ -3,10 +3,13 @@ import type { CometChatCallbackDto } from './dto/cometchat-callback.dto';
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Builds the function that removes `<@uid:BOT>` tokens; CometChat lowercases UIDs, so match case-insensitively. */
+/**
+ * Builds the function that removes `<@uid:BOT>` tokens (with the spaces around them) and trims the ends; the
+ * rest of the text, line breaks included, is left as written. CometChat lowercases UIDs: match any case.
+ */
 export function mentionStripper(botUid: string): (text: string) => string {
-  const token = new RegExp(`<@uid:${escapeRegExp(botUid)}>`, 'gi');
-  return (text) => text.replace(token, ' ').replace(/\s+/g, ' ').trim();
+  const token = new RegExp(`[ \\t]*<@uid:${escapeRegExp(botUid)}>[ \\t]*`, 'gi');
+  return (text) => text.replace(token, ' ').trim();
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

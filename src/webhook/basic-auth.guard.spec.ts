@@ -1,0 +1,61 @@
+import { ExecutionContext, UnauthorizedException } from '@nestjs/common';
+import { BASIC_REALM, BasicAuthGuard, credentialsOf } from './basic-auth.guard';
+
+const basic = (userPass: string) => `Basic ${Buffer.from(userPass, 'utf8').toString('base64')}`;
+
+describe('credentialsOf', () => {
+  it('decodes a Basic header into "user:password"', () => {
+    expect(credentialsOf(basic('cometchat:s3cret'))).toBe('cometchat:s3cret');
+  });
+
+  it('accepts the scheme in any case', () => {
+    expect(credentialsOf(basic('a:b').replace('Basic', 'bAsIc'))).toBe('a:b');
+    expect(credentialsOf(basic('a:b').replace('Basic', 'BASIC'))).toBe('a:b');
+  });
+
+  it.each([
+    ['no header', undefined],
+    ['an empty header', ''],
+    ['another scheme', 'Bearer abc.def'],
+    ['bad base64 characters', 'Basic !!not-base64!!'],
+    ['a scheme without credentials', 'Basic '],
+  ])('returns undefined for %s', (_, header) => {
+    expect(credentialsOf(header)).toBeUndefined();
+  });
+});
+
+describe('BasicAuthGuard', () => {
+  const guard = new BasicAuthGuard({
+    username: 'cometchat',
+    password: 's3cret',
+    bodyLimit: 1024 * 1024,
+    enqueueTimeoutMs: 1500,
+  });
+
+  function contextWith(authorization?: string) {
+    const headers: Record<string, string> = {};
+    const response = { header: (name: string, value: string) => ((headers[name.toLowerCase()] = value), response) };
+    const request = { headers: authorization === undefined ? {} : { authorization } };
+    const context = {
+      switchToHttp: () => ({ getRequest: () => request, getResponse: () => response }),
+    } as unknown as ExecutionContext;
+    return { context, headers };
+  }
+
+  it('lets the right credentials through without touching the response', () => {
+    const { context, headers } = contextWith(basic('cometchat:s3cret'));
+    expect(guard.canActivate(context)).toBe(true);
+    expect(headers).toEqual({});
+  });
+
+  it.each([
+    ['a wrong password', basic('cometchat:wrong')],
+    ['a wrong user', basic('someone:s3cret')],
+    ['no Authorization header', undefined],
+    ['a Bearer token', 'Bearer s3cret'],
+  ])('refuses %s with 401 and a Basic challenge', (_, authorization) => {
+    const { context, headers } = contextWith(authorization);
+    expect(() => guard.canActivate(context)).toThrow(UnauthorizedException);
+    expect(headers['www-authenticate']).toBe(BASIC_REALM);
+  });
+});
