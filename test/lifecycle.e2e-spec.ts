@@ -25,8 +25,8 @@ describe('service process', () => {
   });
   afterAll(() => cometchat.stop());
 
-  async function start(name: string, overrides: Record<string, string> = {}, env = testEnv(name)) {
-    const all = { ...env, COMETCHAT_API_URL: cometchat.url, PORT: String(await freePort()), LOG_LEVEL: 'info', ...overrides };
+  async function start(name: string, overrides: Record<string, string> = {}, env: Record<string, string> = testEnv(name)) {
+    const all: Record<string, string> = { ...env, COMETCHAT_API_URL: cometchat.url, PORT: String(await freePort()), LOG_LEVEL: 'info', ...overrides };
     prefixes.push(all.QUEUE_PREFIX);
     const service = ServiceProcess.spawn(all);
     started.push(service);

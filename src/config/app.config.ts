@@ -46,9 +46,21 @@ export const queueConfig = namespace('queue', (env) => ({
   replies: { attempts: env.REPLIES_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS },
 }));
 
+export const respondersConfig = namespace('responders', (env) => ({
+  groupChatSetting: env.GROUP_CHAT_SETTING,
+  timeoutMs: env.RESPONDER_TIMEOUT_MS,
+  echoEnabled: env.ECHO_ENABLED,
+  replyInThread: env.REPLY_IN_THREAD,
+  fallbackText: env.FALLBACK_TEXT,
+  apologyText: env.APOLOGY_TEXT,
+  stateTtlSeconds: env.CONVERSATION_STATE_TTL_SECONDS,
+  faqFile: env.FAQ_FILE,
+}));
+
 export type AppConfig = ConfigType<typeof appConfig>;
 export type RedisConfig = ConfigType<typeof redisConfig>;
 export type BotConfig = ConfigType<typeof botConfig>;
 export type WebhookConfig = ConfigType<typeof webhookConfig>;
 export type CometChatConfig = ConfigType<typeof cometchatConfig>;
 export type QueueConfig = ConfigType<typeof queueConfig>;
+export type RespondersConfig = ConfigType<typeof respondersConfig>;

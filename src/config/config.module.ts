@@ -1,6 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule as NestConfigModule } from '@nestjs/config';
-import { appConfig, botConfig, cometchatConfig, queueConfig, redisConfig, webhookConfig } from './app.config';
+import {
+  appConfig,
+  botConfig,
+  cometchatConfig,
+  queueConfig,
+  redisConfig,
+  respondersConfig,
+  webhookConfig,
+} from './app.config';
 import { validateEnv } from './env.validation';
 
 /** Validated, typed configuration for every module; `.env` is loaded by main.ts before this runs. */
@@ -15,7 +23,7 @@ export class ConfigModule {
           isGlobal: true,
           ignoreEnvFile: true,
           validate: validateEnv,
-          load: [appConfig, redisConfig, botConfig, webhookConfig, cometchatConfig, queueConfig],
+          load: [appConfig, redisConfig, botConfig, webhookConfig, cometchatConfig, queueConfig, respondersConfig],
         }),
       ],
     };

@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -17,6 +18,8 @@ import {
 export const APP_ROLES = ['api', 'worker', 'all'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
 export const COMETCHAT_REGIONS = ['us', 'eu', 'in'] as const;
+export const GROUP_CHAT_SETTINGS = ['mentionedMessages', 'slashedMessages', 'allMessages', 'none'] as const;
+export type GroupChatSetting = (typeof GROUP_CHAT_SETTINGS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -25,6 +28,8 @@ const toInt = ({ value }: { value: unknown }) =>
 /** An integer variable; the type is checked before the bounds so the message says what is wrong first. */
 const IntEnv = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   applyDecorators(Transform(toInt), IsInt(), Min(min), Max(max));
+const toBool = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^(true|false|1|0|yes|no)$/i.test(value.trim()) ? /^(true|1|yes)$/i.test(value.trim()) : value;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /** Every environment variable the service reads. Defaults live here, next to the rule for each. */
@@ -115,6 +120,40 @@ export class EnvironmentVariables {
 
   @IntEnv(0)
   SHUTDOWN_GRACE_MS = 10_000;
+
+  // Responders (see README "Writing a responder").
+  @IsIn(GROUP_CHAT_SETTINGS as unknown as string[], {
+    message: `GROUP_CHAT_SETTING must be one of: ${GROUP_CHAT_SETTINGS.join(', ')}`,
+  })
+  GROUP_CHAT_SETTING: GroupChatSetting = 'mentionedMessages';
+
+  @IntEnv(100, 3_600_000)
+  RESPONDER_TIMEOUT_MS = 30_000;
+
+  @Transform(toBool)
+  @IsBoolean({ message: 'ECHO_ENABLED must be true or false' })
+  ECHO_ENABLED = true;
+
+  @Transform(toBool)
+  @IsBoolean({ message: 'REPLY_IN_THREAD must be true or false' })
+  REPLY_IN_THREAD = false;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
+  FALLBACK_TEXT?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
+  APOLOGY_TEXT?: string;
+
+  @IntEnv(60, 365 * 24 * 3600)
+  CONVERSATION_STATE_TTL_SECONDS = 7 * 24 * 3600;
+
+  @IsOptional()
+  @IsString()
+  FAQ_FILE?: string;
 }
 
 export class ConfigValidationError extends Error {
