@@ -90,7 +90,9 @@ describe('replies to CometChat', () => {
 
   it('waits out a 429 without holding a worker, then sends once', async () => {
     const limited = fixture('user-text');
+    // Another conversation: replies within one conversation keep their order, so they would rightly wait.
     const other = fixture('user-text');
+    other.data.sender = 'another-user';
     cometchat.answerNext({ status: 429, headers: { 'retry-after': '2' } });
     await app.post(limited);
     await waitFor('the 429', () => callsFor(limited.data.id).length === 1);

@@ -20,19 +20,28 @@ export interface SentMessage {
 @Injectable()
 export class CometChatClient {
   private readonly messagesPath: string;
+  private readonly botUid: string;
 
   constructor(
     private readonly http: HttpService,
     @Inject(botConfig.KEY) bot: BotConfig,
   ) {
+    this.botUid = bot.uid;
     this.messagesPath = `/bots/${encodeURIComponent(bot.uid)}/messages`;
   }
 
-  /** Send Bot Message: POST /bots/{uid}/messages. */
+  /**
+   * Send Bot Message: POST /bots/{uid}/messages. A reply into a thread goes to POST /messages/{parentId}/thread
+   * on behalf of the bot instead: CometChat documents threads for bots only through that endpoint (inferred use).
+   */
   async sendBotMessage({ target, reply, muid }: OutgoingMessage): Promise<SentMessage> {
-    const body = { receiver: target.id, receiverType: target.type, ...reply, muid };
+    const { parentId, ...message } = reply;
+    const body = { receiver: target.id, receiverType: target.type, ...message, muid };
+    const [path, headers] = parentId
+      ? [`/messages/${encodeURIComponent(parentId)}/thread`, { onBehalfOf: this.botUid }]
+      : [this.messagesPath, {}];
     try {
-      const response = await this.http.axiosRef.post<{ data: SentMessage }>(this.messagesPath, body);
+      const response = await this.http.axiosRef.post<{ data: SentMessage }>(path, body, { headers });
       return response.data?.data ?? { id: '' };
     } catch (error) {
       throw classify(error);

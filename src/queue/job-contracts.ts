@@ -47,6 +47,8 @@ export interface BotReply {
   category: 'message' | 'custom' | 'interactive';
   type: string;
   data: Record<string, unknown>;
+  /** Post into this message's thread (CometChat's threaded-message endpoint) instead of the conversation. */
+  parentId?: string;
 }
 
 /** The payload of a `replies` job: one message to send. */
@@ -62,7 +64,7 @@ export interface ReplyJobData {
 }
 
 /** BullMQ job ids must not contain ':' and must not be all digits; CometChat ids are digits, hence the prefixes. */
-export const replyJobId = (eventId: string, index: number) => `reply-${eventId}-${index}`;
+export const replyJobId = (eventId: string, index: number | 'apology') => `reply-${eventId}-${index}`;
 
 const HOUR = 60 * 60;
 export const DEDUPLICATION_TTL_MS = 24 * HOUR * 1000;

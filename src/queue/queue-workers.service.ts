@@ -28,7 +28,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
 
   onApplicationBootstrap(): void {
     this.workers = [
-      this.start(EVENTS_QUEUE, (job) => this.events.process(job), this.queue.eventsConcurrency),
+      this.start(EVENTS_QUEUE, (job, token) => this.events.process(job, token), this.queue.eventsConcurrency),
       this.start(REPLIES_QUEUE, (job, token) => this.replies.process(job, token), this.queue.repliesConcurrency),
     ];
   }

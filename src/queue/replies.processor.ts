@@ -1,9 +1,12 @@
+import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
-import { DelayedError, Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, Job, Queue, UnrecoverableError } from 'bullmq';
 import { CometChatClient } from '../cometchat/cometchat-client.service';
 import { classify } from '../cometchat/cometchat-error';
-import { MAX_RATE_LIMITED, ReplyJobData } from './job-contracts';
+import { ConversationTurns, jobIsOver } from './conversation-turns';
+import { MAX_RATE_LIMITED, REPLIES_QUEUE, ReplyJobData } from './job-contracts';
 import { SendLedger } from './send-ledger.service';
+import { WorkerRedis } from './worker-redis.service';
 
 export interface ReplyOutcome {
   messageId: string;
@@ -11,17 +14,43 @@ export interface ReplyOutcome {
   alreadySent: boolean;
 }
 
-/** Sends one reply through CometChat, turning each kind of failure into the right retry. */
+/**
+ * Sends one reply through CometChat, in its conversation's order, turning each kind of failure into the right
+ * retry.
+ */
 @Injectable()
 export class RepliesProcessor {
   private readonly logger = new Logger(RepliesProcessor.name);
+  private readonly turns: ConversationTurns;
 
   constructor(
     private readonly cometchat: CometChatClient,
     private readonly ledger: SendLedger,
-  ) {}
+    private readonly redis: WorkerRedis,
+    @InjectQueue(REPLIES_QUEUE) private readonly replies: Queue<ReplyJobData>,
+  ) {
+    this.turns = new ConversationTurns(redis.prefix, REPLIES_QUEUE);
+  }
 
   async process(job: Job<ReplyJobData>, token?: string): Promise<ReplyOutcome> {
+    const replyId = job.id!;
+    const { target } = job.data;
+    await this.turns.waitForTurn(this.redis.client, job, token, target, replyId, async (head) =>
+      jobIsOver(await Job.fromId(this.replies, head)),
+    );
+    try {
+      const outcome = await this.send(job, token);
+      await this.turns.release(this.redis.client, target, replyId);
+      return outcome;
+    } catch (error) {
+      // A parked (429) reply keeps its place; a final failure gives it up so the conversation moves on.
+      const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (!(error instanceof DelayedError) && final) await this.turns.release(this.redis.client, target, replyId);
+      throw error;
+    }
+  }
+
+  private async send(job: Job<ReplyJobData>, token: string | undefined): Promise<ReplyOutcome> {
     const replyId = job.id!;
     const previous = await this.ledger.sentAs(replyId);
     if (previous !== null) return { messageId: previous, alreadySent: true };

@@ -1,4 +1,8 @@
+// The responder API: everything a team needs to write, register and test bot behaviour.
 export type { BotEvent, BotReply, Attachment, Conversation } from '../queue/job-contracts';
-export type { BotResponder, ResponderContext } from './bot-responder.interface';
-export { Responder } from './responder.decorator';
-export { textReply, customReply } from './reply.builders';
+export type { BotResponder, ResponderContext, ParsedCommand, ResponderResult } from './bot-responder.interface';
+export type { ConversationState } from './conversation-state';
+export { Responder, responderOptionsOf } from './responder.decorator';
+export type { ResponderOptions, MessageKind } from './responder.decorator';
+export { TurnFailedError, ResponderTimeoutError } from './turn-failed.error';
+export * from './reply.builders';

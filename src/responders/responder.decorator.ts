@@ -1,11 +1,26 @@
 import { applyDecorators, Injectable } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 
+/** What an incoming message is: the type for `message` (text, image, file, audio, video), else the category. */
+export type MessageKind = 'text' | 'image' | 'file' | 'audio' | 'video' | 'custom' | 'interactive' | (string & {});
+
 export interface ResponderOptions {
   /** Unique across the app; startup fails on a duplicate. */
   name: string;
   /** Higher runs first; the built-in echo sits at -100 so anything else wins. Default 0. */
   priority?: number;
+  /** Slash commands this responder handles, each with a one-line description shown by /help. */
+  commands?: Record<string, string>;
+  /** Matches the text (the bot's mentions removed); the match reaches respond() as ctx.match. */
+  pattern?: RegExp;
+  /** Message kinds taken; default: any. */
+  kinds?: MessageKind[];
+  /** One-to-one chats only, or group chats only; default: both. */
+  chat?: 'user' | 'group';
+  /** Only messages that mention the bot. */
+  mentioned?: boolean;
+  /** Overrides RESPONDER_TIMEOUT_MS for this responder. */
+  timeoutMs?: number;
 }
 
 /** Marks the metadata the registry discovers. */
@@ -13,3 +28,9 @@ export const ResponderMetadata = DiscoveryService.createDecorator<ResponderOptio
 
 /** Declares a class as a responder: list it in a module's providers and the registry finds it. */
 export const Responder = (options: ResponderOptions) => applyDecorators(Injectable(), ResponderMetadata(options));
+
+/** The options a @Responder() class was declared with (for the test kit and the registry). */
+export function responderOptionsOf(target: object): ResponderOptions | undefined {
+  const type = typeof target === 'function' ? target : target.constructor;
+  return Reflect.getMetadata(ResponderMetadata.KEY, type) as ResponderOptions | undefined;
+}

@@ -17,6 +17,15 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const attachmentsOf = (list: unknown[] | undefined): Attachment[] =>
   (list ?? []).filter((a): a is Attachment => isObject(a) && typeof a.url === 'string');
 
+/** Whether the message mentions the bot: in `data.mentions` or as a `<@uid:BOT>` token in the text. */
+export function mentionsBot(callback: CometChatCallbackDto, botUid: string): boolean {
+  const content = callback.data.data ?? {};
+  return (
+    (isObject(content.mentions) && Object.keys(content.mentions).some((uid) => uid.toLowerCase() === botUid)) ||
+    (typeof content.text === 'string' && content.text.toLowerCase().includes(`<@uid:${botUid}>`))
+  );
+}
+
 /** Normalises a validated callback into the event responders see. */
 export function toBotEvent(
   callback: CometChatCallbackDto,
@@ -27,9 +36,6 @@ export function toBotEvent(
   const message = callback.data;
   const content = message.data ?? {};
   const senderEntity = (content as { entities?: { sender?: { entity?: { name?: unknown } } } }).entities?.sender?.entity;
-  const mentionsBot =
-    (isObject(content.mentions) && Object.keys(content.mentions).some((uid) => uid.toLowerCase() === botUid)) ||
-    (typeof content.text === 'string' && content.text.toLowerCase().includes(`<@uid:${botUid}>`));
   return {
     id: message.id,
     bot: callback.bot ?? botUid,
@@ -43,7 +49,7 @@ export function toBotEvent(
     category: message.category,
     type: message.type,
     ...(typeof content.text === 'string' ? { text: stripMentions(content.text) } : {}),
-    mentionsBot,
+    mentionsBot: mentionsBot(callback, botUid),
     ...(message.parentId ? { parentId: message.parentId } : {}),
     attachments: attachmentsOf(content.attachments),
     ...(isObject(content.metadata) ? { metadata: content.metadata } : {}),

@@ -2,16 +2,19 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
-import { botConfig, BotConfig, webhookConfig, WebhookConfig } from '../config/app.config';
+import { botConfig, BotConfig, respondersConfig, RespondersConfig, webhookConfig, WebhookConfig } from '../config/app.config';
+import type { GroupChatSetting } from '../config/env.validation';
+import { ConversationTurns, turnScore } from '../queue/conversation-turns';
 import { BOT_EVENT_JOB, BotEvent, DEDUPLICATION_TTL_MS, EVENTS_QUEUE } from '../queue/job-contracts';
-import { mentionStripper, toBotEvent } from './bot-event.factory';
+import { redisClientOf } from '../queue/redis-client';
+import { mentionsBot, mentionStripper, toBotEvent } from './bot-event.factory';
 import type { CometChatCallbackDto } from './dto/cometchat-callback.dto';
 
 export type InboxResult =
   | { status: 'accepted' | 'duplicate'; id: string }
   | { status: 'ignored'; id: string; reason: IgnoreReason };
 
-export type IgnoreReason = 'own-message' | 'unsupported-trigger' | 'unsupported-category';
+export type IgnoreReason = 'own-message' | 'unsupported-trigger' | 'unsupported-category' | 'group-setting';
 
 /** Raised when the message could not be stored in time: the webhook answers 503 and claims nothing. */
 export class InboxUnavailableError extends Error {
@@ -31,15 +34,20 @@ export class InboxService {
   private readonly botUid: string;
   private readonly timeoutMs: number;
   private readonly stripMentions: (text: string) => string;
+  private readonly groupSetting: GroupChatSetting;
+  private readonly turns: ConversationTurns;
 
   constructor(
     @InjectQueue(EVENTS_QUEUE) private readonly events: Queue<BotEvent>,
     @Inject(botConfig.KEY) bot: BotConfig,
     @Inject(webhookConfig.KEY) webhook: WebhookConfig,
+    @Inject(respondersConfig.KEY) responders: RespondersConfig,
   ) {
     this.botUid = bot.uid;
     this.timeoutMs = webhook.enqueueTimeoutMs;
     this.stripMentions = mentionStripper(bot.uid);
+    this.groupSetting = responders.groupChatSetting;
+    this.turns = new ConversationTurns(events.opts.prefix ?? 'bull', EVENTS_QUEUE);
   }
 
   /** Filters a callback, then deduplicates and stores it in one Redis round trip. */
@@ -66,7 +74,24 @@ export class InboxService {
     }
     if (callback.trigger !== ANSWERED_TRIGGER) return 'unsupported-trigger';
     if (IGNORED_CATEGORIES.has(callback.data.category)) return 'unsupported-category';
+    if (callback.data.receiverType === 'group' && !this.groupMessageWanted(callback)) return 'group-setting';
     return undefined;
+  }
+
+  /** GROUP_CHAT_SETTING applied here too, so a bot misconfigured in CometChat still answers only what it should. */
+  private groupMessageWanted(callback: CometChatCallbackDto): boolean {
+    switch (this.groupSetting) {
+      case 'allMessages':
+        return true;
+      case 'mentionedMessages':
+        return mentionsBot(callback, this.botUid);
+      case 'slashedMessages': {
+        const text = callback.data.data?.text;
+        return typeof text === 'string' && this.stripMentions(text).startsWith('/');
+      }
+      default:
+        return false;
+    }
   }
 
   private async store(event: BotEvent, jobId: string): Promise<string | undefined> {
@@ -74,6 +99,11 @@ export class InboxService {
       jobId,
       deduplication: { id: event.id, ttl: DEDUPLICATION_TTL_MS },
     });
+    // The conversation's place in line travels with the add on the same connection (no extra round trip);
+    // a redelivery keeps the first place. See ConversationTurns.
+    redisClientOf(this.events)
+      .then((redis) => this.turns.claim(redis, event.conversation, event.id, turnScore(event.id, event.receivedAt)))
+      .catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer from Redis in ${this.timeoutMs} ms`)), this.timeoutMs);

@@ -11,11 +11,13 @@ export type FixtureName =
   | 'bot-own-message'
   | 'group-action-joined';
 
-let counter = 0;
+// CometChat message ids are increasing integers and the service orders a conversation's turns by them, so
+// fresh ids here increase too (and stay unique across test files run one after the other).
+let lastId = (Date.now() % 1e9) * 1000;
 
-/** A fresh copy of a callback fixture; with `uniqueId`, a message id no other test uses. */
+/** A fresh copy of a callback fixture; with `uniqueId`, a new message id, greater than every earlier one. */
 export function fixture(name: FixtureName, { uniqueId = true } = {}): any {
   const callback = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', `${name}.json`), 'utf8'));
-  if (uniqueId) callback.data.id = `${Date.now() % 1e9}${process.pid % 1000}${++counter}`;
+  if (uniqueId) callback.data.id = String(++lastId);
   return callback;
 }

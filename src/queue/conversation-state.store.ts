@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { respondersConfig, RespondersConfig } from '../config/app.config';
+import type { ConversationState } from '../responders/conversation-state';
+import { conversationKey } from './conversation-turns';
+import type { Conversation } from './job-contracts';
+import { WorkerRedis } from './worker-redis.service';
+
+/**
+ * Responder state in Redis: one hash per conversation, values as JSON, the whole hash expiring
+ * CONVERSATION_STATE_TTL_SECONDS after its last write. Each call is one atomic Redis command; turns of one
+ * conversation run one at a time, so read-then-write inside a turn sees no interleaving (see README).
+ */
+@Injectable()
+export class ConversationStateStore {
+  constructor(
+    private readonly redis: WorkerRedis,
+    @Inject(respondersConfig.KEY) private readonly config: RespondersConfig,
+  ) {}
+
+  for(conversation: Conversation): ConversationState {
+    const key = `${this.redis.prefix}:state:${conversationKey(conversation)}`;
+    const { client } = this.redis;
+    const ttl = this.config.stateTtlSeconds;
+    return {
+      async get<T>(field: string) {
+        const raw = await client.hget(key, field);
+        return raw === null ? undefined : (JSON.parse(raw) as T);
+      },
+      async set<T>(field: string, value: T) {
+        if (value === undefined) throw new Error(`state "${field}": use delete() rather than storing undefined`);
+        await client.multi().hset(key, field, JSON.stringify(value)).expire(key, ttl).exec();
+      },
+      async delete(field: string) {
+        await client.hdel(key, field);
+      },
+    };
+  }
+}

@@ -1,0 +1,148 @@
+import type { BotEvent, BotReply } from '../queue/job-contracts';
+import type { BotResponder, ParsedCommand, ResponderContext } from './bot-responder.interface';
+import type { ConversationState } from './conversation-state';
+import { textReply } from './reply.builders';
+import type { MessageKind, ResponderOptions } from './responder.decorator';
+import { ResponderTimeoutError } from './turn-failed.error';
+
+export interface RegisteredResponder {
+  options: ResponderOptions;
+  instance: BotResponder;
+}
+
+export interface RouterSettings {
+  /** Default time a responder gets (RESPONDER_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** Said when no responder takes a message; silence when unset. */
+  fallbackText?: string;
+  /** Put replies in the incoming message's thread (REPLY_IN_THREAD). */
+  replyInThread?: boolean;
+}
+
+export interface TurnOutcome {
+  /** The responder that took the event, or 'fallback', or undefined for silence. */
+  responder?: string;
+  replies: BotReply[];
+}
+
+/** CometChat caps nothing here, but a turn that says this much is a bug, and reply scores assume fewer. */
+export const MAX_REPLIES_PER_TURN = 50;
+
+const COMMAND = /^\/([A-Za-z0-9][\w-]*)(?:\s+([\s\S]*))?$/;
+
+export function parseCommand(text: string | undefined): ParsedCommand | undefined {
+  const found = text ? COMMAND.exec(text.trim()) : null;
+  if (!found) return undefined;
+  const argText = (found[2] ?? '').trim();
+  return { name: found[1].toLowerCase(), args: argText ? argText.split(/\s+/) : [], argText };
+}
+
+export function kindOf(event: BotEvent): MessageKind {
+  return event.category === 'message' ? event.type : event.category;
+}
+
+/**
+ * Picks the responder for an event and runs it: responders are tried from the highest priority down, the
+ * first whose declared criteria and match() accept takes the event. Plain class (no Nest, no Redis) so the
+ * test kit runs exactly what production runs.
+ */
+export class ResponderRouter {
+  readonly responders: RegisteredResponder[];
+
+  constructor(
+    responders: RegisteredResponder[],
+    private readonly settings: RouterSettings,
+  ) {
+    this.responders = ResponderRouter.order(responders);
+  }
+
+  /** Sorts by priority (stable for equal priorities) and fails on duplicate names or missing methods. */
+  static order(responders: RegisteredResponder[]): RegisteredResponder[] {
+    const seen = new Set<string>();
+    for (const { options, instance } of responders) {
+      if (seen.has(options.name)) {
+        throw new Error(`Two responders are named "${options.name}"; responder names must be unique`);
+      }
+      if (typeof instance.respond !== 'function' || (instance.match !== undefined && typeof instance.match !== 'function')) {
+        throw new Error(`Responder "${options.name}" must implement respond() (and match(), if any, as a method)`);
+      }
+      seen.add(options.name);
+    }
+    return [...responders].sort((a, b) => (b.options.priority ?? 0) - (a.options.priority ?? 0));
+  }
+
+  /** Every declared command with its description, for /help. */
+  commands(): Array<{ command: string; description: string; responder: string }> {
+    return this.responders.flatMap(({ options }) =>
+      Object.entries(options.commands ?? {}).map(([command, description]) => ({
+        command,
+        description,
+        responder: options.name,
+      })),
+    );
+  }
+
+  select(event: BotEvent, command = parseCommand(event.text)): { chosen: RegisteredResponder; match?: RegExpExecArray } | undefined {
+    for (const candidate of this.responders) {
+      const match = accepts(candidate, event, command);
+      if (match !== false) return { chosen: candidate, match: match === true ? undefined : match };
+    }
+    return undefined;
+  }
+
+  async respond(event: BotEvent, state: ConversationState): Promise<TurnOutcome> {
+    const command = parseCommand(event.text);
+    const selected = this.select(event, command);
+    if (!selected) {
+      return this.settings.fallbackText
+        ? { responder: 'fallback', replies: this.finish(event, [textReply(this.settings.fallbackText)]) }
+        : { replies: [] };
+    }
+    const { chosen, match } = selected;
+    const timeoutMs = chosen.options.timeoutMs ?? this.settings.timeoutMs;
+    const abort = new AbortController();
+    const ctx: ResponderContext = { event, command, match, state, signal: abort.signal };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(new ResponderTimeoutError(chosen.options.name, timeoutMs));
+      }, timeoutMs);
+    });
+    try {
+      const result = await Promise.race([Promise.resolve().then(() => chosen.instance.respond(ctx)), timeout]);
+      const replies = result === undefined ? [] : Array.isArray(result) ? result : [result];
+      return { responder: chosen.options.name, replies: this.finish(event, replies) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private finish(event: BotEvent, replies: BotReply[]): BotReply[] {
+    if (replies.length > MAX_REPLIES_PER_TURN) {
+      throw new Error(`a turn may send at most ${MAX_REPLIES_PER_TURN} replies, got ${replies.length}`);
+    }
+    if (!this.settings.replyInThread || !event.parentId) return replies;
+    return replies.map((reply) => (reply.parentId === undefined ? { ...reply, parentId: event.parentId } : reply));
+  }
+}
+
+/** false when the responder does not take the event; true, or the pattern's match, when it does. */
+function accepts(
+  { options, instance }: RegisteredResponder,
+  event: BotEvent,
+  command: ParsedCommand | undefined,
+): boolean | RegExpExecArray {
+  if (options.chat && event.conversation.type !== options.chat) return false;
+  if (options.mentioned && !event.mentionsBot) return false;
+  if (options.kinds && !options.kinds.includes(kindOf(event))) return false;
+  if (options.commands && !(command && Object.hasOwn(options.commands, command.name))) return false;
+  let match: RegExpExecArray | null = null;
+  if (options.pattern) {
+    options.pattern.lastIndex = 0; // a /g or /y pattern keeps state between calls
+    match = event.text === undefined ? null : options.pattern.exec(event.text);
+    if (!match) return false;
+  }
+  if (instance.match && !instance.match(event, { command })) return false;
+  return match ?? true;
+}

@@ -1,0 +1,104 @@
+import { mentionStripper, toBotEvent } from '../../webhook/bot-event.factory';
+import type { CometChatCallbackDto } from '../../webhook/dto/cometchat-callback.dto';
+import type { BotEvent, BotReply } from '../../queue/job-contracts';
+import type { BotResponder } from '../bot-responder.interface';
+import { InMemoryConversationState } from '../conversation-state';
+import { responderOptionsOf } from '../responder.decorator';
+import { ResponderRouter, RouterSettings } from '../responder-router';
+
+/**
+ * Unit-test a responder in a few lines, with no Redis and no HTTP: build an event from a fixture or a few
+ * fields, run one responder or several through the same router production uses, and look at the replies
+ * and the state.
+ */
+
+export const TEST_BOT_UID = 'support-bot';
+
+export interface EventFields {
+  text?: string;
+  /** Sender UID; default `cometchat-uid-1`. */
+  sender?: string;
+  senderName?: string;
+  /** A group GUID: the message is a group message. */
+  group?: string;
+  /** Prefix the text with the bot's mention token (and list it in data.mentions). */
+  mention?: boolean;
+  parentId?: string;
+  category?: string;
+  type?: string;
+  attachments?: Array<{ url: string; name?: string; mimeType?: string; extension?: string; size?: number }>;
+  metadata?: Record<string, unknown>;
+  customData?: Record<string, unknown>;
+  id?: string;
+  botUid?: string;
+}
+
+let nextId = 1;
+
+/** A CometChat-shaped callback from a few fields, as the webhook would receive it. */
+export function callbackFrom(fields: EventFields = {}): CometChatCallbackDto {
+  const bot = fields.botUid ?? TEST_BOT_UID;
+  const sender = fields.sender ?? 'cometchat-uid-1';
+  const text = fields.text === undefined ? undefined : fields.mention ? `<@uid:${bot}> ${fields.text}` : fields.text;
+  const data: Record<string, unknown> = {
+    ...(text !== undefined ? { text } : {}),
+    ...(fields.mention ? { mentions: { [bot]: { uid: bot, name: bot } } } : {}),
+    ...(fields.attachments ? { attachments: fields.attachments } : {}),
+    ...(fields.metadata ? { metadata: fields.metadata } : {}),
+    ...(fields.customData ? { customData: fields.customData } : {}),
+    entities: { sender: { entity: { uid: sender, name: fields.senderName ?? sender }, entityType: 'user' } },
+  };
+  return {
+    trigger: 'after_message',
+    bot,
+    data: {
+      id: fields.id ?? String(nextId++),
+      sender,
+      receiver: fields.group ?? bot,
+      receiverType: fields.group ? 'group' : 'user',
+      category: fields.category ?? 'message',
+      type: fields.type ?? (fields.attachments ? 'image' : 'text'),
+      ...(fields.parentId ? { parentId: fields.parentId } : {}),
+      data,
+      sentAt: Math.floor(Date.now() / 1000),
+    },
+  } as unknown as CometChatCallbackDto;
+}
+
+/** The event a responder receives, from a fixture (a parsed callback JSON) or from a few fields. */
+export function buildEvent(source: EventFields | Record<string, unknown> = {}, botUid = TEST_BOT_UID): BotEvent {
+  const callback = 'trigger' in source && 'data' in source ? (source as unknown as CometChatCallbackDto) : callbackFrom(source as EventFields);
+  return toBotEvent(callback, botUid, mentionStripper(botUid));
+}
+
+export interface TurnResult {
+  /** The responder that took the event ('fallback' when the fallback text answered), if any. */
+  responder?: string;
+  replies: BotReply[];
+  /** The text of each text reply, in order: the common assertion. */
+  texts: string[];
+  /** The conversation state after the turn (pass it to the next turn to continue the conversation). */
+  state: InMemoryConversationState;
+}
+
+/**
+ * Runs one turn through the responders given (instances of @Responder() classes, built with whatever fakes
+ * their constructors need), exactly as the registry does: priorities, declared criteria, match(), timeout,
+ * fallback. Throws what the responder throws.
+ */
+export async function runTurn(
+  responders: BotResponder | BotResponder[],
+  event: BotEvent,
+  options: { state?: InMemoryConversationState; settings?: Partial<RouterSettings> } = {},
+): Promise<TurnResult> {
+  const list = (Array.isArray(responders) ? responders : [responders]).map((instance) => {
+    const declared = responderOptionsOf(instance);
+    if (!declared) throw new Error(`${instance.constructor.name} is not decorated with @Responder()`);
+    return { options: declared, instance };
+  });
+  const router = new ResponderRouter(list, { timeoutMs: 30_000, ...options.settings });
+  const state = options.state ?? new InMemoryConversationState();
+  const { responder, replies } = await router.respond(event, state);
+  const texts = replies.filter((r) => r.type === 'text').map((r) => String(r.data.text));
+  return { responder, replies, texts, state };
+}
