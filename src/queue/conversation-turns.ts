@@ -34,14 +34,15 @@ export class ConversationTurns {
     return `${this.prefix}:${this.queue}:turns:${conversationKey(conversation)}`;
   }
 
-  /** Takes a place in line (idempotent: a redelivery keeps the first place). */
+  /** Takes a place in line (idempotent: a redelivery keeps the first place). One command: it is on the hot path. */
   claim(redis: Redis, conversation: Conversation, member: string, score: number): Promise<unknown> {
-    const key = this.key(conversation);
-    return redis.multi().zadd(key, 'NX', score, member).pexpire(key, TURNS_TTL_MS).exec();
+    return redis.zadd(this.key(conversation), 'NX', score, member);
   }
 
+  /** Gives the place up; the line's expiry is refreshed here, off the hot path, so orphans cannot pile up. */
   async release(redis: Redis, conversation: Conversation, member: string): Promise<void> {
-    await redis.zrem(this.key(conversation), member);
+    const key = this.key(conversation);
+    await redis.multi().zrem(key, member).pexpire(key, TURNS_TTL_MS).exec();
   }
 
   /**
