@@ -1,8 +1,9 @@
-import { LogLevel as NestLogLevel, ModuleMetadata } from '@nestjs/common';
+import { Logger, LogLevel as NestLogLevel, ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { EnvironmentVariables, LogLevel, validateEnv } from './config/env.validation';
+import { sandboxBanner, servesSandboxPage } from './sandbox/sandbox-mode';
 
 const NEST_LEVELS: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -34,10 +35,12 @@ export async function createApp(
   imports: ModuleMetadata['imports'] = [],
 ): Promise<NestFastifyApplication> {
   const env = validateEnv(rawEnv);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(env.APP_ROLE, imports), createAdapter(env), {
+  const appModule = AppModule.forRole(env.APP_ROLE, imports, { sandboxPage: servesSandboxPage(env) });
+  const app = await NestFactory.create<NestFastifyApplication>(appModule, createAdapter(env), {
     logger: nestLogLevels(env.LOG_LEVEL),
     abortOnError: false,
     bodyParser: false,
   });
+  if (env.COMETCHAT_MODE === 'sandbox') new Logger('SandboxMode').warn(sandboxBanner(env));
   return configureApp(app);
 }

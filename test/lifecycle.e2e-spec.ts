@@ -49,7 +49,8 @@ describe('service process', () => {
   };
 
   it('refuses to start on bad configuration, naming every bad variable, without a stack trace', async () => {
-    const service = ServiceProcess.spawn({ PORT: '0', COMETCHAT_REGION: 'mars', BOT_UID: 'support-bot' });
+    // Live mode asked for: without it, a missing API key would mean sandbox mode.
+    const service = ServiceProcess.spawn({ PORT: '0', COMETCHAT_MODE: 'live', COMETCHAT_REGION: 'mars', BOT_UID: 'support-bot' });
     started.push(service);
     const { code } = await service.exited();
     expect(code).toBe(1);

@@ -1,7 +1,10 @@
 import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { cometchatConfig, CometChatConfig } from '../config/app.config';
+import { SandboxOutboxModule } from '../sandbox/sandbox-outbox.module';
 import { CometChatClient } from './cometchat-client.service';
+import { SandboxCometChatClient } from './sandbox-cometchat-client.service';
 
 @Module({
   imports: [
@@ -15,8 +18,19 @@ import { CometChatClient } from './cometchat-client.service';
         maxRedirects: 0,
       }),
     }),
+    SandboxOutboxModule,
   ],
-  providers: [CometChatClient],
+  providers: [
+    {
+      // One token, two transports: COMETCHAT_MODE decides whether replies reach CometChat or the sandbox outbox.
+      provide: CometChatClient,
+      inject: [cometchatConfig.KEY, ModuleRef],
+      useFactory: (config: CometChatConfig, moduleRef: ModuleRef) =>
+        moduleRef.create<Pick<CometChatClient, 'sendBotMessage'>>(
+          config.mode === 'sandbox' ? SandboxCometChatClient : CometChatClient,
+        ),
+    },
+  ],
   exports: [CometChatClient],
 })
 export class CometChatModule {}

@@ -28,6 +28,7 @@ export const webhookConfig = namespace('webhook', (env) => ({
 }));
 
 export const cometchatConfig = namespace('cometchat', (env) => ({
+  mode: env.COMETCHAT_MODE,
   appId: env.COMETCHAT_APP_ID,
   region: env.COMETCHAT_REGION,
   apiKey: env.COMETCHAT_API_KEY,
@@ -57,6 +58,12 @@ export const respondersConfig = namespace('responders', (env) => ({
   faqFile: env.FAQ_FILE,
 }));
 
+export const sandboxConfig = namespace('sandbox', (env) => ({
+  /** Replies go to the sandbox outbox instead of CometChat. */
+  enabled: env.COMETCHAT_MODE === 'sandbox',
+  outboxSize: env.SANDBOX_OUTBOX_SIZE,
+}));
+
 export type AppConfig = ConfigType<typeof appConfig>;
 export type RedisConfig = ConfigType<typeof redisConfig>;
 export type BotConfig = ConfigType<typeof botConfig>;
@@ -64,3 +71,4 @@ export type WebhookConfig = ConfigType<typeof webhookConfig>;
 export type CometChatConfig = ConfigType<typeof cometchatConfig>;
 export type QueueConfig = ConfigType<typeof queueConfig>;
 export type RespondersConfig = ConfigType<typeof respondersConfig>;
+export type SandboxConfig = ConfigType<typeof sandboxConfig>;

@@ -7,6 +7,7 @@ import {
   queueConfig,
   redisConfig,
   respondersConfig,
+  sandboxConfig,
   webhookConfig,
 } from './app.config';
 import { validateEnv } from './env.validation';
@@ -23,7 +24,7 @@ export class ConfigModule {
           isGlobal: true,
           ignoreEnvFile: true,
           validate: validateEnv,
-          load: [appConfig, redisConfig, botConfig, webhookConfig, cometchatConfig, queueConfig, respondersConfig],
+          load: [appConfig, redisConfig, botConfig, webhookConfig, cometchatConfig, queueConfig, respondersConfig, sandboxConfig],
         }),
       ],
     };

@@ -1,5 +1,5 @@
 import { cometchatConfig } from './app.config';
-import { ConfigValidationError, validateEnv } from './env.validation';
+import { ConfigValidationError, SANDBOX_WEBHOOK_PASSWORD, validateEnv } from './env.validation';
 
 const REQUIRED = {
   BOT_UID: 'support-bot',
@@ -55,7 +55,7 @@ describe('validateEnv', () => {
   it('names every missing required variable once, in a readable error', () => {
     let error: unknown;
     try {
-      validateEnv({});
+      validateEnv({ COMETCHAT_MODE: 'live' });
     } catch (e) {
       error = e;
     }
@@ -89,6 +89,59 @@ describe('validateEnv', () => {
     expect(validateEnv({ ...REQUIRED, COMETCHAT_API_URL: 'http://127.0.0.1:4010/v3' }).COMETCHAT_API_URL).toBe(
       'http://127.0.0.1:4010/v3',
     );
+  });
+});
+
+describe('COMETCHAT_MODE', () => {
+  const { COMETCHAT_APP_ID, COMETCHAT_REGION, COMETCHAT_API_KEY, ...webhookOnly } = REQUIRED;
+
+  it('is live when the API key is set and the mode is not', () => {
+    expect(validateEnv({ ...REQUIRED }).COMETCHAT_MODE).toBe('live');
+  });
+
+  it('is sandbox when there is no API key, with placeholders for the other credentials', () => {
+    const env = validateEnv(webhookOnly);
+    expect(env).toMatchObject({ COMETCHAT_MODE: 'sandbox', COMETCHAT_APP_ID: 'sandbox', COMETCHAT_REGION: 'us', COMETCHAT_API_KEY: '' });
+    expect(validateEnv({ ...webhookOnly, COMETCHAT_API_KEY: '' }).COMETCHAT_MODE).toBe('sandbox');
+  });
+
+  it('is sandbox when asked for, even with credentials, which are kept', () => {
+    expect(validateEnv({ ...REQUIRED, COMETCHAT_MODE: 'sandbox' })).toMatchObject({ COMETCHAT_MODE: 'sandbox', COMETCHAT_API_KEY });
+  });
+
+  it('checks credentials given in sandbox mode', () => {
+    expect(problemsOf({ ...webhookOnly, COMETCHAT_REGION: 'mars' })).toEqual(['COMETCHAT_REGION must be one of: us, eu, in']);
+  });
+
+  it('live without an API key names the missing credentials', () => {
+    expect(problemsOf({ ...webhookOnly, COMETCHAT_MODE: 'live' })).toEqual([
+      'COMETCHAT_APP_ID is required',
+      'COMETCHAT_REGION is required',
+      'COMETCHAT_API_KEY is required',
+    ]);
+    expect(problemsOf({ ...REQUIRED, COMETCHAT_API_KEY: '', COMETCHAT_MODE: 'live' })).toEqual(['COMETCHAT_API_KEY is required']);
+  });
+
+  it('refuses an unknown mode, and then never falls back to sandbox', () => {
+    expect(problemsOf({ ...webhookOnly, COMETCHAT_MODE: 'test' })).toEqual([
+      'COMETCHAT_MODE must be one of: live, sandbox',
+      'COMETCHAT_APP_ID is required',
+      'COMETCHAT_REGION is required',
+      'COMETCHAT_API_KEY is required',
+    ]);
+  });
+
+  it("refuses compose's development-only webhook password in live mode only", () => {
+    expect(problemsOf({ ...REQUIRED, WEBHOOK_PASSWORD: SANDBOX_WEBHOOK_PASSWORD })).toEqual([
+      'WEBHOOK_PASSWORD is the development-only sandbox password; a live bot needs its own',
+    ]);
+    expect(validateEnv({ ...webhookOnly, WEBHOOK_PASSWORD: SANDBOX_WEBHOOK_PASSWORD }).COMETCHAT_MODE).toBe('sandbox');
+  });
+
+  it('reads the sandbox settings', () => {
+    expect(validateEnv(webhookOnly)).toMatchObject({ SANDBOX_UI: false, SANDBOX_OUTBOX_SIZE: 500 });
+    expect(validateEnv({ ...REQUIRED, SANDBOX_UI: 'true', SANDBOX_OUTBOX_SIZE: '3' })).toMatchObject({ SANDBOX_UI: true, SANDBOX_OUTBOX_SIZE: 3 });
+    expect(problemsOf({ ...REQUIRED, SANDBOX_OUTBOX_SIZE: '0' })[0]).toContain('SANDBOX_OUTBOX_SIZE');
   });
 });
 

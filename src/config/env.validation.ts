@@ -11,6 +11,8 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateBy,
+  ValidateIf,
   validateSync,
   ValidationError,
 } from 'class-validator';
@@ -22,6 +24,22 @@ export const GROUP_CHAT_SETTINGS = ['mentionedMessages', 'slashedMessages', 'all
 export type GroupChatSetting = (typeof GROUP_CHAT_SETTINGS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const COMETCHAT_MODES = ['live', 'sandbox'] as const;
+export type CometChatMode = (typeof COMETCHAT_MODES)[number];
+/** docker-compose's development-only webhook password: fine for the sandbox, never for a live bot. */
+export const SANDBOX_WEBHOOK_PASSWORD = 'sandbox-dev-only';
+
+/**
+ * Sandbox when asked for, or when COMETCHAT_MODE is unset and there is no API key; present credentials
+ * never mean sandbox silently. (An invalid COMETCHAT_MODE counts as live, so its error comes with the others.)
+ */
+export function resolveCometChatMode(env: { COMETCHAT_MODE?: unknown; COMETCHAT_API_KEY?: unknown }): CometChatMode {
+  if (env.COMETCHAT_MODE === 'sandbox') return 'sandbox';
+  return env.COMETCHAT_MODE === undefined && env.COMETCHAT_API_KEY === undefined ? 'sandbox' : 'live';
+}
+/** CometChat credentials are required in live mode; in sandbox mode they are checked only when given. */
+const RequiredWhenLive = (name: 'COMETCHAT_APP_ID' | 'COMETCHAT_REGION' | 'COMETCHAT_API_KEY') =>
+  ValidateIf((env: EnvironmentVariables) => resolveCometChatMode(env) === 'live' || env[name] !== undefined);
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
@@ -67,17 +85,34 @@ export class EnvironmentVariables {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @ValidateBy({
+    name: 'notSandboxPasswordWhenLive',
+    validator: {
+      validate: (value, args) => value !== SANDBOX_WEBHOOK_PASSWORD || resolveCometChatMode(args!.object) === 'sandbox',
+      defaultMessage: () => `WEBHOOK_PASSWORD is the development-only sandbox password; a live bot needs its own`,
+    },
+  })
   WEBHOOK_PASSWORD: string;
 
+  // `live` sends replies to CometChat, `sandbox` to a local outbox in Redis. Unset: see resolveCometChatMode;
+  // validateEnv always fills it in.
+  @IsOptional()
+  @IsIn(COMETCHAT_MODES as unknown as string[], { message: `COMETCHAT_MODE must be one of: ${COMETCHAT_MODES.join(', ')}` })
+  COMETCHAT_MODE: CometChatMode;
+
+  // In sandbox mode the three CometChat credentials may be absent: validateEnv puts placeholders in.
+  @RequiredWhenLive('COMETCHAT_APP_ID')
   @IsString()
   @IsNotEmpty()
   COMETCHAT_APP_ID: string;
 
+  @RequiredWhenLive('COMETCHAT_REGION')
   @IsIn(COMETCHAT_REGIONS as unknown as string[], {
     message: `COMETCHAT_REGION must be one of: ${COMETCHAT_REGIONS.join(', ')}`,
   })
   COMETCHAT_REGION: string;
 
+  @RequiredWhenLive('COMETCHAT_API_KEY')
   @IsString()
   @IsNotEmpty()
   COMETCHAT_API_KEY: string;
@@ -154,6 +189,14 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsString()
   FAQ_FILE?: string;
+
+  // Sandbox (README "Try it in a minute"). The chat page is on in sandbox mode; SANDBOX_UI=true adds it in live mode.
+  @Transform(toBool)
+  @IsBoolean({ message: 'SANDBOX_UI must be true or false' })
+  SANDBOX_UI = false;
+
+  @IntEnv(1, 100_000)
+  SANDBOX_OUTBOX_SIZE = 500;
 }
 
 export class ConfigValidationError extends Error {
@@ -178,5 +221,11 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
   const env = plainToInstance(EnvironmentVariables, input, { exposeDefaultValues: true });
   const errors = validateSync(env, { stopAtFirstError: true, forbidUnknownValues: false });
   if (errors.length > 0) throw new ConfigValidationError(describe(errors));
+  env.COMETCHAT_MODE = resolveCometChatMode(env);
+  if (env.COMETCHAT_MODE === 'sandbox') {
+    env.COMETCHAT_APP_ID ??= 'sandbox';
+    env.COMETCHAT_REGION ??= 'us';
+    env.COMETCHAT_API_KEY ??= '';
+  }
   return env;
 }

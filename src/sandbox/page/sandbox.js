@@ -1,0 +1,624 @@
+// The sandbox chat page. Plain browser JavaScript, no build step. Every piece of text that comes from a
+// message is put in the page with textContent, never as HTML.
+(() => {
+  'use strict';
+
+  const $ = (id) => document.getElementById(id);
+  const els = {
+    mode: $('mode'),
+    connection: $('connection'),
+    meUid: $('me-uid'),
+    meName: $('me-name'),
+    conversations: $('conversations'),
+    openGroup: $('open-group'),
+    groupId: $('group-id'),
+    groupHint: $('group-setting-hint'),
+    title: $('chat-title'),
+    subtitle: $('chat-subtitle'),
+    messages: $('messages'),
+    empty: $('empty'),
+    composer: $('composer'),
+    text: $('text'),
+    send: $('send'),
+    mentionBot: $('mention-bot'),
+    slashHelp: $('slash-help'),
+    composerHint: $('composer-hint'),
+  };
+
+  const UID = /^[a-z0-9_-]{1,100}$/;
+  const MENTION = /<@uid:([^>\s]+)>/g;
+  const store = {
+    get: (key, fallback) => {
+      try {
+        const value = JSON.parse(localStorage.getItem('cometchat-sandbox:' + key));
+        return value === null ? fallback : value;
+      } catch {
+        return fallback;
+      }
+    },
+    set: (key, value) => {
+      try {
+        localStorage.setItem('cometchat-sandbox:' + key, JSON.stringify(value));
+      } catch {
+        /* private mode: the page still works, it just forgets */
+      }
+    },
+  };
+
+  const state = {
+    session: { botUid: 'bot', mode: 'sandbox', groupChatSetting: 'mentionedMessages' },
+    me: store.get('me', { uid: 'sandbox-user', name: 'Sandbox User' }),
+    groups: store.get('groups', ['sandbox-group']),
+    current: null,
+    /** conversation key -> { nodes: [{seq, node}], unread, label } */
+    conversations: new Map(),
+    seen: new Set(),
+    byClientRef: new Map(),
+    names: new Map(),
+  };
+
+  // ---- conversations ----
+
+  const directKey = (uid) => 'user:' + uid;
+  const groupKey = (guid) => 'group:' + guid;
+
+  function conversation(key) {
+    let entry = state.conversations.get(key);
+    if (!entry) {
+      entry = { nodes: [], unread: 0 };
+      state.conversations.set(key, entry);
+    }
+    return entry;
+  }
+
+  function keyOfSent(item) {
+    return item.receiverType === 'group' ? groupKey(item.receiver) : directKey(item.sender.uid);
+  }
+
+  function keyOfReply(item) {
+    return item.receiverType === 'group' ? groupKey(item.receiver) : directKey(item.receiver);
+  }
+
+  function describeKey(key) {
+    const [type, id] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+    if (type === 'group') return { icon: '#', label: id, title: 'Group ' + id, subtitle: groupSubtitle() };
+    const mine = id === state.me.uid;
+    return {
+      icon: '@',
+      label: mine ? 'You and the bot' : (state.names.get(id) || id) + ' and the bot',
+      title: 'One-to-one with the bot',
+      subtitle: 'as ' + (mine ? state.me.name || id : state.names.get(id) || id) + ' (' + id + ')',
+    };
+  }
+
+  function groupSubtitle() {
+    const setting = state.session.groupChatSetting;
+    if (setting === 'mentionedMessages') return 'The bot answers messages that mention it (GROUP_CHAT_SETTING=mentionedMessages).';
+    if (setting === 'slashedMessages') return 'The bot answers slash commands only (GROUP_CHAT_SETTING=slashedMessages).';
+    if (setting === 'allMessages') return 'The bot answers every message (GROUP_CHAT_SETTING=allMessages).';
+    return 'The bot ignores group messages (GROUP_CHAT_SETTING=none).';
+  }
+
+  function conversationKeys() {
+    const keys = [directKey(state.me.uid), ...state.groups.map(groupKey)];
+    for (const key of state.conversations.keys()) if (!keys.includes(key)) keys.push(key);
+    return keys;
+  }
+
+  function renderConversationList() {
+    els.conversations.replaceChildren(
+      ...conversationKeys().map((key) => {
+        const info = describeKey(key);
+        const li = document.createElement('li');
+        li.dataset.key = key;
+        li.className = key === state.current ? 'active' : '';
+        li.append(text('span', info.icon, 'icon'), text('span', info.label, 'label'));
+        const unread = state.conversations.get(key)?.unread ?? 0;
+        if (unread > 0 && key !== state.current) li.append(text('span', String(unread), 'badge'));
+        li.addEventListener('click', () => open(key));
+        return li;
+      }),
+    );
+  }
+
+  function open(key) {
+    if (key.startsWith('user:') && key !== directKey(state.me.uid)) {
+      // Another user's one-to-one chat: become that user to see it and talk in it.
+      const uid = key.slice(5);
+      setMe({ uid, name: state.names.get(uid) || uid });
+    }
+    state.current = key;
+    const entry = conversation(key);
+    entry.unread = 0;
+    const info = describeKey(key);
+    els.title.textContent = info.title;
+    els.subtitle.textContent = info.subtitle;
+    els.messages.replaceChildren(...entry.nodes.map((n) => n.node));
+    els.empty.hidden = entry.nodes.length > 0;
+    renderConversationList();
+    updateComposerHint();
+    scrollToEnd(true);
+    els.text.focus();
+  }
+
+  function setMe(me) {
+    state.me = me;
+    els.meUid.value = me.uid;
+    els.meName.value = me.name || '';
+    store.set('me', me);
+  }
+
+  // ---- rendering helpers ----
+
+  function text(tag, content, className) {
+    const node = document.createElement(tag);
+    node.textContent = content;
+    if (className) node.className = className;
+    return node;
+  }
+
+  function safeUrl(url, allowData) {
+    if (typeof url !== 'string') return null;
+    try {
+      const parsed = new URL(url, location.href);
+      if (parsed.protocol === 'http:' || parsed.protocol === 'https:' || (allowData && parsed.protocol === 'data:')) return parsed.href;
+    } catch {
+      /* not a URL */
+    }
+    return null;
+  }
+
+  /** Text with `<@uid:…>` tokens shown as mention chips. */
+  function richText(value) {
+    const fragment = document.createDocumentFragment();
+    let last = 0;
+    for (const match of String(value).matchAll(MENTION)) {
+      fragment.append(document.createTextNode(value.slice(last, match.index)));
+      const uid = match[1].toLowerCase();
+      fragment.append(text('span', '@' + (uid === state.session.botUid ? 'bot' : state.names.get(uid) || uid), 'mention'));
+      last = match.index + match[0].length;
+    }
+    fragment.append(document.createTextNode(String(value).slice(last)));
+    return fragment;
+  }
+
+  function json(value) {
+    return text('pre', JSON.stringify(value, null, 2), 'json');
+  }
+
+  function details(summary, value) {
+    const node = document.createElement('details');
+    node.className = 'raw';
+    node.append(text('summary', summary), text('pre', JSON.stringify(value, null, 2)));
+    return node;
+  }
+
+  function time(seconds) {
+    return new Date((seconds || Date.now() / 1000) * 1000).toLocaleTimeString();
+  }
+
+  function initials(name) {
+    return (name || '?').replace(/[^A-Za-z0-9]/g, ' ').trim().split(/\s+/).slice(0, 2).map((w) => w[0]).join('').toUpperCase() || '?';
+  }
+
+  function shell(kind, author, mine) {
+    const li = document.createElement('li');
+    li.className = 'message ' + kind + (mine ? ' mine' : '');
+    const body = document.createElement('div');
+    body.className = 'body';
+    li.append(text('div', kind === 'bot' ? 'B' : initials(author), 'avatar'), body);
+    if (!mine) body.append(text('div', author, 'author'));
+    return { li, body };
+  }
+
+  // ---- webhook answers ----
+
+  function statusChip(webhook) {
+    if (!webhook) return text('span', 'sending…', 'status');
+    const body = webhook.body || {};
+    if (webhook.statusCode === 200 && body.status === 'accepted') return text('span', 'accepted', 'status accepted');
+    if (webhook.statusCode === 200 && body.status === 'duplicate') return text('span', 'duplicate', 'status duplicate');
+    if (webhook.statusCode === 200 && body.status === 'ignored') return text('span', 'ignored · ' + (body.reason || '?'), 'status ignored');
+    const why = Array.isArray(body.message) ? body.message.join('; ') : body.message || body.error || '';
+    return text('span', 'error ' + webhook.statusCode + (why ? ' · ' + why : ''), 'status error');
+  }
+
+  function renderSent(item, callback) {
+    const mine = item.sender.uid === state.me.uid;
+    const author = item.sender.name || item.sender.uid;
+    const { li, body } = shell('sent', author, mine);
+    const bubble = document.createElement('div');
+    bubble.className = 'bubble';
+    bubble.append(richText(item.text));
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    meta.append(statusChip(item.webhook));
+    if (item.id) meta.append(text('span', '#' + item.id + ' · ' + time(item.sentAt)));
+    if (item.id && item.webhook) {
+      const again = text('button', 'send again (same id)', 'link');
+      again.type = 'button';
+      again.title = 'Deliver this message id again, as CometChat would on a retry';
+      again.addEventListener('click', () =>
+        send(item.text, { groupId: item.receiverType === 'group' ? item.receiver : null, resendId: item.id, sender: item.sender }),
+      );
+      meta.append(again);
+    }
+    body.append(bubble, meta);
+    if (callback) body.append(details('callback sent to the webhook', callback));
+    return li;
+  }
+
+  function renderReply(item) {
+    const { li, body } = shell('bot', 'Bot', false);
+    const data = item.data || {};
+    const bubble = document.createElement('div');
+    bubble.className = 'bubble';
+    if (item.category === 'message' && item.type === 'text') bubble.append(richText(data.text ?? ''));
+    else if (item.category === 'message') renderMedia(bubble, item.type, data);
+    else if (item.category === 'custom') {
+      bubble.append(text('div', 'custom · ' + item.type, 'kind'), json(data.customData ?? data));
+    } else if (item.category === 'interactive' && item.type === 'form') renderForm(bubble, data);
+    else if (item.category === 'interactive' && item.type === 'card') renderCard(bubble, data);
+    else bubble.append(text('div', item.category + ' · ' + item.type, 'kind'), json(data));
+    if (item.parentId) body.append(text('div', '↳ in the thread of #' + item.parentId, 'thread'));
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    meta.append(text('span', '#' + item.id + ' · ' + time(item.sentAt)));
+    body.append(bubble, meta);
+    if (data.metadata) body.append(details('metadata', data.metadata));
+    body.append(details('stored in the outbox', item));
+    return li;
+  }
+
+  function renderMedia(bubble, type, data) {
+    bubble.classList.add('media');
+    bubble.append(text('div', type, 'kind'));
+    const attachments = Array.isArray(data.attachments) ? data.attachments : [];
+    if (attachments.length === 0) bubble.append(json(data));
+    for (const attachment of attachments) {
+      const box = document.createElement('div');
+      box.className = 'attachment';
+      const url = safeUrl(attachment.url, true);
+      if (url && type === 'image') {
+        const img = document.createElement('img');
+        img.src = url;
+        img.alt = attachment.name || 'image';
+        img.loading = 'lazy';
+        box.append(img);
+      } else if (url && (type === 'video' || type === 'audio')) {
+        const player = document.createElement(type);
+        player.controls = true;
+        player.src = url;
+        box.append(player);
+      }
+      const label = [attachment.name || 'attachment', attachment.mimeType, attachment.size ? Math.round(attachment.size / 1024) + ' KB' : '']
+        .filter(Boolean)
+        .join(' · ');
+      if (url) {
+        const link = text('a', label);
+        link.href = url;
+        link.target = '_blank';
+        link.rel = 'noopener noreferrer';
+        box.append(link);
+      } else box.append(text('span', label + ' (no usable URL)'));
+      bubble.append(box);
+    }
+    if (data.text) bubble.append(richText(data.text));
+  }
+
+  function renderForm(bubble, data) {
+    bubble.classList.add('card');
+    const form = data.interactiveData || {};
+    bubble.append(text('div', 'interactive form', 'kind'), text('h3', form.title || 'Form'));
+    for (const field of form.formFields || []) {
+      if (field.elementType === 'button') {
+        bubble.append(actions([field]));
+        continue;
+      }
+      const row = document.createElement('label');
+      row.className = 'form-field';
+      const label = text('span', field.label || field.elementId);
+      if (field.optional) label.append(text('span', ' (optional)', 'optional'));
+      row.append(label);
+      if (field.elementType === 'textInput') {
+        const input = document.createElement(field.maxLines > 1 ? 'textarea' : 'input');
+        input.placeholder = field.placeholder?.text || '';
+        input.value = field.defaultValue || '';
+        input.disabled = true;
+        row.append(input);
+      } else if (field.elementType === 'dropdown') {
+        const select = document.createElement('select');
+        select.disabled = true;
+        for (const option of field.options || []) select.append(new Option(option.label, option.value, false, option.value === field.defaultValue));
+        row.append(select);
+      } else if (field.elementType === 'singleSelect' || field.elementType === 'checkbox') {
+        const choices = document.createElement('div');
+        choices.className = 'choices';
+        const chosen = [].concat(field.defaultValue || []);
+        for (const option of field.options || []) {
+          const choice = document.createElement('label');
+          const input = document.createElement('input');
+          input.type = field.elementType === 'checkbox' ? 'checkbox' : 'radio';
+          input.disabled = true;
+          input.checked = chosen.includes(option.value);
+          choice.append(input, document.createTextNode(' ' + option.label));
+          choices.append(choice);
+        }
+        row.append(choices);
+      } else row.append(json(field));
+      bubble.append(row);
+    }
+    if (form.submitElement) bubble.append(actions([form.submitElement]));
+  }
+
+  function renderCard(bubble, data) {
+    bubble.classList.add('card');
+    const card = data.interactiveData || {};
+    bubble.append(text('div', 'interactive card', 'kind'));
+    const image = safeUrl(card.imageUrl, true);
+    if (image) {
+      const img = document.createElement('img');
+      img.src = image;
+      img.alt = '';
+      bubble.append(img);
+    }
+    const words = document.createElement('div');
+    words.append(richText(card.text || ''));
+    bubble.append(words, actions(card.cardActions || []));
+  }
+
+  /** Buttons: a URL opens in a new tab; an API action is shown (the sandbox does not call it). */
+  function actions(buttons) {
+    const row = document.createElement('div');
+    row.className = 'actions';
+    for (const button of buttons) {
+      const action = button.action || {};
+      const url = safeUrl(action.url, false);
+      if (action.actionType === 'urlNavigation' && url) {
+        const link = text('a', button.buttonText || url);
+        link.href = url;
+        link.target = '_blank';
+        link.rel = 'noopener noreferrer';
+        row.append(link);
+      } else {
+        const shown = text('button', button.buttonText || button.elementId || 'button');
+        shown.type = 'button';
+        shown.disabled = true;
+        shown.title = action.actionType === 'apiAction' ? (action.method || 'POST') + ' ' + action.url + ' (not called in the sandbox)' : 'no action';
+        row.append(shown);
+      }
+    }
+    return row;
+  }
+
+  // ---- placing messages ----
+
+  /** Puts a node in its conversation, ordered by seq (pending messages, with no seq yet, stay last). */
+  function place(key, seq, node) {
+    const entry = conversation(key);
+    const at = seq === null ? entry.nodes.length : entry.nodes.findIndex((n) => n.seq === null || compareSeq(n.seq, seq) > 0);
+    const index = at === -1 ? entry.nodes.length : at;
+    entry.nodes.splice(index, 0, { seq, node });
+    if (key === state.current) {
+      const before = entry.nodes[index + 1]?.node;
+      els.messages.insertBefore(node, before && before.parentNode === els.messages ? before : null);
+      els.empty.hidden = true;
+      scrollToEnd(false);
+    } else {
+      entry.unread += 1;
+      renderConversationList();
+    }
+  }
+
+  function replace(key, oldNode, seq, node) {
+    const entry = conversation(key);
+    const index = entry.nodes.findIndex((n) => n.node === oldNode);
+    if (index !== -1) entry.nodes.splice(index, 1);
+    if (oldNode.parentNode) oldNode.remove();
+    const wasCurrent = key === state.current;
+    place(key, seq, node);
+    if (!wasCurrent) entry.unread = Math.max(0, entry.unread - 1);
+  }
+
+  function compareSeq(a, b) {
+    return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+  }
+
+  function scrollToEnd(force) {
+    const list = els.messages;
+    const nearEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 120;
+    if (force || nearEnd) requestAnimationFrame(() => (list.scrollTop = list.scrollHeight));
+  }
+
+  function rememberName(sender) {
+    if (sender?.name) state.names.set(sender.uid, sender.name);
+  }
+
+  function addSent(item, callback) {
+    const seen = 'sent:' + item.seq;
+    const pending = item.clientRef ? state.byClientRef.get(item.clientRef) : undefined;
+    if (state.seen.has(seen) && !(pending && callback)) return;
+    state.seen.add(seen);
+    rememberName(item.sender);
+    const key = keyOfSent(item);
+    const node = renderSent(item, callback ?? pending?.callback);
+    if (pending) {
+      state.byClientRef.set(item.clientRef, { node, key, callback: callback ?? pending.callback });
+      replace(pending.key, pending.node, item.seq, node);
+    } else place(key, item.seq, node);
+  }
+
+  function addReply(item) {
+    const seen = 'reply:' + item.id;
+    if (state.seen.has(seen)) return;
+    state.seen.add(seen);
+    place(keyOfReply(item), item.id, renderReply(item));
+  }
+
+  // ---- sending ----
+
+  function botMentionToken() {
+    return '<@uid:' + state.session.botUid + '>';
+  }
+
+  /** `@bot` (a word on its own) becomes the bot's mention token, as CometChat's clients write it. */
+  function withMentions(value) {
+    return value.replace(/(^|\s)@bot\b/gi, (_, space) => space + botMentionToken());
+  }
+
+  /** Posts a message; `resendId` delivers an earlier message id again (as `sender`, into `groupId` or one-to-one). */
+  async function send(rawText, { groupId, resendId, sender } = {}) {
+    const value = withMentions(rawText.trim());
+    if (!value) return;
+    const from = sender || { uid: state.me.uid, name: state.me.name };
+    const group = groupId !== undefined ? groupId : state.current.startsWith('group:') ? state.current.slice(6) : null;
+    const conversationRef = group ? { type: 'group', id: group } : { type: 'user' };
+    const clientRef = Math.random().toString(36).slice(2) + Date.now().toString(36);
+    const key = group ? groupKey(group) : directKey(from.uid);
+    const draft = {
+      sender: from,
+      receiver: group || state.session.botUid,
+      receiverType: group ? 'group' : 'user',
+      text: value,
+    };
+    const node = renderSent(draft);
+    state.byClientRef.set(clientRef, { node, key });
+    place(key, null, node);
+
+    let result;
+    try {
+      const response = await fetch('/sandbox/messages', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          sender: { uid: from.uid, ...(from.name ? { name: from.name } : {}) },
+          conversation: conversationRef,
+          text: value,
+          clientRef,
+          ...(resendId ? { id: resendId } : {}),
+        }),
+      });
+      const body = await response.json().catch(() => ({}));
+      result = response.ok ? body : { message: { ...draft, clientRef, seq: null, webhook: { statusCode: response.status, body } } };
+    } catch (error) {
+      result = { message: { ...draft, clientRef, seq: null, webhook: { statusCode: 0, body: { message: 'the service did not answer: ' + error.message } } } };
+    }
+    if (result.message.seq === null) {
+      const failed = renderSent(result.message);
+      replace(key, node, null, failed);
+      state.byClientRef.set(clientRef, { node: failed, key });
+      return;
+    }
+    addSent(result.message, result.callback);
+  }
+
+  function updateComposerHint() {
+    const inGroup = state.current?.startsWith('group:');
+    const setting = state.session.groupChatSetting;
+    const mentioned = /(^|\s)@bot\b/i.test(els.text.value) || els.text.value.includes(botMentionToken());
+    let hint = '';
+    if (inGroup && setting === 'mentionedMessages' && els.text.value.trim() && !mentioned) {
+      hint = 'The bot only gets group messages that mention it: add @bot, or the webhook answers "ignored · group-setting".';
+    } else if (inGroup && setting === 'slashedMessages' && els.text.value.trim() && !els.text.value.trim().startsWith('/')) {
+      hint = 'The bot only gets slash commands in groups (e.g. /help).';
+    }
+    els.composerHint.textContent = hint;
+  }
+
+  function insertAtCursor(snippet) {
+    const { selectionStart: start, selectionEnd: end, value } = els.text;
+    const before = value.slice(0, start);
+    const spaced = (before && !/\s$/.test(before) ? ' ' : '') + snippet;
+    els.text.value = before + spaced + value.slice(end);
+    els.text.selectionStart = els.text.selectionEnd = start + spaced.length;
+    els.text.focus();
+    updateComposerHint();
+  }
+
+  // ---- live replies ----
+
+  function connect() {
+    const events = new EventSource('/sandbox/events');
+    const setState = (value, label) => {
+      els.connection.dataset.state = value;
+      els.connection.textContent = label;
+    };
+    events.addEventListener('open', () => setState('live', 'live'));
+    events.addEventListener('error', () => setState('down', 'reconnecting…'));
+    events.addEventListener('reply', (event) => addReply(JSON.parse(event.data)));
+    events.addEventListener('sent', (event) => addSent(JSON.parse(event.data)));
+  }
+
+  // ---- start ----
+
+  function bind() {
+    els.meUid.value = state.me.uid;
+    els.meName.value = state.me.name || '';
+    els.meUid.addEventListener('change', () => {
+      const uid = els.meUid.value.trim().toLowerCase();
+      if (!UID.test(uid)) {
+        els.meUid.value = state.me.uid;
+        els.composerHint.textContent = 'A user id is 1-100 letters, digits, "_" or "-".';
+        return;
+      }
+      const wasDirect = state.current === directKey(state.me.uid);
+      setMe({ uid, name: els.meName.value.trim() });
+      open(wasDirect ? directKey(uid) : state.current);
+    });
+    els.meName.addEventListener('change', () => setMe({ uid: state.me.uid, name: els.meName.value.trim() }));
+    els.openGroup.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const guid = els.groupId.value.trim().toLowerCase();
+      if (!UID.test(guid)) {
+        els.groupId.setCustomValidity('1-100 letters, digits, "_" or "-"');
+        els.groupId.reportValidity();
+        return;
+      }
+      els.groupId.setCustomValidity('');
+      if (!state.groups.includes(guid)) state.groups.push(guid);
+      store.set('groups', state.groups);
+      els.groupId.value = '';
+      open(groupKey(guid));
+    });
+    els.composer.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const value = els.text.value;
+      els.text.value = '';
+      updateComposerHint();
+      send(value);
+    });
+    els.text.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        els.composer.requestSubmit();
+      }
+    });
+    els.text.addEventListener('input', () => {
+      els.text.style.height = 'auto';
+      els.text.style.height = Math.min(els.text.scrollHeight, 160) + 'px';
+      updateComposerHint();
+    });
+    els.mentionBot.addEventListener('click', () => insertAtCursor('@bot '));
+    els.slashHelp.addEventListener('click', () => send('/help'));
+  }
+
+  async function start() {
+    bind();
+    try {
+      const response = await fetch('/sandbox/session');
+      if (response.ok) state.session = await response.json();
+    } catch {
+      /* defaults above */
+    }
+    const live = state.session.mode === 'live';
+    els.mode.className = 'mode' + (live ? ' live' : '');
+    els.mode.textContent = live
+      ? 'Live mode: replies are sent to CometChat for real (and fail for users that do not exist there).'
+      : 'Sandbox mode: replies stay in the local outbox; nothing is sent to CometChat.';
+    els.groupHint.textContent = groupSubtitle();
+    open(directKey(state.me.uid));
+    connect();
+  }
+
+  start();
+})();

@@ -1,0 +1,83 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { SandboxFeedItem, SandboxOutbox } from './sandbox-outbox.service';
+
+/** A comment line now and then keeps proxies and browsers from closing an idle stream. */
+export const HEARTBEAT_MS = 15_000;
+
+/**
+ * Server-sent events for the chat page: first what the outbox and the page log hold, then every reply and page
+ * message as Redis announces it. Announcements come from several processes and need not arrive in id order, so
+ * nothing is filtered by id: the page places each entry by its `seq` and drops ones it already has (a reconnect
+ * sends the backlog again).
+ */
+@Injectable()
+export class SandboxEventStream implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(SandboxEventStream.name);
+  private readonly open = new Set<() => void>();
+
+  constructor(
+    private readonly outbox: SandboxOutbox,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  onModuleInit(): void {
+    // An open stream never finishes by itself; end them all when the server starts closing, or close would wait.
+    this.adapterHost.httpAdapter.getInstance<FastifyInstance>().addHook('preClose', async () => this.closeAll());
+  }
+
+  onModuleDestroy(): void {
+    this.closeAll();
+  }
+
+  async stream(reply: FastifyReply): Promise<void> {
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    raw.write('retry: 2000\n\n');
+
+    // Announcements that arrive while the backlog is read wait here, so nothing is lost or sent twice.
+    let pending: SandboxFeedItem[] | null = [];
+    const send = (entry: SandboxFeedItem) => writeEvent(raw, entry);
+    const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
+    let unwatch: () => void = () => undefined;
+    const close = () => {
+      clearInterval(heartbeat);
+      unwatch();
+      this.open.delete(close);
+      if (!raw.writableEnded) raw.end();
+    };
+    this.open.add(close);
+    raw.on('close', close);
+
+    try {
+      unwatch = await this.outbox.watch((entry) => (pending ? pending.push(entry) : send(entry)));
+      const backlog = await this.outbox.feed();
+      for (const entry of backlog) send(entry);
+      const seen = new Set(backlog.map((entry) => `${entry.kind}:${entry.seq}`));
+      const waiting = pending;
+      pending = null;
+      for (const entry of waiting) if (!seen.has(`${entry.kind}:${entry.seq}`)) send(entry);
+    } catch (error) {
+      this.logger.warn(`sandbox event stream: ${(error as Error).message}`);
+      raw.write(`event: problem\ndata: ${JSON.stringify({ message: 'Redis is unavailable; retrying' })}\n\n`);
+      close();
+    }
+    if (raw.destroyed) close();
+  }
+
+  private closeAll(): void {
+    for (const close of [...this.open]) close();
+  }
+}
+
+function writeEvent(raw: ServerResponse, entry: SandboxFeedItem): void {
+  raw.write(`event: ${entry.kind}\ndata: ${JSON.stringify(entry.item)}\n\n`);
+}

@@ -1,0 +1,165 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import { redisConfig, RedisConfig, sandboxConfig, SandboxConfig } from '../config/app.config';
+import { reconnectDelay } from '../queue/redis-client';
+
+/** A bot reply as the sandbox stored it: the Send Bot Message body, plus what CometChat would have added. */
+export interface SandboxReply {
+  /** Generated, numeric and increasing like CometChat's message ids. */
+  id: string;
+  sender: string;
+  receiver: string;
+  receiverType: 'user' | 'group';
+  conversationId: string;
+  category: string;
+  type: string;
+  data: Record<string, unknown>;
+  muid: string;
+  /** Unix seconds, as CometChat answers. */
+  sentAt: number;
+  [field: string]: unknown;
+}
+
+/** A message typed on the chat page, with the webhook's answer to it. */
+export interface SandboxSentMessage {
+  /** Feed position: the message id, or a fresh one when the same message id was sent again. */
+  seq: string;
+  id: string;
+  clientRef?: string;
+  sender: { uid: string; name?: string };
+  receiver: string;
+  receiverType: 'user' | 'group';
+  conversationId: string;
+  text: string;
+  sentAt: number;
+  webhook: { statusCode: number; body: unknown };
+}
+
+export type SandboxFeedItem = { kind: 'reply'; seq: string; item: SandboxReply } | { kind: 'sent'; seq: string; item: SandboxSentMessage };
+
+export type FeedListener = (entry: SandboxFeedItem) => void;
+
+// One INCR, lifted to the clock when behind it: ids keep increasing across Redis flushes and look like
+// CometChat's (digits, so conversation turns order by them).
+const NEXT_ID = `
+local id = redis.call('INCR', KEYS[1])
+local floor = tonumber(ARGV[1])
+if id < floor then
+  redis.call('SET', KEYS[1], ARGV[1])
+  id = floor
+end
+return id`;
+
+/**
+ * The sandbox's Redis side: the bounded outbox of bot replies (what CometChat would have received), the log of
+ * messages sent from the chat page, message ids, and a pub/sub feed of both, so the page sees replies made by
+ * a worker in another process. Connections open on first use only: a live bot never opens them.
+ */
+@Injectable()
+export class SandboxOutbox implements OnApplicationShutdown {
+  private readonly logger = new Logger(SandboxOutbox.name);
+  readonly keys: { outbox: string; sent: string; messageId: string; feed: string };
+  private client?: Redis;
+  private subscriber?: Redis;
+  private readonly listeners = new Set<FeedListener>();
+
+  constructor(
+    @Inject(redisConfig.KEY) private readonly redis: RedisConfig,
+    @Inject(sandboxConfig.KEY) private readonly config: SandboxConfig,
+  ) {
+    const base = `${redis.prefix}:sandbox`;
+    this.keys = { outbox: `${base}:outbox`, sent: `${base}:sent`, messageId: `${base}:message-id`, feed: `${base}:feed` };
+  }
+
+  async nextMessageId(): Promise<string> {
+    return String(await this.commands().eval(NEXT_ID, 1, this.keys.messageId, String(Date.now())));
+  }
+
+  /** Stores a reply (the oldest beyond SANDBOX_OUTBOX_SIZE are dropped) and announces it, in one round trip. */
+  async deliver(reply: SandboxReply): Promise<void> {
+    await this.append(this.keys.outbox, { kind: 'reply', seq: reply.id, item: reply });
+  }
+
+  /** Keeps the page's own messages (bounded like the outbox) so every open page, and a reload, shows them. */
+  async recordSent(message: SandboxSentMessage): Promise<void> {
+    await this.append(this.keys.sent, { kind: 'sent', seq: message.seq, item: message });
+  }
+
+  /** The newest stored replies, newest first. */
+  async replies(limit = this.config.outboxSize): Promise<SandboxReply[]> {
+    return (await this.commands().lrange(this.keys.outbox, 0, limit - 1)).map((json) => JSON.parse(json) as SandboxReply);
+  }
+
+  /** The newest replies and page messages (up to `limit` of each), oldest first. */
+  async feed(limit = 200): Promise<SandboxFeedItem[]> {
+    const [replies, sent] = await Promise.all([
+      this.commands().lrange(this.keys.outbox, 0, limit - 1),
+      this.commands().lrange(this.keys.sent, 0, limit - 1),
+    ]);
+    const items: SandboxFeedItem[] = [
+      ...replies.map((json): SandboxFeedItem => {
+        const item = JSON.parse(json) as SandboxReply;
+        return { kind: 'reply', seq: item.id, item };
+      }),
+      ...sent.map((json): SandboxFeedItem => {
+        const item = JSON.parse(json) as SandboxSentMessage;
+        return { kind: 'sent', seq: item.seq, item };
+      }),
+    ];
+    return items.sort((a, b) => compareSeq(a.seq, b.seq));
+  }
+
+  /** Calls `listener` for every reply and page message stored from now on, by any process; returns the unsubscribe. */
+  async watch(listener: FeedListener): Promise<() => void> {
+    this.listeners.add(listener);
+    if (!this.subscriber) {
+      this.subscriber = this.connect();
+      this.subscriber.on('message', (_channel: string, json: string) => {
+        let entry: SandboxFeedItem;
+        try {
+          entry = JSON.parse(json) as SandboxFeedItem;
+        } catch {
+          return;
+        }
+        for (const notify of this.listeners) notify(entry);
+      });
+      await this.subscriber.subscribe(this.keys.feed);
+    }
+    return () => this.listeners.delete(listener);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.listeners.clear();
+    await Promise.all(
+      [this.client, this.subscriber].map((connection) => connection?.quit().catch(() => connection.disconnect())),
+    );
+  }
+
+  private async append(list: string, entry: SandboxFeedItem): Promise<void> {
+    const json = JSON.stringify(entry.item);
+    const results = await this.commands()
+      .multi()
+      .lpush(list, json)
+      .ltrim(list, 0, this.config.outboxSize - 1)
+      .publish(this.keys.feed, JSON.stringify(entry))
+      .exec();
+    const failed = results?.find(([error]) => error);
+    if (!results || failed) throw failed?.[0] ?? new Error('sandbox outbox write was discarded');
+  }
+
+  private commands(): Redis {
+    return (this.client ??= this.connect());
+  }
+
+  private connect(): Redis {
+    // Fails a command after one reconnect attempt, so a reply job errors and is retried like a failed send.
+    const connection = new Redis(this.redis.url, { maxRetriesPerRequest: 1, retryStrategy: reconnectDelay });
+    connection.on('error', (error: Error) => this.logger.debug(`sandbox Redis: ${error.message}`));
+    return connection;
+  }
+}
+
+/** Sequence numbers are digit strings of possibly different lengths: compare them as numbers. */
+export function compareSeq(a: string, b: string): number {
+  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+}
