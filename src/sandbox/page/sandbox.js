@@ -101,7 +101,8 @@
 
   function conversationKeys() {
     const keys = [directKey(state.me.uid), ...state.groups.map(groupKey)];
-    for (const key of state.conversations.keys()) if (!keys.includes(key)) keys.push(key);
+    // Other conversations are listed once they hold something (a former identity's empty chat is not).
+    for (const [key, entry] of state.conversations) if (!keys.includes(key) && entry.nodes.length > 0) keys.push(key);
     return keys;
   }
 
