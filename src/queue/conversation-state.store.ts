@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { respondersConfig, RespondersConfig } from '../config/app.config';
-import type { ConversationState } from '../responders/conversation-state';
+import { ConversationState, encodeStateValue } from '../responders/conversation-state';
 import { conversationKey } from './conversation-turns';
 import type { Conversation } from './job-contracts';
 import { WorkerRedis } from './worker-redis.service';
@@ -27,8 +27,7 @@ export class ConversationStateStore {
         return raw === null ? undefined : (JSON.parse(raw) as T);
       },
       async set<T>(field: string, value: T) {
-        if (value === undefined) throw new Error(`state "${field}": use delete() rather than storing undefined`);
-        await client.multi().hset(key, field, JSON.stringify(value)).expire(key, ttl).exec();
+        await client.multi().hset(key, field, encodeStateValue(field, value)).expire(key, ttl).exec();
       },
       async delete(field: string) {
         await client.hdel(key, field);

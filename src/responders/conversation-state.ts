@@ -5,6 +5,12 @@ export interface ConversationState {
   delete(key: string): Promise<void>;
 }
 
+/** The JSON a value is stored as; `undefined` has none, so it is refused (delete() is the way to clear). */
+export function encodeStateValue(field: string, value: unknown): string {
+  if (value === undefined) throw new Error(`state "${field}": use delete() rather than storing undefined`);
+  return JSON.stringify(value);
+}
+
 /** State kept in memory: for the test kit and anything else that needs no Redis. */
 export class InMemoryConversationState implements ConversationState {
   readonly values = new Map<string, string>();
@@ -16,7 +22,7 @@ export class InMemoryConversationState implements ConversationState {
 
   async set<T>(key: string, value: T): Promise<void> {
     // Stored as JSON, like the Redis store, so a test sees exactly what would survive a round trip.
-    this.values.set(key, JSON.stringify(value));
+    this.values.set(key, encodeStateValue(key, value));
   }
 
   async delete(key: string): Promise<void> {

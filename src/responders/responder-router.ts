@@ -53,7 +53,13 @@ export class ResponderRouter {
     responders: RegisteredResponder[],
     private readonly settings: RouterSettings,
   ) {
-    this.responders = ResponderRouter.order(responders);
+    // Commands are matched case-insensitively: `/Order` and a declared `Order` both mean `order`.
+    this.responders = ResponderRouter.order(responders).map(({ options, instance }) => ({
+      instance,
+      options: options.commands
+        ? { ...options, commands: Object.fromEntries(Object.entries(options.commands).map(([c, d]) => [c.toLowerCase(), d])) }
+        : options,
+    }));
   }
 
   /** Sorts by priority (stable for equal priorities) and fails on duplicate names or missing methods. */

@@ -1,133 +1,113 @@
 import { DiscoveryModule } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
-import type { BotEvent, BotReply } from '../queue/job-contracts';
+import { Test, TestingModule } from '@nestjs/testing';
+import { respondersConfig } from '../config/app.config';
+import type { BotEvent } from '../queue/job-contracts';
 import type { BotResponder } from './bot-responder.interface';
+import { InMemoryConversationState } from './conversation-state';
 import { textReply } from './reply.builders';
 import { Responder } from './responder.decorator';
 import { ResponderRegistry } from './responder.registry';
+import { ResponderTimeoutError } from './turn-failed.error';
 
-const noop: BotResponder = { match: () => true, respond: () => undefined };
-const entry = (name: string, priority: number, instance: BotResponder = noop) => ({ name, priority, instance });
+// The routing rules themselves are in responder-router.spec.ts; this checks the Nest wiring around them.
 
-const event = (text?: string, type = 'text'): BotEvent => ({
+const event = (text?: string, fields: Partial<BotEvent> = {}): BotEvent => ({
   id: '1045',
   bot: 'support-bot',
   sender: { uid: 'cometchat-uid-1' },
   conversation: { type: 'user', id: 'cometchat-uid-1' },
   category: 'message',
-  type,
+  type: 'text',
   ...(text === undefined ? {} : { text }),
   mentionsBot: false,
   attachments: [],
   receivedAt: 0,
   raw: {},
+  ...fields,
 });
 
-describe('ResponderRegistry.order', () => {
-  it('puts higher priorities first and keeps the given order for equal priorities', () => {
-    const ordered = ResponderRegistry.order([
-      entry('low', -100),
-      entry('first-zero', 0),
-      entry('high', 10),
-      entry('second-zero', 0),
-      entry('third-zero', 0),
-    ]);
-    expect(ordered.map((r) => r.name)).toEqual(['high', 'first-zero', 'second-zero', 'third-zero', 'low']);
-  });
+const config = { timeoutMs: 1000, echoEnabled: true, replyInThread: false, groupChatSetting: 'mentionedMessages', stateTtlSeconds: 60 };
 
-  it('fails on a duplicate name, naming it', () => {
-    expect(() => ResponderRegistry.order([entry('faq', 0), entry('echo', 0), entry('faq', 5)])).toThrow(/"faq"/);
-  });
-
-  it('fails when match() or respond() is missing', () => {
-    expect(() => ResponderRegistry.order([entry('broken', 0, { match: () => true } as any)])).toThrow(/"broken"/);
-    expect(() => ResponderRegistry.order([entry('broken', 0, { respond: () => undefined } as any)])).toThrow(
-      /match\(\) and respond\(\)/,
-    );
-  });
-});
-
-@Responder({ name: 'help', priority: 10 })
-class HelpResponder implements BotResponder {
-  match(e: BotEvent) {
-    return e.text === '/help';
-  }
+@Responder({ name: 'status', priority: 10, commands: { status: 'Service status' } })
+class StatusResponder implements BotResponder {
   respond() {
-    return textReply('Try /status');
+    return textReply('All systems go');
   }
 }
 
-@Responder({ name: 'shout' })
+@Responder({ name: 'shout', kinds: ['text'] })
 class ShoutResponder implements BotResponder {
-  match(e: BotEvent) {
-    return !!e.text;
-  }
-  respond({ event: e }: { event: BotEvent }): BotReply[] | void {
-    if (e.text === 'quiet') return;
+  respond({ event: e }: { event: BotEvent }) {
     return [textReply(e.text!.toUpperCase()), textReply('!')];
   }
 }
 
-@Responder({ name: 'help' })
-class AnotherHelpResponder implements BotResponder {
-  match = () => false;
-  respond = () => undefined;
+@Responder({ name: 'status' })
+class AnotherStatusResponder implements BotResponder {
+  respond() {
+    return undefined;
+  }
 }
 
-describe('ResponderRegistry.respond', () => {
+@Responder({ name: 'hang', commands: { hang: 'Never answers' } })
+class HangingResponder implements BotResponder {
+  respond() {
+    return new Promise<never>(() => {});
+  }
+}
+
+const compile = (providers: any[], settings: Record<string, unknown> = config) =>
+  Test.createTestingModule({
+    imports: [DiscoveryModule],
+    providers: [ResponderRegistry, ...providers, { provide: respondersConfig.KEY, useValue: settings }],
+  }).compile();
+
+describe('ResponderRegistry', () => {
+  let module: TestingModule;
   let registry: ResponderRegistry;
-  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    // ShoutResponder is listed first so that only priority can make "help" win.
-    const module = await Test.createTestingModule({
-      imports: [DiscoveryModule],
-      providers: [ResponderRegistry, ShoutResponder, HelpResponder],
-    }).compile();
+    // ShoutResponder is listed first so that only priority can make "status" win for /status.
+    module = await compile([ShoutResponder, StatusResponder]);
     await module.init();
     registry = module.get(ResponderRegistry);
-    close = () => module.close();
   });
 
-  afterAll(() => close());
+  afterAll(() => module.close());
 
-  it('discovers the @Responder providers in priority order', () => {
-    expect(registry.names()).toEqual(['help', 'shout']);
+  it('routes to the discovered @Responder() with the highest priority that accepts', async () => {
+    const state = new InMemoryConversationState();
+    expect(await registry.respond(event('/status'), state)).toEqual({ responder: 'status', replies: [textReply('All systems go')] });
+    expect(await registry.respond(event('hi'), state)).toEqual({ responder: 'shout', replies: [textReply('HI'), textReply('!')] });
   });
 
-  it('lets the highest-priority responder that matches handle the event', async () => {
-    expect(await registry.respond(event('/help'))).toEqual({ responder: 'help', replies: [textReply('Try /status')] });
+  it('answers nothing when no responder takes the event and no fallback is configured', async () => {
+    expect(await registry.respond(event(undefined, { type: 'image' }), new InMemoryConversationState())).toEqual({ replies: [] });
   });
 
-  it('falls through to the next responder when a higher one does not match', async () => {
-    expect(await registry.respond(event('hi'))).toEqual({
-      responder: 'shout',
-      replies: [textReply('HI'), textReply('!')],
-    });
+  it('lists the commands of the discovered responders', () => {
+    expect(registry.commands()).toEqual([{ command: 'status', description: 'Service status', responder: 'status' }]);
   });
 
-  it('normalises a single reply to an array', async () => {
-    const { replies } = await registry.respond(event('/help'));
-    expect(Array.isArray(replies)).toBe(true);
-    expect(replies).toHaveLength(1);
+  it('fails at startup when two responders share a name, naming it', async () => {
+    const broken = await compile([StatusResponder, AnotherStatusResponder]);
+    // Not closed: close() would only re-await the failed init.
+    await expect(broken.init()).rejects.toThrow(/"status"/);
   });
 
-  it('turns a void result into no replies', async () => {
-    expect(await registry.respond(event('quiet'))).toEqual({ responder: 'shout', replies: [] });
-  });
-
-  it('answers nothing when no responder matches', async () => {
-    const outcome = await registry.respond(event(undefined, 'image'));
-    expect(outcome).toEqual({ replies: [] });
-    expect(outcome.responder).toBeUndefined();
-  });
-
-  it('fails at startup when two responders share a name', async () => {
-    const module = await Test.createTestingModule({
-      imports: [DiscoveryModule],
-      providers: [ResponderRegistry, HelpResponder, AnotherHelpResponder],
-    }).compile();
-    // Nothing to close afterwards: close() would only re-await the failed init.
-    await expect(module.init()).rejects.toThrow(/"help"/);
+  it('applies the configured timeout, fallback text and thread setting', async () => {
+    const configured = await compile([HangingResponder], { ...config, timeoutMs: 50, fallbackText: 'Sorry?', replyInThread: true });
+    await configured.init();
+    try {
+      const r = configured.get(ResponderRegistry);
+      const state = new InMemoryConversationState();
+      await expect(r.respond(event('/hang'), state)).rejects.toBeInstanceOf(ResponderTimeoutError);
+      expect(await r.respond(event('hi', { parentId: '2310' }), state)).toEqual({
+        responder: 'fallback',
+        replies: [{ ...textReply('Sorry?'), parentId: '2310' }],
+      });
+    } finally {
+      await configured.close();
+    }
   });
 });

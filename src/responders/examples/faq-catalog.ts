@@ -5,12 +5,16 @@ export interface FaqEntry {
   answer: string;
 }
 
+/** Lowercase words joined by single spaces, padded, so a phrase is found only as whole words. */
+const words = (text: string) => ` ${(text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).join(' ')} `;
+
 /** Keyword → answer pairs from a JSON file, checked once at startup so a broken file stops the boot. */
 export class FaqCatalog {
-  private readonly entries: Array<{ words: Set<string>; answer: string }>;
+  private readonly entries: Array<{ phrases: string[]; answer: string }>;
 
   constructor(entries: FaqEntry[]) {
-    this.entries = entries.map((e) => ({ words: new Set(e.keywords.map((k) => k.toLowerCase())), answer: e.answer }));
+    // A keyword may be a phrase ("opening hours") or contain punctuation ("e-mail"): compared word by word.
+    this.entries = entries.map((e) => ({ phrases: e.keywords.map(words).filter((p) => p.trim()), answer: e.answer }));
   }
 
   static fromFile(path: string): FaqCatalog {
@@ -33,9 +37,9 @@ export class FaqCatalog {
     return new FaqCatalog(parsed as FaqEntry[]);
   }
 
-  /** The answer of the first entry with a keyword among the text's words, if any. */
+  /** The answer of the first entry one of whose keywords appears in the text as whole words, if any. */
   answer(text: string): string | undefined {
-    const words = new Set(text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
-    return this.entries.find((e) => [...e.words].some((w) => words.has(w)))?.answer;
+    const haystack = words(text);
+    return this.entries.find((e) => e.phrases.some((p) => haystack.includes(p)))?.answer;
   }
 }
