@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { EnvironmentVariables, LogLevel, validateEnv } from './config/env.validation';
-import { sandboxBanner, servesSandboxPage } from './sandbox/sandbox-mode';
+import { LIVE_SANDBOX_PAGE_WARNING, sandboxBanner, servesSandboxPage } from './sandbox/sandbox-mode';
 
 const NEST_LEVELS: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -42,5 +42,6 @@ export async function createApp(
     bodyParser: false,
   });
   if (env.COMETCHAT_MODE === 'sandbox') new Logger('SandboxMode').warn(sandboxBanner(env));
+  else if (servesSandboxPage(env)) new Logger('SandboxMode').warn(LIVE_SANDBOX_PAGE_WARNING);
   return configureApp(app);
 }

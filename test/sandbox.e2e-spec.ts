@@ -4,6 +4,7 @@ import { CometChatClient } from '../src/cometchat/cometchat-client.service';
 import { SandboxCometChatClient } from '../src/cometchat/sandbox-cometchat-client.service';
 import { ConfigValidationError } from '../src/config/env.validation';
 import { BotReply, Responder } from '../src/responders';
+import { LIVE_SANDBOX_PAGE_WARNING } from '../src/sandbox/sandbox-mode';
 import { SandboxOutbox } from '../src/sandbox/sandbox-outbox.service';
 import { FakeCometChat } from './support/fake-cometchat';
 import { fixture } from './support/fixtures';
@@ -177,7 +178,10 @@ describe('sandbox mode', () => {
       expect((await live.app.inject({ method: 'GET', url: '/sandbox' })).statusCode).toBe(404);
       expect((await say(live, { sender: { uid: 'a' }, conversation: { type: 'user' }, text: 'hi' })).statusCode).toBe(404);
 
+      const warn = jest.spyOn(Logger.prototype, 'warn');
       const withUi = await start({ SANDBOX_UI: 'true' });
+      // A page that posts to the webhook with its credentials is a way in on a live bot: said at boot.
+      expect(warn.mock.calls.filter(([message]) => message === LIVE_SANDBOX_PAGE_WARNING)).toHaveLength(1);
       const page = await withUi.app.inject({ method: 'GET', url: '/sandbox' });
       expect(page.statusCode).toBe(200);
       expect(page.headers['content-type']).toMatch(/^text\/html/);

@@ -7,6 +7,11 @@ export function servesSandboxPage(env: Pick<EnvironmentVariables, 'APP_ROLE' | '
   return env.APP_ROLE !== 'worker' && (env.COMETCHAT_MODE === 'sandbox' || env.SANDBOX_UI);
 }
 
+/** The page posts to the webhook with its credentials, so on a live bot it is an unauthenticated way in. */
+export const LIVE_SANDBOX_PAGE_WARNING =
+  'SANDBOX_UI=true on a live bot: anyone who reaches /sandbox can post messages as any user through the webhook, ' +
+  'and the bot answers them in CometChat. Serve it only on a trusted network.';
+
 /**
  * The one boot warning of sandbox mode, boxed so it cannot be missed in a log: an operator who meant to run a
  * live bot learns at once that nothing reaches CometChat.

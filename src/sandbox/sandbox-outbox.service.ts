@@ -61,6 +61,7 @@ export class SandboxOutbox implements OnApplicationShutdown {
   readonly keys: { outbox: string; sent: string; messageId: string; feed: string };
   private client?: Redis;
   private subscriber?: Redis;
+  private subscribing?: Promise<void>;
   private readonly listeners = new Set<FeedListener>();
 
   constructor(
@@ -111,20 +112,12 @@ export class SandboxOutbox implements OnApplicationShutdown {
 
   /** Calls `listener` for every reply and page message stored from now on, by any process; returns the unsubscribe. */
   async watch(listener: FeedListener): Promise<() => void> {
+    this.subscribing ??= this.subscribe().catch((error: unknown) => {
+      this.subscribing = undefined; // the next page to connect tries again
+      throw error;
+    });
+    await this.subscribing;
     this.listeners.add(listener);
-    if (!this.subscriber) {
-      this.subscriber = this.connect();
-      this.subscriber.on('message', (_channel: string, json: string) => {
-        let entry: SandboxFeedItem;
-        try {
-          entry = JSON.parse(json) as SandboxFeedItem;
-        } catch {
-          return;
-        }
-        for (const notify of this.listeners) notify(entry);
-      });
-      await this.subscriber.subscribe(this.keys.feed);
-    }
     return () => this.listeners.delete(listener);
   }
 
@@ -133,6 +126,28 @@ export class SandboxOutbox implements OnApplicationShutdown {
     await Promise.all(
       [this.client, this.subscriber].map((connection) => connection?.quit().catch(() => connection.disconnect())),
     );
+  }
+
+  /** One subscriber connection per process, shared by every open page. */
+  private async subscribe(): Promise<void> {
+    const subscriber = this.connect();
+    subscriber.on('message', (_channel: string, json: string) => {
+      let entry: SandboxFeedItem;
+      try {
+        entry = JSON.parse(json) as SandboxFeedItem;
+      } catch {
+        return;
+      }
+      for (const notify of this.listeners) notify(entry);
+    });
+    this.subscriber = subscriber;
+    try {
+      await subscriber.subscribe(this.keys.feed);
+    } catch (error) {
+      this.subscriber = undefined;
+      subscriber.disconnect();
+      throw error;
+    }
   }
 
   private async append(list: string, entry: SandboxFeedItem): Promise<void> {
