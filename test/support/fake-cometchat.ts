@@ -11,6 +11,23 @@ export interface RecordedCall {
   answer: number | 'hang' | 'reset';
 }
 
+/** A bot as the fake's Bots API stores it (cometchat-api.md §5). */
+export interface FakeBot {
+  uid: string;
+  webhookURL: string;
+  groupChatSetting: string;
+  useBasicAuth: boolean;
+  username?: string;
+  password?: string;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt?: number;
+}
+
+const GROUP_CHAT_SETTINGS = ['allMessages', 'slashedMessages', 'mentionedMessages', 'none'];
+/** GET/POST /v3/bots and GET/PUT/DELETE /v3/bots/{uid}; /v3/bots/{uid}/messages is Send Bot Message. */
+const BOTS_API = /^\/v3\/bots(?:\/([^/?]+))?\/?(?:\?.*)?$/;
+
 export type Behaviour =
   | { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }
   | { hang: true }
@@ -19,9 +36,17 @@ export type Behaviour =
 /**
  * A stand-in for CometChat's REST API: records every call and answers from a script of behaviours
  * (429, 5xx, 4xx, hangs, connection resets), then 200 with a stored message once the script is used up.
+ * The Bots API (create, get, list, update, delete) is emulated with an in-memory store instead; its calls are
+ * recorded too but never take a scripted answer, so a script meant for sends stays for sends.
  */
 export class FakeCometChat {
   readonly calls: RecordedCall[] = [];
+  /** The Bots API's store, by (lowercased) UID. Tests may read and change it directly. */
+  readonly bots = new Map<string, FakeBot>();
+  /** When set, Bots API calls with another `apikey` header are refused as CometChat does (401 AUTH_ERR_APIKEY_NOT_FOUND). */
+  botsApiKey?: string;
+  /** When set, creating a bot for a UID not in it fails with ERR_UID_NOT_FOUND (a bot must be an existing user). */
+  users?: Set<string>;
   private script: Behaviour[] = [];
   private server: Server;
   private hanging = new Set<ServerResponse>();
@@ -75,6 +100,83 @@ export class FakeCometChat {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  private record(req: IncomingMessage, body: any, answer: RecordedCall['answer']): void {
+    this.calls.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, at: Date.now(), answer });
+    this.waiters.splice(0).forEach((wake) => wake());
+  }
+
+  /**
+   * CometChat's Bots API as documented: responses omit every empty or false property and return the password
+   * in plain text; Create keeps credentials only with useBasicAuth, Update stores whatever it is sent.
+   */
+  private botsApi(req: IncomingMessage, uidInPath: string | undefined, body: any): { status: number; body: unknown } {
+    const error = (status: number, code: string, message: string) => ({ status, body: { error: { code, message } } });
+    if (this.botsApiKey !== undefined && req.headers.apikey !== this.botsApiKey) {
+      return error(401, 'AUTH_ERR_APIKEY_NOT_FOUND', 'The apiKey provided is not valid.');
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const view = (bot: FakeBot) =>
+      Object.fromEntries(Object.entries(bot).filter(([, v]) => v !== undefined && v !== '' && v !== false));
+    const badField = (changes: any): string | undefined => {
+      if ('groupChatSetting' in changes && !GROUP_CHAT_SETTINGS.includes(changes.groupChatSetting)) return 'groupChatSetting';
+      if ('webhookURL' in changes && !(typeof changes.webhookURL === 'string' && /^https?:\/\/\S+$/.test(changes.webhookURL) && changes.webhookURL.length <= 255)) {
+        return 'webhookURL';
+      }
+      for (const field of ['username', 'password']) {
+        if (field in changes && !(typeof changes[field] === 'string' && changes[field].length <= 50)) return field;
+      }
+      for (const field of ['useBasicAuth', 'enabled']) if (field in changes && typeof changes[field] !== 'boolean') return field;
+      return undefined;
+    };
+    const uid = uidInPath?.toLowerCase();
+    const method = req.method ?? 'GET';
+
+    if (uid === undefined && method === 'GET') {
+      const all = [...this.bots.values()].sort((a, b) => a.uid.localeCompare(b.uid)).map(view);
+      return { status: 200, body: { data: all, meta: { pagination: { total: all.length, count: all.length, per_page: 100, current_page: 1, total_pages: 1 } } } };
+    }
+    if (uid === undefined && method === 'POST') {
+      if (typeof body?.uid !== 'string' || body.uid === '' || body.uid.length > 50) return error(400, 'ERR_BAD_REQUEST', 'The uid field is required.');
+      if (typeof body.webhookURL !== 'string') return error(400, 'ERR_BAD_REQUEST', 'The webhookURL field is required.');
+      const bad = badField(body);
+      if (bad) return error(400, 'ERR_BAD_REQUEST', `The ${bad} field is invalid.`);
+      const newUid = body.uid.toLowerCase();
+      if (this.users && !this.users.has(newUid)) return error(404, 'ERR_UID_NOT_FOUND', `The UID ${newUid} does not exist.`);
+      if (this.bots.has(newUid)) return error(400, 'ERR_BOT_ALREADY_EXISTS', `A bot already exists for the UID ${newUid}.`);
+      const basic = body.useBasicAuth === true;
+      const bot: FakeBot = {
+        uid: newUid,
+        webhookURL: body.webhookURL,
+        groupChatSetting: body.groupChatSetting ?? 'none',
+        useBasicAuth: basic,
+        ...(basic ? { username: body.username, password: body.password } : {}),
+        enabled: body.enabled === true,
+        createdAt: now,
+      };
+      this.bots.set(newUid, bot);
+      return { status: 200, body: { data: view(bot) } };
+    }
+    if (uid === undefined) return error(404, 'ERR_API_NOT_FOUND', 'No such API.');
+
+    const bot = this.bots.get(uid);
+    if (!bot) return error(404, 'ERR_BOT_NOT_FOUND', `A bot is not associated with the UID ${uid}.`);
+    if (method === 'GET') return { status: 200, body: { data: view(bot) } };
+    if (method === 'PUT') {
+      const bad = badField(body ?? {});
+      if (bad) return error(400, 'ERR_BAD_REQUEST', `The ${bad} field is invalid.`);
+      for (const field of ['webhookURL', 'groupChatSetting', 'useBasicAuth', 'username', 'password', 'enabled'] as const) {
+        if (body && field in body) (bot as any)[field] = body[field];
+      }
+      bot.updatedAt = now;
+      return { status: 200, body: { data: view(bot) } };
+    }
+    if (method === 'DELETE') {
+      this.bots.delete(uid);
+      return { status: 200, body: { data: { success: true, message: `Bot ${uid} deleted successfully.` } } };
+    }
+    return error(404, 'ERR_API_NOT_FOUND', 'No such API.');
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -85,6 +187,14 @@ export class FakeCometChat {
         body = JSON.parse(text);
       } catch {
         /* recorded as text */
+      }
+      const bots = BOTS_API.exec(req.url ?? '');
+      if (bots) {
+        const { status, body: answer } = this.botsApi(req, bots[1] ? decodeURIComponent(bots[1]) : undefined, body);
+        this.record(req, body, status);
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer));
+        return;
       }
       const behaviour = this.script.shift() ?? { status: 200 };
       const call: RecordedCall = {

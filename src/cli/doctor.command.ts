@@ -1,0 +1,33 @@
+import { Command } from 'commander';
+import { CALLBACK_PATH } from './callback-url';
+import { act, CliContext } from './cli-context';
+import type { DoctorOptions } from './doctor.action';
+
+// Kept in step with the checks in doctor.action.ts (2 s: REDIS_PROBE_TIMEOUT_MS).
+export function addDoctorCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('doctor')
+    .description('check the configuration, Redis, and the bot in CometChat against this service; print each check with a fix')
+    .option('--url <url>', `the callback URL CometChat should call (https://<host>${CALLBACK_PATH}); compared with the bot's webhookURL`)
+    .option('--service <url>', 'also check that the running service answers GET /health/ready there (e.g. http://127.0.0.1:3000)')
+    .addHelpText(
+      'after',
+      `
+Checks, each printed as ok / failed (with a one-line fix) / skipped (its prerequisite failed or was not given):
+  configuration       every variable valid, as the service would boot (lists each bad one)
+  redis               PING answered within 2 s (also counts failed jobs)
+  cometchat           the credentials work (GET /bots/BOT_UID)
+  bot exists          CometChat has a bot for BOT_UID
+  bot enabled         the bot is enabled (a disabled bot relays nothing)
+  webhook URL         the bot's webhookURL equals --url
+  group setting       the bot's groupChatSetting equals GROUP_CHAT_SETTING
+  basic auth          useBasicAuth is on with WEBHOOK_USERNAME and WEBHOOK_PASSWORD (never printed)
+  service             --service answers /health/ready with 2xx
+Exit 1 if any check failed (configuration included), 0 otherwise.
+
+Examples:
+  $ npm run cli -- doctor --url https://bot.example.com${CALLBACK_PATH}
+  $ docker compose run --rm bot node dist/cli/main.js doctor --service http://bot:3000`,
+    )
+    .action(act(ctx, async (options: DoctorOptions) => (await import('./doctor.action')).doctor(options, ctx.output)));
+}

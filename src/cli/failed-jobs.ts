@@ -1,0 +1,146 @@
+import { Job, Queue } from 'bullmq';
+import { EVENTS_QUEUE, REPLIES_QUEUE } from '../queue/job-contracts';
+import { CliError } from './exit-codes';
+import { requireRedis } from './redis-probe';
+
+export const QUEUE_NAMES = [EVENTS_QUEUE, REPLIES_QUEUE] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+export type QueueChoice = QueueName | 'all';
+
+export const queuesOf = (choice: QueueChoice): QueueName[] => (choice === 'all' ? [...QUEUE_NAMES] : [choice]);
+
+/** A failed job as `failed list` shows it. */
+export interface FailedJobSummary {
+  queue: QueueName;
+  id: string;
+  name: string;
+  attempts: number;
+  failedReason: string;
+  finishedOn: string | null;
+  /** events: the message that was not answered. */
+  message?: { id?: string; sender?: string; conversation?: string; text?: string; kind?: string };
+  /** replies: where the reply was going, and its client id. */
+  reply?: { target?: string; muid?: string; eventId?: string; text?: string; kind?: string };
+}
+
+const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+export function summarise(queue: QueueName, job: Job): FailedJobSummary {
+  const data = (job.data ?? {}) as Record<string, any>;
+  const conversation = (c: any) => (c && typeof c === 'object' ? `${c.type}:${c.id}` : undefined);
+  const summary: FailedJobSummary = {
+    queue,
+    id: job.id ?? '',
+    name: job.name,
+    attempts: job.attemptsMade,
+    failedReason: job.failedReason ?? '',
+    finishedOn: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+  };
+  if (queue === EVENTS_QUEUE) {
+    summary.message = {
+      id: str(data.id),
+      sender: str(data.sender?.uid),
+      conversation: conversation(data.conversation),
+      text: str(data.text),
+      kind: data.category ? `${data.category}/${data.type}` : undefined,
+    };
+  } else {
+    summary.reply = {
+      target: conversation(data.target),
+      muid: str(data.muid),
+      eventId: str(data.eventId),
+      text: str(data.reply?.data?.text),
+      kind: data.reply ? `${data.reply.category}/${data.reply.type}` : undefined,
+    };
+  }
+  return summary;
+}
+
+/** The failed sets of the service's two queues, through BullMQ with the service's REDIS_URL and QUEUE_PREFIX. */
+export class FailedJobs {
+  private readonly queues = new Map<QueueName, Queue>();
+
+  private constructor(
+    private readonly url: string,
+    private readonly prefix: string,
+  ) {}
+
+  static async open(url: string, prefix: string): Promise<FailedJobs> {
+    await requireRedis(url);
+    return new FailedJobs(url, prefix);
+  }
+
+  queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { prefix: this.prefix, connection: { url: this.url, connectTimeout: 2000, maxRetriesPerRequest: 2 } });
+      queue.on('error', () => undefined); // surfaced by the command that fails
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async count(name: QueueName): Promise<number> {
+    return this.queue(name).getFailedCount();
+  }
+
+  /** The most recent failures first, at most `limit` per queue. */
+  async list(name: QueueName, limit: number): Promise<FailedJobSummary[]> {
+    const jobs = await this.queue(name).getFailed(0, limit - 1);
+    return jobs.filter((job): job is Job => job !== undefined).map((job) => summarise(name, job as Job));
+  }
+
+  /** The failed job with this id, searched in the given queues; a CliError (exit 1) names what is wrong. */
+  async find(id: string, names: QueueName[]): Promise<{ queue: QueueName; job: Job }> {
+    const found: Array<{ queue: QueueName; job: Job }> = [];
+    for (const name of names) {
+      const job = await Job.fromId(this.queue(name), id);
+      if (job) found.push({ queue: name, job });
+    }
+    const where = names.length > 1 ? 'events or replies' : names[0];
+    if (found.length === 0) throw new CliError(`no job ${id} in ${where} (see \`failed list\`)`);
+    if (found.length > 1) throw new CliError(`job id ${id} exists in both queues: pass --queue events or --queue replies`);
+    const [hit] = found;
+    const state = await hit.job.getState();
+    if (state !== 'failed') throw new CliError(`job ${id} in ${hit.queue} is ${state}, not failed`);
+    return hit;
+  }
+
+  /**
+   * Back to waiting, with its attempts reset so it gets the whole retry budget again (its cause presumably
+   * fixed).
+   */
+  async retry(job: Job): Promise<void> {
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+  }
+
+  async discard(job: Job): Promise<void> {
+    await job.remove();
+  }
+
+  /**
+   * Applies `action` to every job failed at the moment of the call (a snapshot of ids, so a job that fails
+   * again meanwhile is not retried in a loop). Returns the ids done and the ids that could not be.
+   */
+  async forEachFailed(name: QueueName, action: (job: Job) => Promise<void>): Promise<{ done: string[]; skipped: string[] }> {
+    const queue = this.queue(name);
+    const ids = await queue.getRanges(['failed'], 0, -1);
+    const done: string[] = [];
+    const skipped: string[] = [];
+    for (const id of ids) {
+      const job = await Job.fromId(queue, id);
+      try {
+        if (!job || (await job.getState()) !== 'failed') throw new Error('no longer failed');
+        await action(job);
+        done.push(id);
+      } catch {
+        skipped.push(id);
+      }
+    }
+    return { done, skipped };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close().catch(() => undefined)));
+  }
+}

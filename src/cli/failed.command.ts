@@ -1,0 +1,77 @@
+import { Command, Option } from 'commander';
+import { act, CliContext } from './cli-context';
+import { positiveInt } from './cli-options';
+import { UsageError } from './exit-codes';
+import type { ActOptions, ListOptions } from './failed.action';
+
+const queueOption = () =>
+  new Option('-q, --queue <name>', 'which queue').choices(['events', 'replies', 'all']).default('all');
+
+export function addFailedCommand(program: Command, ctx: CliContext): void {
+  const failed = program
+    .command('failed')
+    .description('inspect and re-drive failed events (responder turns) and replies (sends to CometChat)')
+    .addHelpText(
+      'after',
+      `
+Failed jobs are kept 7 days. Events are messages whose responder turn failed for good; replies are messages
+CometChat refused (4xx) or that ran out of attempts. Needs only REDIS_URL and QUEUE_PREFIX.
+
+Examples:
+  $ npm run cli -- failed list
+  $ npm run cli -- failed list --queue replies --json
+  $ npm run cli -- failed retry reply-1717000000000-0
+  $ npm run cli -- failed retry --all --queue events
+  $ npm run cli -- failed discard --all`,
+    );
+
+  failed
+    .command('list')
+    .description('list failed jobs, most recent first')
+    .addOption(queueOption())
+    .option('-l, --limit <n>', 'at most n jobs per queue', positiveInt('--limit', 100_000), 20)
+    .option('--json', 'print a JSON array (id, queue, attempts, failedReason, finishedOn, message or reply)')
+    .action(act(ctx, async (options: ListOptions) => (await import('./failed.action')).list(options, ctx.output)));
+
+  failed
+    .command('retry')
+    .description('move a failed job (or --all) back to waiting, with its attempts reset')
+    .argument('[id]', 'the job id, as `failed list` shows it')
+    .option('-a, --all', 'every failed job of --queue')
+    .addOption(queueOption())
+    .addHelpText(
+      'after',
+      `
+A retried event runs its responders again at once (beside the conversation's current turn); a retried reply
+is sent unless the send ledger shows CometChat already stored it.`,
+    )
+    .action(
+      act(ctx, async (id: string | undefined, options: ActOptions) => {
+        checkTarget(id, options);
+        return (await import('./failed.action')).apply(id, options, ctx.output, 'retry');
+      }),
+    );
+
+  failed
+    .command('discard')
+    .description('remove a failed job (or --all) for good')
+    .argument('[id]', 'the job id, as `failed list` shows it')
+    .option('-a, --all', 'every failed job of --queue')
+    .addOption(queueOption())
+    .addHelpText(
+      'after',
+      `
+Discarding an event also frees its message id: if CometChat redelivers that message, it is accepted again.`,
+    )
+    .action(
+      act(ctx, async (id: string | undefined, options: ActOptions) => {
+        checkTarget(id, options);
+        return (await import('./failed.action')).apply(id, options, ctx.output, 'discard');
+      }),
+    );
+}
+
+function checkTarget(id: string | undefined, options: ActOptions): void {
+  if (id !== undefined && options.all) throw new UsageError('give a job id or --all, not both');
+  if (id === undefined && !options.all) throw new UsageError('give a job id (see `failed list`) or --all');
+}

@@ -1,0 +1,44 @@
+import Redis from 'ioredis';
+import { printableRedisUrl } from './cli-config';
+import { CliError } from './exit-codes';
+
+export const REDIS_PROBE_TIMEOUT_MS = 2000;
+
+/**
+ * PING within the deadline on a throwaway connection that never retries, so a dead Redis fails the command
+ * in seconds instead of hanging on reconnect attempts. Resolves to the round trip in ms.
+ */
+export async function pingRedis(url: string, timeoutMs = REDIS_PROBE_TIMEOUT_MS): Promise<number> {
+  const started = Date.now();
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  let lastError: Error | undefined;
+  client.on('error', (error: Error) => (lastError = error));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([client.connect().then(() => client.ping()), deadline]);
+    return Date.now() - started;
+  } catch (error) {
+    throw new Error(lastError?.message ?? (error as Error).message);
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}
+
+/** The same probe as a precondition: a CliError (exit 1) naming the URL when Redis does not answer. */
+export async function requireRedis(url: string): Promise<void> {
+  try {
+    await pingRedis(url);
+  } catch (error) {
+    throw new CliError(`Redis at ${printableRedisUrl(url)} does not answer: ${(error as Error).message}`);
+  }
+}
