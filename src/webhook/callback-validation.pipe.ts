@@ -1,7 +1,6 @@
 import { BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
-import { CometChatCallbackDto } from './dto/cometchat-callback.dto';
+import { CallbackMessageDto, CometChatCallbackDto, MessageContentDto } from './dto/cometchat-callback.dto';
 
 /** Flattens nested errors into "data.id must be a string" style lines, one per field. */
 export function describeValidationErrors(errors: ValidationError[], parent = ''): string[] {
@@ -15,6 +14,22 @@ export function describeValidationErrors(errors: ValidationError[], parent = '')
   });
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The DTO view class-validator needs: shallow copies with the DTO prototypes, down to the message content.
+ * plainToInstance would deep-copy the whole body (entities and all) on every request, for fields we never check.
+ */
+function asDto(body: Record<string, unknown>): CometChatCallbackDto {
+  const dto = Object.assign(Object.create(CometChatCallbackDto.prototype), body) as CometChatCallbackDto;
+  if (isPlainObject(body.data)) {
+    const message = Object.assign(Object.create(CallbackMessageDto.prototype), body.data) as CallbackMessageDto;
+    if (isPlainObject(message.data)) message.data = Object.assign(Object.create(MessageContentDto.prototype), message.data);
+    dto.data = message;
+  }
+  return dto;
+}
+
 /**
  * Validates a callback synchronously (no promise per request) and hands the original body on, so that
  * every field CometChat sent, declared or not, reaches the queue as it came.
@@ -25,7 +40,7 @@ export class CallbackValidationPipe implements PipeTransform<unknown, CometChatC
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new BadRequestException('Request body must be a JSON object');
     }
-    const errors = validateSync(plainToInstance(CometChatCallbackDto, body), {
+    const errors = validateSync(asDto(body as Record<string, unknown>), {
       stopAtFirstError: true,
       forbidUnknownValues: false,
     });
