@@ -154,8 +154,9 @@ describe('the CLI', () => {
       expect(register.code).toBe(2);
       expect(register.stderr).toContain('CometChat credentials are missing: COMETCHAT_API_KEY is not set');
 
-      const doctor = await run(['doctor'], { COMETCHAT_API_KEY: undefined });
+      const doctor = await run(['doctor'], { COMETCHAT_API_KEY: undefined, COMETCHAT_MODE: 'sandbox' });
       expect(doctor.code).toBe(1);
+      expect(doctor.stdout).toMatch(/^failed {2}mode: COMETCHAT_MODE=sandbox: the service sends replies to its local sandbox outbox/m);
       expect(doctor.stdout).toMatch(/^failed {2}cometchat: CometChat credentials are missing: COMETCHAT_API_KEY is not set$/m);
       expect(doctor.stdout).toMatch(/^skipped bot exists: needs CometChat credentials$/m);
     });
