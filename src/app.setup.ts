@@ -15,7 +15,9 @@ export function nestLogLevels(level: LogLevel): NestLogLevel[] {
 
 /** The Fastify adapter with the body limit; the only place the HTTP server's options are set. */
 export function createAdapter(env: EnvironmentVariables): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: env.WEBHOOK_BODY_LIMIT });
+  // No Nest middleware is used, so the middie layer would only cost every request; Nest still registers it
+  // on demand if a team adds middleware later.
+  return new FastifyAdapter({ bodyLimit: env.WEBHOOK_BODY_LIMIT, skipMiddie: true });
 }
 
 /** App-wide HTTP setup, shared by main.ts and the end-to-end tests. */

@@ -25,6 +25,11 @@ export class InboxUnavailableError extends Error {
 }
 
 const ANSWERED_TRIGGER = 'after_message';
+
+// Job ids must be unique per delivery: a random tag per process plus a counter, with no syscall per request.
+const PROCESS_TAG = randomBytes(4).toString('hex');
+let deliveries = 0;
+const deliveryId = (messageId: string) => `evt-${messageId}-${PROCESS_TAG}${(++deliveries).toString(36)}`;
 // Member joins, edits, deletes and calls are not conversation turns a bot answers.
 const IGNORED_CATEGORIES = new Set(['action', 'call']);
 
@@ -59,7 +64,7 @@ export class InboxService {
 
     // A fresh job id per delivery: when BullMQ's dedup key already exists the add returns the first job's id
     // instead, which is how a redelivery is told apart without a second round trip.
-    const jobId = `evt-${id}-${randomBytes(6).toString('hex')}`;
+    const jobId = deliveryId(id);
     const event = toBotEvent(callback, this.botUid, this.stripMentions);
     const storedId = await this.store(event, jobId);
     if (storedId === jobId) return { status: 'accepted', id };
