@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { basicAuthHeader } from '../webhook/basic-auth.guard';
 import { CALLBACK_PATH, webhookUrl } from './callback-url';
 import { readEnv } from './cli-config';
 import type { CliOutput } from './cli-output';
@@ -39,7 +40,7 @@ export async function simulate(text: string | undefined, options: SimulateOption
   const env = readEnv(['BOT_UID', 'WEBHOOK_USERNAME', 'WEBHOOK_PASSWORD', ...(options.url ? [] : (['PORT'] as const))]);
   out.addSecret(env.WEBHOOK_PASSWORD);
   const url = options.url ? webhookUrl(options.url) : `http://127.0.0.1:${env.PORT}${CALLBACK_PATH}`;
-  const authorization = `Basic ${Buffer.from(`${env.WEBHOOK_USERNAME}:${env.WEBHOOK_PASSWORD}`).toString('base64')}`;
+  const authorization = basicAuthHeader(env.WEBHOOK_USERNAME, env.WEBHOOK_PASSWORD);
 
   const template = options.fixture ? readFixture(options.fixture) : undefined;
   const build = (): Record<string, any> => {

@@ -5,6 +5,7 @@ import { botConfig, BotConfig, cometchatConfig, CometChatConfig, webhookConfig, 
 import { buildSandboxCallback, conversationIdOf, SandboxConversation } from './sandbox-callback.factory';
 import { SandboxOutbox, SandboxSentMessage } from './sandbox-outbox.service';
 import type { SandboxMessageDto } from './dto/sandbox-message.dto';
+import { basicAuthHeader } from '../webhook/basic-auth.guard';
 
 /** The webhook route of the public contract (WebhookController). */
 const WEBHOOK_PATH = '/webhooks/cometchat';
@@ -36,7 +37,7 @@ export class SandboxChatService {
     @Inject(cometchatConfig.KEY) private readonly cometchat: CometChatConfig,
     @Inject(webhookConfig.KEY) webhook: WebhookConfig,
   ) {
-    this.authorization = `Basic ${Buffer.from(`${webhook.username}:${webhook.password}`, 'utf8').toString('base64')}`;
+    this.authorization = basicAuthHeader(webhook.username, webhook.password);
   }
 
   async send(input: SandboxMessageDto): Promise<SandboxSendResult> {

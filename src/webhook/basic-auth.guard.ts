@@ -26,6 +26,11 @@ export class BasicAuthGuard implements CanActivate {
   }
 }
 
+/** The Authorization header value that carries these credentials, as CometChat sends it. */
+export function basicAuthHeader(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}
+
 /** The decoded "user:password" of a Basic Authorization header, or undefined. */
 export function credentialsOf(header: string | undefined): string | undefined {
   const match = header ? /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;

@@ -4,13 +4,13 @@ import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../../src/app.setup';
+import { basicAuthHeader } from '../../src/webhook/basic-auth.guard';
 
 export const BOT_UID = 'support-bot';
 export const WEBHOOK_USERNAME = 'cometchat';
 export const WEBHOOK_PASSWORD = 'e2e-secret-password';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const basicAuth = (user = WEBHOOK_USERNAME, password = WEBHOOK_PASSWORD) =>
-  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+export const basicAuth = (user = WEBHOOK_USERNAME, password = WEBHOOK_PASSWORD) => basicAuthHeader(user, password);
 
 /** A unique QUEUE_PREFIX so that test files (and runs) never share keys. */
 export const uniquePrefix = (name: string) => `e2e-${name}-${randomBytes(4).toString('hex')}`;
