@@ -30,6 +30,28 @@ describe('when Redis is unavailable', () => {
   };
   const ready = () => app.app.inject({ method: 'GET', url: '/health/ready' });
 
+  /** The webhook refuses the callback with 503 + Retry-After, in time. */
+  async function expectRefused(target: TestApp, callback: object): Promise<void> {
+    const { result: res, ms } = await timed(() => target.post(callback));
+    expect(res.statusCode).toBe(503);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(res.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+    expect(ms).toBeLessThan(2000);
+  }
+
+  /** CometChat's redelivery (or anyone's retry) of a refused callback is stored and answered once Redis is back. */
+  async function expectTakenOnRetry(target: TestApp, callback: object): Promise<void> {
+    const accepted = await waitFor(
+      'the webhook to accept again',
+      async () => {
+        const retry = await target.post(callback);
+        return retry.statusCode === 200 && retry.json();
+      },
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
+    expect(['accepted', 'duplicate']).toContain(accepted.status);
+  }
+
   it('is ready while Redis answers', async () => {
     const res = await ready();
     expect(res.statusCode).toBe(200);
@@ -42,11 +64,7 @@ describe('when Redis is unavailable', () => {
   ])('answers 503 with Retry-After within 2 s when Redis is %s, and recovers by itself', async (_, breakRedis) => {
     breakRedis();
     const refused = fixture('user-text');
-    const { result: res, ms } = await timed(() => app.post(refused));
-    expect(res.statusCode).toBe(503);
-    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
-    expect(res.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
-    expect(ms).toBeLessThan(2000);
+    await expectRefused(app, refused);
 
     const { result: health, ms: healthMs } = await timed(ready);
     expect(health.statusCode).toBe(503);
@@ -54,20 +72,32 @@ describe('when Redis is unavailable', () => {
     expect(healthMs).toBeLessThan(2000);
 
     proxy.up();
-    // CometChat's redelivery (or anyone's retry) of the refused message is now stored and answered.
-    const accepted = await waitFor(
-      'the webhook to accept again',
-      async () => {
-        const retry = await app.post(refused);
-        return retry.statusCode === 200 && retry.json();
-      },
-      { timeoutMs: 15_000, intervalMs: 200 },
-    );
-    expect(['accepted', 'duplicate']).toContain(accepted.status);
+    await expectTakenOnRetry(app, refused);
     await waitFor('the reply to the refused message', () =>
       cometchat.calls.some((c) => c.body.muid === `reply-${refused.data.id}-0`),
     );
     expect((await ready()).statusCode).toBe(200);
+  });
+
+  it('starts without Redis, answers 503 meanwhile, and takes messages once Redis is there', async () => {
+    const lateProxy = await new RedisProxy().start();
+    lateProxy.down();
+    const late = await TestApp.start('resilience-late', { REDIS_URL: lateProxy.url, APP_ROLE: 'api' });
+    try {
+      const callback = fixture('user-text');
+      await expectRefused(late, callback);
+
+      lateProxy.up();
+      await expectTakenOnRetry(late, callback);
+      // Stored with its place in the conversation's line, as any message taken while Redis was up.
+      const stored = (await late.jobs('events')).map((j) => j.data.id);
+      expect(stored).toContain(callback.data.id);
+      const line = await late.redis().zrange(`${late.prefix}:events:turns:user-${callback.data.sender}`, 0, -1);
+      expect(line).toContain(callback.data.id);
+    } finally {
+      await late.close();
+      await lateProxy.stop();
+    }
   });
 
   it('never answers 200 for a message it did not store', async () => {

@@ -1,12 +1,14 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { botConfig, BotConfig, respondersConfig, RespondersConfig, webhookConfig, WebhookConfig } from '../config/app.config';
 import type { GroupChatSetting } from '../config/env.validation';
 import { ConversationTurns, turnScore } from '../queue/conversation-turns';
 import { BOT_EVENT_JOB, BotEvent, DEDUPLICATION_TTL_MS, EVENTS_QUEUE } from '../queue/job-contracts';
 import { redisClientOf } from '../queue/redis-client';
+import { WriteBatcher } from '../queue/write-batcher';
 import { mentionsBot, mentionStripper, toBotEvent } from './bot-event.factory';
 import type { CometChatCallbackDto } from './dto/cometchat-callback.dto';
 
@@ -34,13 +36,16 @@ const deliveryId = (messageId: string) => `evt-${messageId}-${PROCESS_TAG}${(++d
 const IGNORED_CATEGORIES = new Set(['action', 'call']);
 
 @Injectable()
-export class InboxService {
+export class InboxService implements OnModuleInit {
   private readonly logger = new Logger(InboxService.name);
   private readonly botUid: string;
   private readonly timeoutMs: number;
   private readonly stripMentions: (text: string) => string;
   private readonly groupSetting: GroupChatSetting;
   private readonly turns: ConversationTurns;
+  /** The events queue's connection, once it is up; until then, producerReady. */
+  private producer?: Producer;
+  private producerReady!: Promise<Producer>;
 
   constructor(
     @InjectQueue(EVENTS_QUEUE) private readonly events: Queue<BotEvent>,
@@ -53,6 +58,12 @@ export class InboxService {
     this.stripMentions = mentionStripper(bot.uid);
     this.groupSetting = responders.groupChatSetting;
     this.turns = new ConversationTurns(events.opts.prefix ?? 'bull', EVENTS_QUEUE);
+  }
+
+  onModuleInit(): void {
+    // Not awaited: with Redis down at boot the service still starts, and answers 503 until Redis is there.
+    this.producerReady = redisClientOf(this.events).then((redis) => (this.producer = { redis, writes: new WriteBatcher(redis) }));
+    this.producerReady.catch(() => undefined);
   }
 
   /** Filters a callback, then deduplicates and stores it in one Redis round trip. */
@@ -100,29 +111,41 @@ export class InboxService {
   }
 
   private async store(event: BotEvent, jobId: string): Promise<string | undefined> {
-    const adding = this.events.add(BOT_EVENT_JOB, event, {
-      jobId,
-      deduplication: { id: event.id, ttl: DEDUPLICATION_TTL_MS },
-    });
-    // The conversation's place in line travels with the add on the same connection (no extra round trip);
-    // a redelivery keeps the first place. See ConversationTurns.
-    redisClientOf(this.events)
-      .then((redis) => this.turns.claim(redis, event.conversation, event.id, turnScore(event.id, event.receivedAt)))
-      .catch(() => undefined);
+    const storing = this.claimTurnAndAdd(event, jobId);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer from Redis in ${this.timeoutMs} ms`)), this.timeoutMs);
     });
     try {
-      const job = await Promise.race([adding, timeout]);
-      return job.id;
+      return await Promise.race([storing, timeout]);
     } catch (error) {
       // A late success is harmless: the message is stored and a redelivery is answered "duplicate".
-      adding.catch(() => undefined);
+      storing.catch(() => undefined);
       this.logger.warn(`message ${event.id} not stored: ${(error as Error).message}`);
       throw new InboxUnavailableError(error);
     } finally {
       clearTimeout(timer);
     }
   }
+
+  /**
+   * The conversation's place in line, then the add, so the line is there before any worker can see the job.
+   * Both leave in one write, shared with the other messages of this turn of the event loop. A redelivery keeps
+   * the first place (see ConversationTurns); a claim whose add failed is dropped by the worker later.
+   */
+  private async claimTurnAndAdd(event: BotEvent, jobId: string): Promise<string | undefined> {
+    const { redis, writes } = this.producer ?? (await this.producerReady);
+    writes.hold();
+    this.turns.claim(redis, event.conversation, event.id, turnScore(event.id, event.receivedAt)).catch(() => undefined);
+    const job = await this.events.add(BOT_EVENT_JOB, event, {
+      jobId,
+      deduplication: { id: event.id, ttl: DEDUPLICATION_TTL_MS },
+    });
+    return job.id;
+  }
+}
+
+interface Producer {
+  redis: Redis;
+  writes: WriteBatcher;
 }

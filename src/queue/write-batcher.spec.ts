@@ -1,0 +1,63 @@
+import { AddressInfo, createServer, Server, Socket } from 'node:net';
+import { WriteBatcher } from './write-batcher';
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('WriteBatcher', () => {
+  let server: Server;
+  let client: Socket;
+  let received: Buffer[];
+
+  beforeEach(async () => {
+    received = [];
+    server = createServer((socket) => socket.on('data', (chunk) => received.push(chunk)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    client = new Socket();
+    await new Promise<void>((resolve) => client.connect((server.address() as AddressInfo).port, '127.0.0.1', resolve));
+  });
+
+  afterEach(async () => {
+    client.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('keeps the writes of one turn in the socket until the turn ends, then sends them together', async () => {
+    const batcher = new WriteBatcher({ stream: client });
+    batcher.hold();
+    client.write('ZADD ...\r\n');
+    client.write('EVALSHA ...\r\n');
+    batcher.hold(); // a second message in the same turn joins the same batch
+    client.write('ZADD ...\r\n');
+
+    expect(client.writableCorked).toBe(1);
+    expect(client.writableLength).toBeGreaterThan(0); // nothing has left yet
+
+    await nextTurn();
+    expect(client.writableCorked).toBe(0);
+    expect(client.writableLength).toBe(0);
+    const sent = 'ZADD ...\r\nEVALSHA ...\r\nZADD ...\r\n';
+    await waitUntil(() => Buffer.concat(received).toString() === sent);
+  });
+
+  it('holds again in a later turn', async () => {
+    const batcher = new WriteBatcher({ stream: client });
+    batcher.hold();
+    await nextTurn();
+    batcher.hold();
+    expect(client.writableCorked).toBe(1);
+    await nextTurn();
+    expect(client.writableCorked).toBe(0);
+  });
+
+  it('does nothing without a writable socket (not connected yet, or a Cluster client)', () => {
+    expect(() => new WriteBatcher({ stream: undefined as unknown as Socket }).hold()).not.toThrow();
+    client.destroy();
+    new WriteBatcher({ stream: client }).hold();
+    expect(client.writableCorked).toBe(0);
+  });
+});
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  if (!condition()) throw new Error('condition not met in time');
+}
