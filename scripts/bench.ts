@@ -26,9 +26,10 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConversationTurns, turnScore } from '../src/queue/conversation-turns';
-import { Conversation, DEDUPLICATION_TTL_MS, jobOptions } from '../src/queue/job-contracts';
+import { conversationOf } from '../src/messages';
+import { DEDUPLICATION_TTL_MS, jobOptions } from '../src/queue/job-contracts';
 import { reconnectDelay, redisClientOf } from '../src/queue/redis-client';
+import { LINE_TTL_MS, lineKeys, withSequencerScripts } from '../src/queue/sequencing/sequencer.scripts';
 
 type Target = 'baseline' | 'service';
 
@@ -163,10 +164,9 @@ async function startBaseline(prefix: string) {
   });
   queue.on('error', () => undefined);
   await queue.waitUntilReady();
+  const redisClient = withSequencerScripts(await redisClientOf(queue));
 
-  const turns = new ConversationTurns(prefix, QUEUE_NAME);
   const expected = sha256(`${USERNAME}:${PASSWORD}`);
-  const mention = new RegExp(`<@uid:${BOT_UID}>`, 'gi');
   const app = Fastify({ bodyLimit: 1024 * 1024 });
   app.removeContentTypeParser('text/plain');
   app.post(PATH, async (request, reply) => {
@@ -198,32 +198,15 @@ async function startBaseline(prefix: string) {
       return { status: 'ignored', id, reason: 'unsupported-category' };
     }
 
-    const content = message.data ?? {};
-    const text = typeof content.text === 'string' ? content.text : undefined;
-    const event = {
-      id,
-      bot: body.bot ?? BOT_UID,
-      sender: { uid: message.sender, name: content.entities?.sender?.entity?.name },
-      conversation: message.receiverType === 'group' ? { type: 'group', id: message.receiver } : { type: 'user', id: message.sender },
-      category: message.category,
-      type: message.type,
-      text: text?.replace(mention, ' ').replace(/\s+/g, ' ').trim(),
-      mentionsBot: text !== undefined && text.toLowerCase().includes(`<@uid:${BOT_UID}>`),
-      attachments: Array.isArray(content.attachments) ? content.attachments : [],
-      metadata: content.metadata,
-      sentAt: message.sentAt,
-      receivedAt: Date.now(),
-      raw: body,
-    };
     const jobId = `evt-${id}-${PROCESS_TAG}${(++deliveries).toString(36)}`;
     try {
-      const adding = queue.add(JOB_NAME, event, { jobId, deduplication: { id, ttl: DEDUPLICATION_TTL_MS } });
       if (BASELINE_TURNS) {
-        // As InboxService: the conversation's place in line, sent beside the add on its connection, not awaited.
-        redisClientOf(queue)
-          .then((redis) => turns.claim(redis, event.conversation as Conversation, id, turnScore(id, event.receivedAt)))
-          .catch(() => undefined);
+        // As EventsProducer: the conversation's place in line, sent just before the add on its connection.
+        const keys = lineKeys(prefix, QUEUE_NAME, conversationOf(body as never));
+        redisClient.seqClaimMessage(keys.line, keys.turn, keys.counter, LINE_TTL_MS, id).catch(() => undefined);
       }
+      // The callback as the job, deduplicated by message id: what a bare handler stores.
+      const adding = queue.add(JOB_NAME, body, { jobId, deduplication: { id, ttl: DEDUPLICATION_TTL_MS } });
       const job = await adding;
       return { status: job.id === jobId ? 'accepted' : 'duplicate', id };
     } catch {

@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mentionStripper, toBotEvent } from '../src/messages';
 import { FakeCometChat } from './support/fake-cometchat';
+import { fixture } from './support/fixtures';
 import { freePort } from './support/service-process';
 import { deleteKeys, REDIS_URL, TestApp, uniquePrefix, WEBHOOK_PASSWORD } from './support/test-app';
 import { waitFor } from './support/wait-for';
@@ -163,7 +165,9 @@ describe('the CLI', () => {
   });
 
   describe('simulate', () => {
-    const eventJob = async (messageId: string) => (await app.jobs('events')).find((job) => job.data.id === messageId);
+    const eventJob = async (messageId: string) => (await app.jobs('events')).find((job) => job.data.data.id === messageId);
+    // The callback the job holds, as the worker's responders see it.
+    const eventOf = (job: Job | undefined) => job && toBotEvent(job.data, 'support-bot', mentionStripper('support-bot'));
     const echoed = (text: string) => cometchat.calls.some((c) => c.path === '/v3/bots/support-bot/messages' && c.body.data?.text === text);
     const messageIdIn = (stdout: string) => /message (\d+) from/.exec(stdout)![1];
 
@@ -175,7 +179,7 @@ describe('the CLI', () => {
       expect(result.stdout).toContain(`#2 200 {"status":"duplicate","id":"${id}"}`);
 
       const job = await eventJob(id);
-      expect(job?.data).toMatchObject({
+      expect(eventOf(job)).toMatchObject({
         sender: { uid: 'cli-user' },
         conversation: { type: 'user', id: 'cli-user' },
         category: 'message',
@@ -183,7 +187,7 @@ describe('the CLI', () => {
         text: 'hello from the cli',
         mentionsBot: false,
       });
-      expect(job?.data.raw).toMatchObject({ trigger: 'after_message', bot: 'support-bot', data: { receiver: 'support-bot', receiverType: 'user' } });
+      expect(job?.data).toMatchObject({ trigger: 'after_message', bot: 'support-bot', data: { receiver: 'support-bot', receiverType: 'user' } });
       await waitFor('the echo of the simulated message', () => echoed('hello from the cli'));
     });
 
@@ -192,8 +196,8 @@ describe('the CLI', () => {
       expect(mentioned.code).toBe(0);
       expect(mentioned.stdout).toContain('"status":"accepted"');
       const job = await eventJob(messageIdIn(mentioned.stdout));
-      expect(job?.data).toMatchObject({ sender: { uid: 'alice' }, conversation: { type: 'group', id: 'ops-room' }, text: 'status please', mentionsBot: true });
-      expect(job?.data.raw.data.data.mentions).toEqual({ 'support-bot': { uid: 'support-bot', name: 'Bot' } });
+      expect(eventOf(job)).toMatchObject({ sender: { uid: 'alice' }, conversation: { type: 'group', id: 'ops-room' }, text: 'status please', mentionsBot: true });
+      expect(job?.data.data.data.mentions).toEqual({ 'support-bot': { uid: 'support-bot', name: 'Bot' } });
 
       const plain = await run(['simulate', 'just chatting', '--group', 'ops-room', '--url', serviceUrl]);
       expect(plain.code).toBe(0);
@@ -424,19 +428,13 @@ describe('the CLI', () => {
       }
     }
 
-    const event = (id: string, text: string) => ({
-      id,
-      bot: 'support-bot',
-      sender: { uid: 'cometchat-uid-1', name: 'Andrew Joseph' },
-      conversation: { type: 'user', id: 'cometchat-uid-1' },
-      category: 'message',
-      type: 'text',
-      text,
-      mentionsBot: false,
-      attachments: [],
-      receivedAt: Date.now(),
-      raw: {},
-    });
+    /** An events job holds the callback as CometChat sent it. */
+    const event = (id: string, text: string) => {
+      const callback = fixture('user-text');
+      callback.data.id = id;
+      callback.data.data.text = text;
+      return callback;
+    };
 
     beforeAll(async () => {
       events = new Queue('events', { connection, prefix });

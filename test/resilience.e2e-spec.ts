@@ -90,10 +90,10 @@ describe('when Redis is unavailable', () => {
       lateProxy.up();
       await expectTakenOnRetry(late, callback);
       // Stored with its place in the conversation's line, as any message taken while Redis was up.
-      const stored = (await late.jobs('events')).map((j) => j.data.id);
+      const stored = (await late.jobs('events')).map((j) => j.data.data.id);
       expect(stored).toContain(callback.data.id);
-      const line = await late.redis().zrange(`${late.prefix}:events:turns:user-${callback.data.sender}`, 0, -1);
-      expect(line).toContain(callback.data.id);
+      const line = await late.redis().zrange(`${late.prefix}:events:line:user-${callback.data.sender}`, '0', '-1');
+      expect(line.map((member) => member.split(':')[1])).toContain(callback.data.id);
     } finally {
       await late.close();
       await lateProxy.stop();
@@ -109,7 +109,7 @@ describe('when Redis is unavailable', () => {
     }
     proxy.up();
     await waitFor('Redis to be back', async () => (await ready()).statusCode === 200, { intervalMs: 200 });
-    const stored = new Set((await app.jobs('events')).map((j) => j.data.id));
+    const stored = new Set((await app.jobs('events')).map((j) => j.data.data.id));
     answers.forEach((res, i) => {
       if (res.statusCode === 200) expect(stored.has(callbacks[i].data.id)).toBe(true);
       else expect(res.statusCode).toBe(503);

@@ -168,7 +168,7 @@ describe('responders, end to end', () => {
       await waitFor('the apology and the next answer', () => textsTo(cometchat.calls, sender).length === 2, { timeoutMs: 10_000 });
       expect(textsTo(cometchat.calls, sender)).toEqual(['Sorry, something went wrong on my side.', 'after']);
 
-      const job = (await app.jobs('events')).find((j) => j.data.id === hang.data.id)!;
+      const job = (await app.jobs('events')).find((j) => j.data.data.id === hang.data.id)!;
       expect(await job.getState()).toBe('failed');
       expect(job.failedReason).toMatch(/did not answer within 700 ms/);
       expect(job.attemptsMade).toBe(1);
@@ -179,7 +179,7 @@ describe('responders, end to end', () => {
       const failing = textCallback('fail', { sender });
       await app.post(failing);
       await waitFor('the apology', () => textsTo(cometchat.calls, sender).length === 1);
-      const job = (await app.jobs('events')).find((j) => j.data.id === failing.data.id)!;
+      const job = (await app.jobs('events')).find((j) => j.data.data.id === failing.data.id)!;
       await waitFor('the job to be failed', async () => (await job.getState()) === 'failed');
       expect((await app.queue('events').getJob(job.id!))!.attemptsMade).toBe(1);
     });

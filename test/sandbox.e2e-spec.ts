@@ -225,7 +225,7 @@ describe('sandbox mode', () => {
         },
       });
       // The webhook stored it in the events queue, as it would a callback from CometChat.
-      expect((await app.jobs('events')).map((job) => job.data.id)).toContain(id);
+      expect((await app.jobs('events')).map((job) => job.data.data.id)).toContain(id);
       await waitFor('the echo in the outbox', async () => (await outbox(app)).some((r) => r.receiver === 'alice' && r.data.text === 'hello'));
 
       // Ids increase, as CometChat's do.

@@ -13,7 +13,8 @@ import type { CliOutput } from './cli-output';
 import { BotRecord, BotsApiClient, BotsApiError, fixFor } from './bots-api.client';
 import { currentSettings } from './bot-settings';
 import { EXIT_FAILED, EXIT_OK } from './exit-codes';
-import { FailedJobs, QUEUE_NAMES } from './failed-jobs';
+import { QUEUE_NAMES } from '../queue/queue-definitions';
+import { FailedJobs } from './failed-jobs';
 import { pingRedis } from './redis-probe';
 import { CALLBACK_PATH, checkCallbackUrl } from './callback-url';
 

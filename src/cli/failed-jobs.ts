@@ -1,10 +1,9 @@
 import { Job, Queue } from 'bullmq';
-import { EVENTS_QUEUE, REPLIES_QUEUE } from '../queue/job-contracts';
+import { conversationOf } from '../messages';
+import { EVENTS_QUEUE, QUEUE_NAMES, QueueName } from '../queue/queue-definitions';
 import { CliError } from './exit-codes';
 import { requireRedis } from './redis-probe';
 
-export const QUEUE_NAMES = [EVENTS_QUEUE, REPLIES_QUEUE] as const;
-export type QueueName = (typeof QUEUE_NAMES)[number];
 export type QueueChoice = QueueName | 'all';
 
 export const queuesOf = (choice: QueueChoice): QueueName[] => (choice === 'all' ? [...QUEUE_NAMES] : [choice]);
@@ -37,12 +36,14 @@ export function summarise(queue: QueueName, job: Job): FailedJobSummary {
     finishedOn: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
   };
   if (queue === EVENTS_QUEUE) {
+    // The job holds the callback as CometChat sent it.
+    const message = data.data ?? {};
     summary.message = {
-      id: str(data.id),
-      sender: str(data.sender?.uid),
-      conversation: conversation(data.conversation),
-      text: str(data.text),
-      kind: data.category ? `${data.category}/${data.type}` : undefined,
+      id: str(message.id),
+      sender: str(message.sender),
+      conversation: typeof message.receiverType === 'string' ? conversation(conversationOf(data as never)) : undefined,
+      text: str(message.data?.text),
+      kind: message.category ? `${message.category}/${message.type}` : undefined,
     };
   } else {
     summary.reply = {

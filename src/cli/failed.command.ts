@@ -42,8 +42,8 @@ Examples:
     .addHelpText(
       'after',
       `
-A retried event runs its responders again at once (beside the conversation's current turn); a retried reply
-is sent unless the send ledger shows CometChat already stored it.`,
+A retried event takes its place in its conversation's line again and runs its responders when its turn comes;
+a retried reply is sent unless CometChat already confirmed it.`,
     )
     .action(
       act(ctx, async (id: string | undefined, options: ActOptions) => {

@@ -1,7 +1,7 @@
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable } from '@nestjs/common';
 import { botConfig, BotConfig } from '../config/app.config';
-import type { BotReply, Conversation } from '../queue/job-contracts';
+import type { BotReply, Conversation } from '../messages';
 import { classify } from './cometchat-error';
 
 export interface OutgoingMessage {

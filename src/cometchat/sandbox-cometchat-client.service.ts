@@ -6,7 +6,7 @@ import type { CometChatClient, OutgoingMessage, SentMessage } from './cometchat-
 
 /**
  * CometChatClient's stand-in in sandbox mode: "sends" a reply by storing it in the sandbox outbox. Provided
- * under the CometChatClient token, so the replies processor, its retries and the send ledger run unchanged.
+ * under the CometChatClient token, so the replies processor, its retries and its record of sent replies run unchanged.
  */
 @Injectable()
 export class SandboxCometChatClient implements Pick<CometChatClient, 'sendBotMessage'> {

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Queue } from 'bullmq';
-import { EVENTS_QUEUE } from '../queue/job-contracts';
+import { EVENTS_QUEUE } from '../queue/queue-definitions';
 import { redisClientOf } from '../queue/redis-client';
 
 const PING_TIMEOUT_MS = 1000;

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { respondersConfig, RespondersConfig } from '../config/app.config';
 import { ConversationState, encodeStateValue } from '../responders/conversation-state';
-import { conversationKey } from './conversation-turns';
-import type { Conversation } from './job-contracts';
+import { Conversation, conversationKey } from '../messages';
 import { WorkerRedis } from './worker-redis.service';
 
 /**

@@ -1,12 +1,17 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Job, Queue, UnrecoverableError } from 'bullmq';
-import { respondersConfig, RespondersConfig } from '../config/app.config';
+import { Job, Queue } from 'bullmq';
+import { botConfig, BotConfig, queueConfig, QueueConfig, respondersConfig, RespondersConfig } from '../config/app.config';
+import { BotEvent, BotReply, conversationOf, mentionStripper, toBotEvent } from '../messages';
 import { textReply } from '../responders/reply.builders';
 import { ResponderRegistry } from '../responders/responder.registry';
 import { ConversationStateStore } from './conversation-state.store';
-import { ConversationTurns, jobIsOver, ORPHAN_AFTER_MS, turnScore } from './conversation-turns';
-import { BOT_REPLY_JOB, BotEvent, BotReply, EVENTS_QUEUE, REPLIES_QUEUE, replyJobId, ReplyJobData } from './job-contracts';
+import { EventJobData, failsForGood, replyJobId, ReplyJobData } from './job-contracts';
+import { BOT_REPLY_JOB, EVENTS_QUEUE, REPLIES_QUEUE } from './queue-definitions';
+import type { QueueProcessor } from './queue-processor';
+import { redisClientOf } from './redis-client';
+import { LINE_TTL_MS, lineKeys, withSequencerScripts } from './sequencing/sequencer.scripts';
+import { orderedMember, TurnSequencer } from './sequencing/turn-sequencer';
 import { WorkerRedis } from './worker-redis.service';
 
 export interface EventOutcome {
@@ -15,86 +20,85 @@ export interface EventOutcome {
 }
 
 /** The apology after a turn that failed for good takes the last place of that turn. */
-const APOLOGY_INDEX = 99;
+const APOLOGY_INDEX = 999;
 
 /**
- * Runs the responders for one event, one turn at a time per conversation, and queues what they say.
+ * Runs the responders for one message, one turn at a time per conversation, and queues what they say.
  * Never calls CometChat itself.
  */
 @Injectable()
-export class EventsProcessor {
+export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcome> {
   private readonly logger = new Logger(EventsProcessor.name);
-  private readonly eventTurns: ConversationTurns;
-  private readonly replyTurns: ConversationTurns;
+  private readonly turns: TurnSequencer;
+  private readonly botUid: string;
+  private readonly stripMentions: (text: string) => string;
 
   constructor(
     private readonly registry: ResponderRegistry,
     private readonly states: ConversationStateStore,
     private readonly redis: WorkerRedis,
-    @InjectQueue(EVENTS_QUEUE) private readonly events: Queue<BotEvent>,
+    @InjectQueue(EVENTS_QUEUE) events: Queue<EventJobData>,
     @InjectQueue(REPLIES_QUEUE) private readonly replies: Queue<ReplyJobData>,
     @Inject(respondersConfig.KEY) private readonly config: RespondersConfig,
+    @Inject(botConfig.KEY) bot: BotConfig,
+    @Inject(queueConfig.KEY) queue: QueueConfig,
   ) {
-    this.eventTurns = new ConversationTurns(redis.prefix, EVENTS_QUEUE);
-    this.replyTurns = new ConversationTurns(redis.prefix, REPLIES_QUEUE);
+    this.botUid = bot.uid;
+    this.stripMentions = mentionStripper(bot.uid);
+    this.turns = new TurnSequencer({
+      prefix: redis.prefix,
+      queue: events,
+      redis: redis.client,
+      parkMs: queue.lockMs,
+      // A place in line names a message; its job is the one BullMQ's deduplication recorded for it.
+      jobIdOf: (messageId) => events.getDeduplicationJobId(messageId),
+    });
   }
 
-  async process(job: Job<BotEvent>, token?: string): Promise<EventOutcome> {
-    const event = job.data;
-    const redis = this.redis.client;
-    await this.eventTurns.waitForTurn(redis, job, token, event.conversation, event.id, (head) =>
-      this.isAbandoned(head, job),
-    );
+  async process(job: Job<EventJobData>, token?: string): Promise<EventOutcome> {
+    const callback = job.data;
+    const turn = await this.turns.enter(job, token, conversationOf(callback), callback.data.id);
+    const event = toBotEvent(callback, this.botUid, this.stripMentions, job.timestamp);
 
     let outcome;
     try {
       outcome = await this.registry.respond(event, this.states.for(event.conversation));
     } catch (error) {
-      const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const why = (error as Error).message;
-      if (!final) {
+      if (!failsForGood(error, job.attemptsMade + 1, job.opts.attempts)) {
         this.logger.warn(`message ${event.id}: responder failed (attempt ${job.attemptsMade + 1}), will retry: ${why}`);
         throw error;
       }
       this.logger.error(`message ${event.id}: turn failed for good: ${why}`);
-      if (this.config.apologyText) await this.enqueue(event, [textReply(this.config.apologyText)], APOLOGY_INDEX);
-      await this.eventTurns.release(redis, event.conversation, event.id);
+      if (this.config.apologyText) await this.enqueue(event, turn, [textReply(this.config.apologyText)], APOLOGY_INDEX);
       throw error;
     }
+    return { responder: outcome.responder, replies: await this.enqueue(event, turn, outcome.replies) };
+  }
 
-    const replies = await this.enqueue(event, outcome.replies);
-    await this.eventTurns.release(redis, event.conversation, event.id);
-    return { responder: outcome.responder, replies };
+  /** The turn is over (completed, or failed for good): the conversation's next message may run. */
+  settled(job: Job<EventJobData>): Promise<void> {
+    return this.turns.release(conversationOf(job.data), job.id!);
   }
 
   /**
    * Queues replies in order. Deterministic ids: when this job runs again (retry, stall), the same replies are
-   * not queued twice; each reply also claims its place in the conversation's reply line first.
+   * not queued twice. Their places in the conversation's reply line are taken in the same write, just before.
    */
-  private async enqueue(event: BotEvent, replies: BotReply[], firstIndex = 0): Promise<string[]> {
+  private async enqueue(event: BotEvent, turn: number, replies: BotReply[], firstIndex = 0): Promise<string[]> {
     if (replies.length === 0) return [];
     const jobs = replies.map((reply, n) => {
       const index = firstIndex + n;
       const id = replyJobId(event.id, index === APOLOGY_INDEX ? 'apology' : index);
-      return {
-        name: BOT_REPLY_JOB,
-        data: { eventId: event.id, index, target: event.conversation, reply, muid: id },
-        opts: { jobId: id },
-      };
+      const data: ReplyJobData = { eventId: event.id, index, turn, target: event.conversation, reply, muid: id };
+      return { name: BOT_REPLY_JOB, data, opts: { jobId: id } };
     });
-    await Promise.all(
-      jobs.map(({ data, opts }) =>
-        this.replyTurns.claim(this.redis.client, event.conversation, opts.jobId, turnScore(event.id, event.receivedAt, data.index)),
-      ),
-    );
-    await this.replies.addBulk(jobs);
+    const redis = withSequencerScripts(await redisClientOf(this.replies));
+    const { line } = lineKeys(this.redis.prefix, REPLIES_QUEUE, event.conversation);
+    const members = jobs.map(({ data, opts }) => orderedMember(turn, data.index, opts.jobId));
+    // Sent on the same connection as the add, so Redis has the places before anyone can see the jobs.
+    const claimed = redis.seqClaimMembers(line, LINE_TTL_MS, ...members);
+    await Promise.all([claimed, this.replies.addBulk(jobs)]);
     return jobs.map((j) => j.opts.jobId);
-  }
-
-  /** The head of the line is abandoned when its event job is finished or gone (or never got stored). */
-  private async isAbandoned(headMessageId: string, waiting: Job): Promise<boolean> {
-    const jobId = await this.redis.client.get(`${this.redis.prefix}:${EVENTS_QUEUE}:de:${headMessageId}`);
-    if (jobId === null) return Date.now() - waiting.timestamp > ORPHAN_AFTER_MS;
-    return jobIsOver(await Job.fromId(this.events, jobId));
   }
 }

@@ -5,13 +5,12 @@ import { EventsProcessor } from './events.processor';
 import { QueueWorkers } from './queue-workers.service';
 import { QueueModule } from './queue.module';
 import { RepliesProcessor } from './replies.processor';
-import { SendLedger } from './send-ledger.service';
 import { ConversationStateStore } from './conversation-state.store';
 import { WorkerRedis } from './worker-redis.service';
 
 /** The worker side: loaded for APP_ROLE=worker and all. */
 @Module({
   imports: [QueueModule, RespondersModule, CometChatModule],
-  providers: [WorkerRedis, ConversationStateStore, EventsProcessor, RepliesProcessor, SendLedger, QueueWorkers],
+  providers: [WorkerRedis, ConversationStateStore, EventsProcessor, RepliesProcessor, QueueWorkers],
 })
 export class ProcessingModule {}

@@ -1,53 +1,64 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Job, Processor, Worker } from 'bullmq';
+import { Job, Worker } from 'bullmq';
 import { appConfig, AppConfig, queueConfig, QueueConfig, redisConfig, RedisConfig } from '../config/app.config';
 import { ConnectionErrorLogger } from './connection-error.logger';
 import { EventsProcessor } from './events.processor';
-import { EVENTS_QUEUE, REPLIES_QUEUE } from './job-contracts';
-import { RepliesProcessor } from './replies.processor';
+import { failsForGood } from './job-contracts';
+import { QUEUE_NAMES, QUEUES, QueueName } from './queue-definitions';
+import type { QueueProcessor } from './queue-processor';
 import { reconnectDelay } from './redis-client';
+import { RepliesProcessor } from './replies.processor';
 
 /**
- * Starts one BullMQ worker per queue and drains them on shutdown. Built here rather than with @Processor()
- * because concurrency, lock duration and the drain bound come from validated configuration at runtime,
- * and workers need a patient connection (offline queue, unlimited retries) unlike the fail-fast producers.
+ * Starts one BullMQ worker per queue of the table and drains them on shutdown. Built here rather than with
+ * @Processor() because concurrency, lock duration and the drain bound come from validated configuration at
+ * runtime, and workers need a patient connection (offline queue, unlimited retries) unlike the fail-fast producers.
  */
 @Injectable()
 export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(QueueWorkers.name);
+  private readonly processors: Record<QueueName, QueueProcessor<any>>;
   private workers: Worker[] = [];
 
   constructor(
-    private readonly events: EventsProcessor,
-    private readonly replies: RepliesProcessor,
+    events: EventsProcessor,
+    replies: RepliesProcessor,
     @Inject(redisConfig.KEY) private readonly redis: RedisConfig,
     @Inject(queueConfig.KEY) private readonly queue: QueueConfig,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
     private readonly errors: ConnectionErrorLogger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.workers = [
-      this.start(EVENTS_QUEUE, (job, token) => this.events.process(job, token), this.queue.eventsConcurrency),
-      this.start(REPLIES_QUEUE, (job, token) => this.replies.process(job, token), this.queue.repliesConcurrency),
-    ];
+  ) {
+    this.processors = { events, replies };
   }
 
-  private start(queueName: string, processor: Processor, concurrency: number): Worker {
-    const worker = new Worker(queueName, processor, {
+  onApplicationBootstrap(): void {
+    this.workers = QUEUE_NAMES.map((name) => this.start(name, this.processors[name]));
+  }
+
+  private start(queueName: QueueName, processor: QueueProcessor): Worker {
+    const worker = new Worker(queueName, (job, token) => processor.process(job, token), {
       connection: { url: this.redis.url, maxRetriesPerRequest: null, retryStrategy: reconnectDelay },
       prefix: this.redis.prefix,
-      concurrency,
+      concurrency: QUEUES[queueName].concurrency(this.queue),
       // A job whose process died is handed to another worker once its lock lapses.
       lockDuration: this.queue.lockMs,
       stalledInterval: this.queue.lockMs,
     });
+    const settle = (job: Job) =>
+      processor.settled(job).catch((error: Error) => {
+        // Not lost: a parked follower looks again by itself once its safety net lapses (TurnSequencer).
+        this.logger.warn(`${queueName} job ${job.id}: could not hand its turn on: ${error.message}`);
+      });
+    worker.on('completed', (job: Job) => void settle(job));
     worker.on('failed', (job: Job | undefined, error: Error) => {
       if (!job) return;
-      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
       const log = `${queueName} job ${job.id} attempt ${job.attemptsMade} failed: ${error.message}`;
-      if (final) this.logger.error(`${log}; kept in the failed set`);
-      else this.logger.warn(`${log}; will retry`);
+      if (!failsForGood(error, job.attemptsMade, job.opts.attempts)) {
+        this.logger.warn(`${log}; will retry`);
+        return;
+      }
+      this.logger.error(`${log}; kept in the failed set`);
+      void settle(job);
     });
     worker.on('error', (error) => this.errors.report(`${queueName} worker`, error));
     return worker;

@@ -1,15 +1,17 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { queueConfig, QueueConfig, redisConfig, RedisConfig, webhookConfig, WebhookConfig } from '../config/app.config';
-import { EVENTS_QUEUE, jobOptions, REPLIES_QUEUE } from './job-contracts';
+import { EventsProducer } from './events.producer';
+import { jobOptions } from './job-contracts';
+import { QUEUE_NAMES, QUEUES } from './queue-definitions';
 import { reconnectDelay } from './redis-client';
 import { ConnectionErrorLogger } from './connection-error.logger';
 import { QueueErrorListener } from './queue-error.listener';
 
 /**
- * The two queues as producers. Their connection fails fast (no offline queue, a command timeout) so the
- * webhook can answer 503 at once instead of hanging while Redis is away. Workers get their own
- * connections in ProcessingModule.
+ * The queues as producers, and the producer the webhook stores callbacks with. Their connection fails fast (no
+ * offline queue, a command timeout) so the webhook can answer 503 at once instead of hanging while Redis is away.
+ * Workers get their own connections in ProcessingModule.
  */
 @Module({
   imports: [
@@ -27,19 +29,14 @@ import { QueueErrorListener } from './queue-error.listener';
       }),
     }),
     BullModule.registerQueueAsync(
-      {
-        name: EVENTS_QUEUE,
+      ...QUEUE_NAMES.map((name) => ({
+        name,
         inject: [queueConfig.KEY],
-        useFactory: (queue: QueueConfig) => ({ defaultJobOptions: jobOptions(queue.events) }),
-      },
-      {
-        name: REPLIES_QUEUE,
-        inject: [queueConfig.KEY],
-        useFactory: (queue: QueueConfig) => ({ defaultJobOptions: jobOptions(queue.replies) }),
-      },
+        useFactory: (queue: QueueConfig) => ({ defaultJobOptions: jobOptions(QUEUES[name].retry(queue)) }),
+      })),
     ),
   ],
-  providers: [ConnectionErrorLogger, QueueErrorListener],
-  exports: [BullModule, ConnectionErrorLogger],
+  providers: [ConnectionErrorLogger, QueueErrorListener, EventsProducer],
+  exports: [BullModule, ConnectionErrorLogger, EventsProducer],
 })
 export class QueueModule {}

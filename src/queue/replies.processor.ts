@@ -1,16 +1,18 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job, Queue, UnrecoverableError } from 'bullmq';
+import { queueConfig, QueueConfig } from '../config/app.config';
 import { CometChatClient } from '../cometchat/cometchat-client.service';
 import { classify } from '../cometchat/cometchat-error';
-import { ConversationTurns, jobIsOver } from './conversation-turns';
-import { MAX_RATE_LIMITED, REPLIES_QUEUE, ReplyJobData } from './job-contracts';
-import { SendLedger } from './send-ledger.service';
+import { MAX_RATE_LIMITED, ReplyJobData } from './job-contracts';
+import { REPLIES_QUEUE } from './queue-definitions';
+import type { QueueProcessor } from './queue-processor';
+import { orderedMember, TurnSequencer } from './sequencing/turn-sequencer';
 import { WorkerRedis } from './worker-redis.service';
 
 export interface ReplyOutcome {
   messageId: string;
-  /** True when the ledger showed CometChat had already stored this reply. */
+  /** True when CometChat had already confirmed this reply on an earlier run of the job. */
   alreadySent: boolean;
 }
 
@@ -19,41 +21,30 @@ export interface ReplyOutcome {
  * retry.
  */
 @Injectable()
-export class RepliesProcessor {
+export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutcome> {
   private readonly logger = new Logger(RepliesProcessor.name);
-  private readonly turns: ConversationTurns;
+  private readonly turns: TurnSequencer;
 
   constructor(
     private readonly cometchat: CometChatClient,
-    private readonly ledger: SendLedger,
-    private readonly redis: WorkerRedis,
-    @InjectQueue(REPLIES_QUEUE) private readonly replies: Queue<ReplyJobData>,
+    redis: WorkerRedis,
+    @InjectQueue(REPLIES_QUEUE) replies: Queue<ReplyJobData>,
+    @Inject(queueConfig.KEY) queue: QueueConfig,
   ) {
-    this.turns = new ConversationTurns(redis.prefix, REPLIES_QUEUE);
+    this.turns = new TurnSequencer({
+      prefix: redis.prefix,
+      queue: replies,
+      redis: redis.client,
+      parkMs: queue.lockMs,
+      jobIdOf: async (jobId) => jobId,
+    });
   }
 
   async process(job: Job<ReplyJobData>, token?: string): Promise<ReplyOutcome> {
-    const replyId = job.id!;
-    const { target } = job.data;
-    await this.turns.waitForTurn(this.redis.client, job, token, target, replyId, async (head) =>
-      jobIsOver(await Job.fromId(this.replies, head)),
-    );
-    try {
-      const outcome = await this.send(job, token);
-      await this.turns.release(this.redis.client, target, replyId);
-      return outcome;
-    } catch (error) {
-      // A parked (429) reply keeps its place; a final failure gives it up so the conversation moves on.
-      const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (!(error instanceof DelayedError) && final) await this.turns.release(this.redis.client, target, replyId);
-      throw error;
-    }
-  }
-
-  private async send(job: Job<ReplyJobData>, token: string | undefined): Promise<ReplyOutcome> {
-    const replyId = job.id!;
-    const previous = await this.ledger.sentAs(replyId);
-    if (previous !== null) return { messageId: previous, alreadySent: true };
+    const { target, turn, index } = job.data;
+    // Jobs queued before turns were numbered sort first.
+    await this.turns.enter(job, token, target, job.id!, orderedMember(turn ?? 0, index, job.id!));
+    if (job.data.sent) return { messageId: job.data.sent.messageId, alreadySent: true };
 
     let messageId: string;
     try {
@@ -61,7 +52,7 @@ export class RepliesProcessor {
     } catch (raw) {
       const error = classify(raw);
       if (error.kind === 'permanent') {
-        this.logger.error(`reply ${replyId} refused for good: ${error.message}`);
+        this.logger.error(`reply ${job.id} refused for good: ${error.message}`);
         throw new UnrecoverableError(error.message);
       }
       if (error.kind === 'rate-limited') return this.deferRateLimited(job, token, error.retryAfterMs!, error.message);
@@ -69,15 +60,20 @@ export class RepliesProcessor {
     }
 
     try {
-      await this.ledger.record(replyId, messageId);
+      // With the job, before its completion: a re-run of this job (its completion lost, a stall) sees it.
+      await job.updateData({ ...job.data, sent: { messageId } });
     } catch (error) {
-      // The message is out; failing the job now would only make a retry post it again.
-      this.logger.error(`reply ${replyId} sent as ${messageId} but not recorded: ${(error as Error).message}`);
+      this.logger.error(`reply ${job.id} sent as ${messageId} but not recorded: ${(error as Error).message}`);
     }
     return { messageId, alreadySent: false };
   }
 
-  /** A 429 is not a failure of the reply: park the job until CometChat's window reopens, freeing the worker. */
+  /** The reply is sent, or refused for good: the conversation's next reply may go. */
+  settled(job: Job<ReplyJobData>): Promise<void> {
+    return this.turns.release(job.data.target, job.id!);
+  }
+
+  /** A 429 is not a failure of the reply: park the job until CometChat's window reopens, keeping its turn. */
   private async deferRateLimited(job: Job<ReplyJobData>, token: string | undefined, waitMs: number, why: string): Promise<never> {
     const rateLimited = (job.data.rateLimited ?? 0) + 1;
     if (rateLimited > MAX_RATE_LIMITED) {

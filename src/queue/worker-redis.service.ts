@@ -4,7 +4,7 @@ import { redisConfig, RedisConfig } from '../config/app.config';
 import { reconnectDelay } from './redis-client';
 
 /**
- * The workers' own Redis connection for plain commands (send ledger, turns, conversation state). Patient, unlike
+ * The workers' own Redis connection for plain commands (conversation turns, conversation state). Patient, unlike
  * the webhook's fail-fast one: a worker waits for Redis to come back rather than drop a confirmation.
  */
 @Injectable()

@@ -1,4 +1,4 @@
-import type { BotEvent, BotReply } from '../queue/job-contracts';
+import type { BotEvent, BotReply } from '../messages';
 import type { ConversationState } from './conversation-state';
 
 /** `/order 5521` → `{ name: 'order', args: ['5521'] }`; the name is lowercased, the args are kept as typed. */

@@ -1,5 +1,5 @@
 // The responder API: everything a team needs to write, register and test bot behaviour.
-export type { BotEvent, BotReply, Attachment, Conversation } from '../queue/job-contracts';
+export type { BotEvent, BotReply, Attachment, Conversation } from '../messages';
 export type { BotResponder, ResponderContext, ParsedCommand, ResponderResult } from './bot-responder.interface';
 export type { ConversationState } from './conversation-state';
 export { Responder, responderOptionsOf } from './responder.decorator';

@@ -1,4 +1,4 @@
-import type { BotReply } from '../queue/job-contracts';
+import type { BotReply } from '../messages';
 
 export interface ReplyOptions {
   /** Any JSON, stored with the message (data.metadata). */

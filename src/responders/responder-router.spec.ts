@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import type { BotEvent, BotReply } from '../queue/job-contracts';
+import type { BotEvent, BotReply } from '../messages';
 import type { BotResponder, ParsedCommand, ResponderContext } from './bot-responder.interface';
 import { InMemoryConversationState } from './conversation-state';
 import { textReply } from './reply.builders';

@@ -1,4 +1,4 @@
-import type { BotEvent, BotReply } from '../queue/job-contracts';
+import type { BotEvent, BotReply } from '../messages';
 import type { BotResponder, ParsedCommand, ResponderContext } from './bot-responder.interface';
 import type { ConversationState } from './conversation-state';
 import { textReply } from './reply.builders';

@@ -1,7 +1,7 @@
 import { DiscoveryModule } from '@nestjs/core';
 import { Test, TestingModule } from '@nestjs/testing';
 import { respondersConfig } from '../config/app.config';
-import type { BotEvent } from '../queue/job-contracts';
+import type { BotEvent } from '../messages';
 import type { BotResponder } from './bot-responder.interface';
 import { InMemoryConversationState } from './conversation-state';
 import { textReply } from './reply.builders';

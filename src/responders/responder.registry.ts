@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { respondersConfig, RespondersConfig } from '../config/app.config';
-import type { BotEvent } from '../queue/job-contracts';
+import type { BotEvent } from '../messages';
 import type { BotResponder } from './bot-responder.interface';
 import type { ConversationState } from './conversation-state';
 import { ResponderMetadata, ResponderOptions } from './responder.decorator';

@@ -1,15 +1,15 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import { InboxUnavailableError } from './inbox.service';
+import { MessageNotStoredError } from '../queue/events.producer';
 
 /** Seconds a caller should wait before redelivering when the queue is unavailable. */
 export const RETRY_AFTER_SECONDS = 5;
 
 /** A message that could not be stored is a 503 with Retry-After, so CometChat delivers it again later. */
-@Catch(InboxUnavailableError)
+@Catch(MessageNotStoredError)
 export class InboxUnavailableFilter implements ExceptionFilter {
-  catch(_: InboxUnavailableError, host: ArgumentsHost): void {
+  catch(_: MessageNotStoredError, host: ArgumentsHost): void {
     const statusCode = HttpStatus.SERVICE_UNAVAILABLE;
     host
       .switchToHttp()

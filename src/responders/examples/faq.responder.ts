@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import type { BotEvent } from '../../queue/job-contracts';
+import type { BotEvent } from '../../messages';
 import type { BotResponder, ResponderContext } from '../bot-responder.interface';
 import { textReply } from '../reply.builders';
 import { Responder } from '../responder.decorator';

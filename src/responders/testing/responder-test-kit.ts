@@ -1,6 +1,5 @@
-import { mentionStripper, toBotEvent } from '../../webhook/bot-event.factory';
-import type { CometChatCallbackDto } from '../../webhook/dto/cometchat-callback.dto';
-import type { BotEvent, BotReply } from '../../queue/job-contracts';
+import { CometChatCallback, mentionStripper, toBotEvent } from '../../messages';
+import type { BotEvent, BotReply } from '../../messages';
 import type { BotResponder } from '../bot-responder.interface';
 import { InMemoryConversationState } from '../conversation-state';
 import { responderOptionsOf } from '../responder.decorator';
@@ -36,7 +35,7 @@ export interface EventFields {
 let nextId = 1;
 
 /** A CometChat-shaped callback from a few fields, as the webhook would receive it. */
-export function callbackFrom(fields: EventFields = {}): CometChatCallbackDto {
+export function callbackFrom(fields: EventFields = {}): CometChatCallback {
   const bot = fields.botUid ?? TEST_BOT_UID;
   const sender = fields.sender ?? 'cometchat-uid-1';
   const text = fields.text === undefined ? undefined : fields.mention ? `<@uid:${bot}> ${fields.text}` : fields.text;
@@ -62,12 +61,12 @@ export function callbackFrom(fields: EventFields = {}): CometChatCallbackDto {
       data,
       sentAt: Math.floor(Date.now() / 1000),
     },
-  } as unknown as CometChatCallbackDto;
+  } as unknown as CometChatCallback;
 }
 
 /** The event a responder receives, from a fixture (a parsed callback JSON) or from a few fields. */
 export function buildEvent(source: EventFields | Record<string, unknown> = {}, botUid = TEST_BOT_UID): BotEvent {
-  const callback = 'trigger' in source && 'data' in source ? (source as unknown as CometChatCallbackDto) : callbackFrom(source as EventFields);
+  const callback = 'trigger' in source && 'data' in source ? (source as unknown as CometChatCallback) : callbackFrom(source as EventFields);
   return toBotEvent(callback, botUid, mentionStripper(botUid));
 }
 

@@ -1,3 +1,4 @@
+import type { CallbackContent, CallbackMessage, CometChatCallback } from '../../messages';
 import { Type } from 'class-transformer';
 import {
   IsArray,
@@ -17,7 +18,9 @@ import {
  * Only the fields the service reads are declared; CometChat adds fields freely and unknown ones are kept
  * (the raw body travels on untouched), never a reason to refuse a callback.
  */
-export class MessageContentDto {
+export class MessageContentDto implements CallbackContent {
+  [field: string]: unknown;
+
   @IsOptional()
   @IsString()
   text?: string;
@@ -39,7 +42,9 @@ export class MessageContentDto {
   mentions?: Record<string, unknown>;
 }
 
-export class CallbackMessageDto {
+export class CallbackMessageDto implements CallbackMessage {
+  [field: string]: unknown;
+
   // The id names BullMQ jobs and dedup keys, so it is kept to a safe alphabet.
   @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'data.id must be letters, digits, "_", "-" or "."' })
   @MaxLength(100)
@@ -86,7 +91,9 @@ export class CallbackMessageDto {
   data?: MessageContentDto;
 }
 
-export class CometChatCallbackDto {
+export class CometChatCallbackDto implements CometChatCallback {
+  [field: string]: unknown;
+
   @IsNotEmpty()
   @IsString()
   @IsDefined()

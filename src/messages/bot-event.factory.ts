@@ -1,5 +1,5 @@
-import type { Attachment, BotEvent } from '../queue/job-contracts';
-import type { CometChatCallbackDto } from './dto/cometchat-callback.dto';
+import type { Attachment, BotEvent, Conversation } from './bot-event';
+import type { CometChatCallback } from './cometchat-callback';
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -18,7 +18,7 @@ const attachmentsOf = (list: unknown[] | undefined): Attachment[] =>
   (list ?? []).filter((a): a is Attachment => isObject(a) && typeof a.url === 'string');
 
 /** Whether the message mentions the bot: in `data.mentions` or as a `<@uid:BOT>` token in the text. */
-export function mentionsBot(callback: CometChatCallbackDto, botUid: string): boolean {
+export function mentionsBot(callback: CometChatCallback, botUid: string): boolean {
   const content = callback.data.data ?? {};
   return (
     (isObject(content.mentions) && Object.keys(content.mentions).some((uid) => uid.toLowerCase() === botUid)) ||
@@ -26,9 +26,15 @@ export function mentionsBot(callback: CometChatCallbackDto, botUid: string): boo
   );
 }
 
+/** One-to-one replies go back to the sender (the receiver is the bot itself); group replies to the group. */
+export function conversationOf(callback: CometChatCallback): Conversation {
+  const message = callback.data;
+  return message.receiverType === 'group' ? { type: 'group', id: message.receiver } : { type: 'user', id: message.sender };
+}
+
 /** Normalises a validated callback into the event responders see. */
 export function toBotEvent(
-  callback: CometChatCallbackDto,
+  callback: CometChatCallback,
   botUid: string,
   stripMentions: (text: string) => string,
   receivedAt = Date.now(),
@@ -43,9 +49,7 @@ export function toBotEvent(
       uid: message.sender,
       ...(typeof senderEntity?.name === 'string' ? { name: senderEntity.name } : {}),
     },
-    // One-to-one replies go back to the sender (the receiver is the bot itself); group replies to the group.
-    conversation:
-      message.receiverType === 'group' ? { type: 'group', id: message.receiver } : { type: 'user', id: message.sender },
+    conversation: conversationOf(callback),
     category: message.category,
     type: message.type,
     ...(typeof content.text === 'string' ? { text: stripMentions(content.text) } : {}),
@@ -56,6 +60,6 @@ export function toBotEvent(
     ...(isObject(content.customData) ? { customData: content.customData } : {}),
     ...(typeof message.sentAt === 'number' ? { sentAt: message.sentAt } : {}),
     receivedAt,
-    raw: callback as unknown as Record<string, unknown>,
+    raw: callback,
   };
 }

@@ -1,10 +1,10 @@
-import type { CometChatCallbackDto } from './dto/cometchat-callback.dto';
+import type { CometChatCallback } from './cometchat-callback';
 import { mentionStripper, toBotEvent } from './bot-event.factory';
 
 const BOT = 'support-bot';
-const load = (name: string): CometChatCallbackDto =>
+const load = (name: string): CometChatCallback =>
   JSON.parse(JSON.stringify(require(`../../test/fixtures/${name}.json`)));
-const eventOf = (callback: CometChatCallbackDto) => toBotEvent(callback, BOT, mentionStripper(BOT), 1717000200000);
+const eventOf = (callback: CometChatCallback) => toBotEvent(callback, BOT, mentionStripper(BOT), 1717000200000);
 
 describe('toBotEvent', () => {
   it('addresses a one-to-one message back to its sender', () => {

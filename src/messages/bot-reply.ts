@@ -1,0 +1,8 @@
+/** What a responder asks the bot to say: the body of Send Bot Message, less the receiver. */
+export interface BotReply {
+  category: 'message' | 'custom' | 'interactive';
+  type: string;
+  data: Record<string, unknown>;
+  /** Post into this message's thread (CometChat's threaded-message endpoint) instead of the conversation. */
+  parentId?: string;
+}

@@ -1,0 +1,6 @@
+// The message types every layer shares; this folder imports nothing else of the service's.
+export type { Attachment, BotEvent, Conversation } from './bot-event';
+export { conversationKey } from './bot-event';
+export type { BotReply } from './bot-reply';
+export type { CallbackContent, CallbackMessage, CometChatCallback } from './cometchat-callback';
+export { conversationOf, mentionsBot, mentionStripper, toBotEvent } from './bot-event.factory';

@@ -1,0 +1,123 @@
+import { DelayedError, Job, JobState, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Conversation } from '../../messages';
+import { LINE_TTL_MS, LineKeys, lineKeys, SequencerRedis, withSequencerScripts } from './sequencer.scripts';
+
+/** How many stale heads one hand-off drops before leaving the rest to the next one. */
+const MAX_DROPS = 50;
+/** States of a job that will still run: a head in one of these takes its turn by itself when it runs. */
+const PENDING: ReadonlySet<JobState | 'unknown'> = new Set(['waiting', 'active', 'prioritized', 'waiting-children']);
+
+type Next = [member: string, parkedJobId: string | null] | null;
+
+export interface SequencerOptions {
+  prefix: string;
+  /** The queue whose jobs take turns. */
+  queue: Queue;
+  /** The worker side's patient connection, for the turn scripts. */
+  redis: Redis;
+  /**
+   * How long a parked job sleeps before it looks again by itself: the safety net for a hand-off lost to a crash.
+   * The job lock bounds it: a turn whose process died is recovered after the lock lapses, not before.
+   */
+  parkMs: number;
+  /** The job id a member's ref names (events: the message id's deduplicated job; replies: the ref itself). */
+  jobIdOf: (ref: string) => Promise<string | null | undefined>;
+}
+
+/**
+ * One turn at a time per conversation, in order, across every worker and process on the Redis. Each job takes a
+ * place in its conversation's line (at ingest, or when it first runs); a job that is not first in line, or whose
+ * conversation is busy, is parked once as a delayed job (holding no worker) and is promoted by the hand-off when
+ * the turn before it ends. The only timer is the parked job's own safety net (`parkMs`).
+ */
+export class TurnSequencer {
+  private readonly redis: SequencerRedis;
+
+  constructor(private readonly options: SequencerOptions) {
+    this.redis = withSequencerScripts(options.redis);
+  }
+
+  keys(conversation: Conversation): LineKeys {
+    return lineKeys(this.options.prefix, this.options.queue.name, conversation);
+  }
+
+  /**
+   * Resolves with the turn number when `job` may run now (it holds the turn until `release`). Otherwise parks the
+   * job and throws DelayedError, which BullMQ takes as "moved to delayed": rethrow it.
+   * `member` is the job's place in line when the caller orders it itself (replies); '' orders by message id.
+   */
+  async enter(job: Job, token: string | undefined, conversation: Conversation, ref: string, member = ''): Promise<number> {
+    const keys = this.keys(conversation);
+    const acquire = () =>
+      this.redis.seqAcquire(keys.line, keys.turn, keys.counter, job.id!, ref, member, Date.now(), LINE_TTL_MS);
+    for (let drops = 0; ; ) {
+      const [granted, turnOrMember, head, owner, since] = await acquire();
+      if (granted === 1) return Number(turnOrMember);
+      if (owner !== null) {
+        // The turn is held. Only a holder older than the safety net is checked: it may have died after finishing.
+        if (Date.now() - Number(since) < this.options.parkMs || !(await this.isOver(String(owner)))) break;
+        await this.handOff(keys, await this.redis.seqRelease(keys.line, keys.turn, String(owner)));
+        continue;
+      }
+      // Nobody holds the turn but another member heads the line: wake it, or drop it if its job is gone.
+      if ((await this.wake(String(head), null)) !== 'gone' || ++drops > MAX_DROPS) break;
+      await this.redis.seqDrop(keys.line, keys.turn, String(head), refOf(String(head)));
+    }
+    await job.moveToDelayed(Date.now() + this.options.parkMs, token);
+    // The turn may have been handed over while this job was being parked: look once more, then wake itself.
+    const [granted] = await acquire();
+    if (granted === 1) await this.promote(job.id!);
+    throw new DelayedError();
+  }
+
+  /** Ends `jobId`'s turn (completed, or failed for good) and wakes the next in line. Idempotent. */
+  async release(conversation: Conversation, jobId: string): Promise<void> {
+    const keys = this.keys(conversation);
+    await this.handOff(keys, await this.redis.seqRelease(keys.line, keys.turn, jobId));
+  }
+
+  private async handOff(keys: LineKeys, next: Next): Promise<void> {
+    for (let drops = 0; next && drops <= MAX_DROPS; drops++) {
+      const [member, parked] = next;
+      if ((await this.wake(member, parked)) !== 'gone') return;
+      next = await this.redis.seqDrop(keys.line, keys.turn, member, refOf(member));
+    }
+  }
+
+  /**
+   * Makes the head's job runnable: 'woken' when it was parked and is promoted now, 'pending' when it will run by
+   * itself (waiting, or still being parked: it looks once more after parking), 'gone' when no job will run it.
+   */
+  private async wake(member: string, parkedJobId: string | null): Promise<'woken' | 'pending' | 'gone'> {
+    if (parkedJobId && (await this.promote(parkedJobId))) return 'woken';
+    const jobId = parkedJobId ?? (await this.options.jobIdOf(refOf(member)));
+    if (!jobId) return 'gone';
+    const state = await this.options.queue.getJobState(jobId);
+    if (state === 'delayed') return (await this.promote(jobId)) ? 'woken' : 'pending';
+    return PENDING.has(state) ? 'pending' : 'gone';
+  }
+
+  /** True when the job finished (completed, failed for good) or is gone: its turn can be taken from it. */
+  private async isOver(jobId: string): Promise<boolean> {
+    const state = await this.options.queue.getJobState(jobId);
+    return state !== 'delayed' && !PENDING.has(state);
+  }
+
+  /** Delayed → waiting; false when the job is not delayed (any more). */
+  private async promote(jobId: string): Promise<boolean> {
+    try {
+      await new Job(this.options.queue, '', undefined, {}, jobId).promote();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The ref a member names (after the order key). */
+export const refOf = (member: string) => member.slice(member.indexOf(':') + 1);
+
+/** A place in line ordered by the caller: by turn number, then index (replies: the turn that said it, then its order). */
+export const orderedMember = (turn: number, index: number, ref: string) =>
+  `${String(turn).padStart(16, '0')}.${String(index).padStart(3, '0')}:${ref}`;
