@@ -9,8 +9,6 @@ import { ConversationStateStore } from './conversation-state.store';
 import { EventJobData, failsForGood, replyJobId, ReplyJobData } from './job-contracts';
 import { BOT_REPLY_JOB, EVENTS_QUEUE, REPLIES_QUEUE } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
-import { redisClientOf } from './redis-client';
-import { LINE_TTL_MS, lineKeys, withSequencerScripts } from './sequencing/sequencer.scripts';
 import { orderedMember, TurnSequencer } from './sequencing/turn-sequencer';
 import { WorkerRedis } from './worker-redis.service';
 
@@ -30,6 +28,7 @@ const APOLOGY_INDEX = 999;
 export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcome> {
   private readonly logger = new Logger(EventsProcessor.name);
   private readonly turns: TurnSequencer;
+  private readonly replyTurns: TurnSequencer;
   private readonly botUid: string;
   private readonly stripMentions: (text: string) => string;
 
@@ -53,6 +52,13 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
       // A place in line names a message; its job is the one BullMQ's deduplication recorded for it.
       jobIdOf: (messageId) => events.getDeduplicationJobId(messageId),
     });
+    this.replyTurns = new TurnSequencer({
+      prefix: redis.prefix,
+      queue: replies,
+      redis: redis.client,
+      parkMs: queue.lockMs,
+      jobIdOf: async (jobId) => jobId,
+    });
   }
 
   async process(job: Job<EventJobData>, token?: string): Promise<EventOutcome> {
@@ -73,32 +79,36 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
       if (this.config.apologyText) await this.enqueue(event, turn, [textReply(this.config.apologyText)], APOLOGY_INDEX);
       throw error;
     }
-    return { responder: outcome.responder, replies: await this.enqueue(event, turn, outcome.replies) };
+    const replies = await this.enqueue(event, turn, outcome.replies);
+    // Handed on before BullMQ records the completion, so that completion fetches the next message at once. A
+    // crash in between runs this turn again later, in line, never beside the next one; its replies stay queued once.
+    await this.turns.release(event.conversation, job.id!);
+    return { responder: outcome.responder, replies };
   }
 
-  /** The turn is over (completed, or failed for good): the conversation's next message may run. */
-  settled(job: Job<EventJobData>): Promise<void> {
+  /** The turn is over: the conversation's next message may run. */
+  failedForGood(job: Job<EventJobData>): Promise<void> {
     return this.turns.release(conversationOf(job.data), job.id!);
   }
 
   /**
    * Queues replies in order. Deterministic ids: when this job runs again (retry, stall), the same replies are
-   * not queued twice. Their places in the conversation's reply line are taken in the same write, just before.
+   * not queued twice. They are added parked (delayed) and take their places in the conversation's reply line, so
+   * no worker takes one up before its turn; the first is woken at once when the line is free.
    */
   private async enqueue(event: BotEvent, turn: number, replies: BotReply[], firstIndex = 0): Promise<string[]> {
     if (replies.length === 0) return [];
+    const delay = this.replyTurns.parkMs;
     const jobs = replies.map((reply, n) => {
       const index = firstIndex + n;
       const id = replyJobId(event.id, index === APOLOGY_INDEX ? 'apology' : index);
       const data: ReplyJobData = { eventId: event.id, index, turn, target: event.conversation, reply, muid: id };
-      return { name: BOT_REPLY_JOB, data, opts: { jobId: id } };
+      return { name: BOT_REPLY_JOB, data, opts: { jobId: id, delay } };
     });
-    const redis = withSequencerScripts(await redisClientOf(this.replies));
-    const { line } = lineKeys(this.redis.prefix, REPLIES_QUEUE, event.conversation);
-    const members = jobs.map(({ data, opts }) => orderedMember(turn, data.index, opts.jobId));
-    // Sent on the same connection as the add, so Redis has the places before anyone can see the jobs.
-    const claimed = redis.seqClaimMembers(line, LINE_TTL_MS, ...members);
-    await Promise.all([claimed, this.replies.addBulk(jobs)]);
+    if (jobs.length === 1) await this.replies.add(jobs[0].name, jobs[0].data, jobs[0].opts);
+    else await this.replies.addBulk(jobs);
+    const places = jobs.map(({ data, opts }) => ({ member: orderedMember(turn, data.index, opts.jobId), jobId: opts.jobId }));
+    await this.replyTurns.placeParked(event.conversation, places);
     return jobs.map((j) => j.opts.jobId);
   }
 }

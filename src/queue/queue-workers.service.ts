@@ -44,12 +44,6 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
       lockDuration: this.queue.lockMs,
       stalledInterval: this.queue.lockMs,
     });
-    const settle = (job: Job) =>
-      processor.settled(job).catch((error: Error) => {
-        // Not lost: a parked follower looks again by itself once its safety net lapses (TurnSequencer).
-        this.logger.warn(`${queueName} job ${job.id}: could not hand its turn on: ${error.message}`);
-      });
-    worker.on('completed', (job: Job) => void settle(job));
     worker.on('failed', (job: Job | undefined, error: Error) => {
       if (!job) return;
       const log = `${queueName} job ${job.id} attempt ${job.attemptsMade} failed: ${error.message}`;
@@ -58,7 +52,10 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
         return;
       }
       this.logger.error(`${log}; kept in the failed set`);
-      void settle(job);
+      processor.failedForGood(job).catch((handOff: Error) => {
+        // Not lost: a parked follower looks again by itself once its safety net lapses (TurnSequencer).
+        this.logger.warn(`${queueName} job ${job.id}: could not hand its turn on: ${handOff.message}`);
+      });
     });
     worker.on('error', (error) => this.errors.report(`${queueName} worker`, error));
     return worker;

@@ -44,7 +44,10 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     const { target, turn, index } = job.data;
     // Jobs queued before turns were numbered sort first.
     await this.turns.enter(job, token, target, job.id!, orderedMember(turn ?? 0, index, job.id!));
-    if (job.data.sent) return { messageId: job.data.sent.messageId, alreadySent: true };
+    if (job.data.sent) {
+      await this.turns.release(target, job.id!);
+      return { messageId: job.data.sent.messageId, alreadySent: true };
+    }
 
     let messageId: string;
     try {
@@ -59,17 +62,17 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
       throw error;
     }
 
-    try {
-      // With the job, before its completion: a re-run of this job (its completion lost, a stall) sees it.
-      await job.updateData({ ...job.data, sent: { messageId } });
-    } catch (error) {
-      this.logger.error(`reply ${job.id} sent as ${messageId} but not recorded: ${(error as Error).message}`);
-    }
+    // Recorded with the job before its completion: a re-run of this job (its completion lost, a stall) sees it.
+    // The next reply of the conversation may go meanwhile: it is after this one, which CometChat has.
+    const recorded = job.updateData({ ...job.data, sent: { messageId } }).catch((error: Error) => {
+      this.logger.error(`reply ${job.id} sent as ${messageId} but not recorded: ${error.message}`);
+    });
+    await Promise.all([recorded, this.turns.release(target, job.id!)]);
     return { messageId, alreadySent: false };
   }
 
-  /** The reply is sent, or refused for good: the conversation's next reply may go. */
-  settled(job: Job<ReplyJobData>): Promise<void> {
+  /** The reply was refused for good: the conversation's next reply may go. */
+  failedForGood(job: Job<ReplyJobData>): Promise<void> {
     return this.turns.release(job.data.target, job.id!);
   }
 

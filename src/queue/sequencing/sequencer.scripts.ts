@@ -65,12 +65,20 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1`,
   },
 
-  /** KEYS line · ARGV ttlMs, member… Takes these places in line (idempotent). */
-  seqClaimMembers: {
-    numberOfKeys: 1,
-    lua: `for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'NX', 0, ARGV[i]) end
+  /**
+   * KEYS line, turn · ARGV ttlMs, member, job id, member, job id… Takes these places in line for jobs parked
+   * from the start (added delayed), idempotent; returns the next in line, if nobody holds the turn.
+   */
+  seqClaimParked: {
+    numberOfKeys: 2,
+    lua: `${NEXT_IF_FREE}
+for i = 2, #ARGV, 2 do
+  redis.call('ZADD', KEYS[1], 'NX', 0, ARGV[i])
+  redis.call('HSET', KEYS[2], 'p:' .. ARGV[i], ARGV[i + 1])
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1`,
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return nextIfFree(KEYS[1], KEYS[2])`,
   },
 
   /**
@@ -126,7 +134,7 @@ type Reply = unknown;
 /** The scripts as ioredis commands (EVALSHA, with EVAL when Redis does not know the script yet). */
 export interface SequencerCommands {
   seqClaimMessage(line: string, turn: string, counter: string, ttlMs: number, messageId: string): Promise<Reply>;
-  seqClaimMembers(line: string, ttlMs: number, ...members: string[]): Promise<Reply>;
+  seqClaimParked(line: string, turn: string, ttlMs: number, ...membersAndJobIds: string[]): Promise<[string, string | null] | null>;
   seqAcquire(
     line: string,
     turn: string,

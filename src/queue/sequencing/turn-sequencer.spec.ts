@@ -153,21 +153,19 @@ describe('TurnSequencer', () => {
     expect(maxRunning).toBe(1);
   });
 
-  it('orders caller-given places (replies): by turn, then index', async () => {
-    const keys = lineKeys(prefix, 'q', conversation);
-    const client = withSequencerScripts(redis);
+  it('orders places the caller gives (replies: by turn, then index), for jobs parked from the start', async () => {
+    const turns = startWorker();
     const places = [
       { ref: 'r-b0', turn: 2, index: 0 },
       { ref: 'r-a1', turn: 1, index: 1 },
       { ref: 'r-a0', turn: 1, index: 0 },
-    ];
-    await client.seqClaimMembers(keys.line, 60_000, ...places.map((p) => orderedMember(p.turn, p.index, `job-${p.ref}`)));
-    for (const p of places) {
-      await queue.add('m', { ref: p.ref, ms: 5, member: orderedMember(p.turn, p.index, `job-${p.ref}`) }, { jobId: `job-${p.ref}` });
-    }
-    startWorker();
-    await until('every reply', () => runs.length === 3);
+    ].map((p) => ({ ...p, member: orderedMember(p.turn, p.index, `job-${p.ref}`), jobId: `job-${p.ref}` }));
+    for (const p of places) await queue.add('m', { ref: p.ref, ms: 5, member: p.member }, { jobId: p.jobId, delay: 30_000 });
+    await turns.placeParked(conversation, places);
+    await until('every reply', () => runs.length === 3, 5000);
     expect(runs.map((r) => r.ref)).toEqual(['r-a0', 'r-a1', 'r-b0']);
+    const started = await Promise.all(places.map(async (p) => (await queue.getJob(p.jobId))!.attemptsStarted));
+    expect(started).toEqual([1, 1, 1]); // never taken up before its turn
   });
 
   it('parks a waiting job as a delayed job: it holds no worker slot', async () => {

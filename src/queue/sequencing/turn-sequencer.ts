@@ -38,6 +38,11 @@ export class TurnSequencer {
     this.redis = withSequencerScripts(options.redis);
   }
 
+  /** How long a parked job sleeps before it looks again by itself. */
+  get parkMs(): number {
+    return this.options.parkMs;
+  }
+
   keys(conversation: Conversation): LineKeys {
     return lineKeys(this.options.prefix, this.options.queue.name, conversation);
   }
@@ -69,6 +74,16 @@ export class TurnSequencer {
     const [granted] = await acquire();
     if (granted === 1) await this.promote(job.id!);
     throw new DelayedError();
+  }
+
+  /**
+   * Places in line for jobs the caller added delayed by `parkMs` (parked from the start, so no worker takes them
+   * up before their turn), then wakes the first in line if the conversation is free. Add the jobs first.
+   */
+  async placeParked(conversation: Conversation, places: Array<{ member: string; jobId: string }>): Promise<void> {
+    const keys = this.keys(conversation);
+    const args = places.flatMap(({ member, jobId }) => [member, jobId]);
+    await this.handOff(keys, await this.redis.seqClaimParked(keys.line, keys.turn, LINE_TTL_MS, ...args));
   }
 
   /** Ends `jobId`'s turn (completed, or failed for good) and wakes the next in line. Idempotent. */

@@ -1,0 +1,301 @@
+/**
+ * The whole path, callback to CometChat, for the service and the bare baseline (targets.ts), against a fake
+ * CometChat in this process that answers every send at once:
+ * - backlog: N callbacks of ONE conversation stored by an api process, then drained by one worker process; the
+ *   rate from the first reply to the last (the baseline echoes in any order, the service in order);
+ * - Redis commands per delivered echo message at backlog depth 1, 50 and 500 (counted with MONITOR, in runs of
+ *   their own): the commands clients sent, and every command Redis ran (scripts' calls included);
+ * - end to end: 3,000 callbacks from 101 senders into one APP_ROLE=all process, rate from the first post to the
+ *   last reply; and the Redis bytes kept per message afterwards (completed jobs, dedupe keys, event streams).
+ *
+ *   BENCH_BACKLOG (400), BENCH_E2E_MESSAGES (3000), BENCH_E2E_SENDERS (101), BENCH_PIPELINE_ROUNDS (3)
+ */
+import Redis from 'ioredis';
+import { createServer, IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, stopServer, Server } from './children';
+import { bytesUnder, deleteKeys, fmt, median, positive, table } from './report';
+import { PASSWORD, REDIS_URL, Target, USERNAME, WEBHOOK_PATH } from './targets';
+
+const BACKLOG = positive('BENCH_BACKLOG', 400);
+const E2E_MESSAGES = positive('BENCH_E2E_MESSAGES', 3000);
+const E2E_SENDERS = positive('BENCH_E2E_SENDERS', 101);
+const ROUNDS = positive('BENCH_PIPELINE_ROUNDS', 3);
+const DEPTHS = [1, 50, 500];
+const TARGETS: Target[] = ['baseline', 'service'];
+
+const template = JSON.parse(readFileSync(join(__dirname, '..', '..', 'test', 'fixtures', 'user-text.json'), 'utf8'));
+// Digits, increasing, as CometChat's ids are; unique across runs.
+let nextId = Date.now() * 1000;
+const authorization = `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64')}`;
+
+function callback(sender: string): { body: string; id: string } {
+  const id = String(nextId++);
+  const message = { ...template, data: { ...template.data, id, sender, data: { ...template.data.data, text: `echo ${id}` } } };
+  return { body: JSON.stringify(message), id };
+}
+
+/** CometChat's Send Bot Message, answered at once; remembers what each receiver got, in order. */
+class FakeCometChat {
+  readonly received = new Map<string, string[]>();
+  count = 0;
+  private server: HttpServer;
+  private waiters: Array<{ count: number; resolve: () => void }> = [];
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v3`;
+  }
+
+  reset(): void {
+    this.received.clear();
+    this.count = 0;
+  }
+
+  /** Resolves once `count` replies have arrived since the last reset. */
+  until(count: number, timeoutMs = 300_000): Promise<void> {
+    if (this.count >= count) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${this.count} of ${count} replies arrived`)), timeoutMs);
+      this.waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+
+  /** Replies that came in a different order than their messages' ids (per receiver). */
+  outOfOrder(): number {
+    let wrong = 0;
+    for (const texts of this.received.values()) {
+      const ids = texts.map((t) => BigInt(t.replace(/^echo /, '')));
+      for (let i = 1; i < ids.length; i++) if (ids[i] < ids[i - 1]) wrong++;
+    }
+    return wrong;
+  }
+
+  stop(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      const list = this.received.get(body.receiver) ?? [];
+      list.push(body.data?.text);
+      this.received.set(body.receiver, list);
+      this.count++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ data: { id: String(this.count), ...body } }));
+      this.waiters = this.waiters.filter((w) => (this.count >= w.count ? (w.resolve(), false) : true));
+    });
+  }
+}
+
+async function post(port: number, body: string): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${port}${WEBHOOK_PATH}`, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/json' },
+    body,
+  });
+  const answer = await response.text();
+  if (response.status !== 200 || !answer.includes('"accepted"')) throw new Error(`webhook answered ${response.status}: ${answer}`);
+}
+
+/** Posts every body, `concurrency` at a time. */
+async function postAll(port: number, bodies: string[], concurrency: number): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) await post(port, bodies[next++]);
+    }),
+  );
+}
+
+/** Every command Redis ran for one prefix while `work` ran: sent by clients, and run inside scripts. */
+async function countCommands(prefix: string, work: () => Promise<void>): Promise<{ sent: number; all: number }> {
+  const monitor = await new Redis(REDIS_URL).monitor();
+  let sent = 0;
+  let all = 0;
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (!args.some((arg) => arg.includes(prefix))) return;
+    all++;
+    if (source !== 'lua') sent++;
+  });
+  try {
+    await work();
+  } finally {
+    monitor.disconnect();
+  }
+  return { sent, all };
+}
+
+interface Env {
+  redis: Redis;
+  cometchat: FakeCometChat;
+}
+
+const freshPrefix = (target: Target) => `bench-pipe-${target}-${randomBytes(4).toString('hex')}`;
+
+/** N callbacks of one conversation stored with no worker running, then drained by one worker process. */
+async function backlog(env: Env, target: Target, depth: number, counting = false) {
+  const prefix = freshPrefix(target);
+  const servers: Server[] = [];
+  env.cometchat.reset();
+  const run = async () => {
+    const api = await startServer({ target, prefix, role: 'api', cometchatUrl: env.cometchat.url });
+    servers.push(api);
+    const bodies = Array.from({ length: depth }, () => callback('backlog-user').body);
+    await postAll(api.port, bodies, 1);
+    servers.push(await startServer({ target, prefix, role: 'worker', cometchatUrl: env.cometchat.url }));
+    await env.cometchat.until(1);
+    const first = process.hrtime.bigint();
+    await env.cometchat.until(depth);
+    return Number(process.hrtime.bigint() - first) / 1e9;
+  };
+  try {
+    if (counting) {
+      const counts = await countCommands(prefix, async () => void (await run()));
+      return { counts, outOfOrder: env.cometchat.outOfOrder() };
+    }
+    const seconds = await run();
+    return { rate: depth > 1 ? (depth - 1) / seconds : Number.NaN, outOfOrder: env.cometchat.outOfOrder() };
+  } finally {
+    await Promise.allSettled(servers.map(stopServer));
+    await deleteKeys(env.redis, prefix);
+  }
+}
+
+/** Depth 1: one message at a time, each posted once the last one's reply arrived. */
+async function oneAtATime(env: Env, target: Target, messages = 50) {
+  const prefix = freshPrefix(target);
+  env.cometchat.reset();
+  const servers = [
+    await startServer({ target, prefix, role: 'api', cometchatUrl: env.cometchat.url }),
+    await startServer({ target, prefix, role: 'worker', cometchatUrl: env.cometchat.url }),
+  ];
+  try {
+    const counts = await countCommands(prefix, async () => {
+      for (let i = 1; i <= messages; i++) {
+        await post(servers[0].port, callback('steady-user').body);
+        await env.cometchat.until(i);
+      }
+    });
+    return { counts: { sent: counts.sent / messages, all: counts.all / messages } };
+  } finally {
+    await Promise.allSettled(servers.map(stopServer));
+    await deleteKeys(env.redis, prefix);
+  }
+}
+
+/** Many senders into one APP_ROLE=all process, as fast as it takes them; then what Redis keeps per message. */
+async function endToEnd(env: Env, target: Target) {
+  const prefix = freshPrefix(target);
+  env.cometchat.reset();
+  const server = await startServer({ target, prefix, role: 'all', cometchatUrl: env.cometchat.url });
+  try {
+    const bodies = Array.from({ length: E2E_MESSAGES }, (_, i) => callback(`sender-${i % E2E_SENDERS}`).body);
+    const before = Number((await env.redis.info('stats')).match(/total_commands_processed:(\d+)/)![1]);
+    const started = process.hrtime.bigint();
+    await postAll(server.port, bodies, 50);
+    await env.cometchat.until(E2E_MESSAGES);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const after = Number((await env.redis.info('stats')).match(/total_commands_processed:(\d+)/)![1]);
+    const bytes = await bytesUnder(env.redis, prefix);
+    return {
+      rate: E2E_MESSAGES / seconds,
+      commands: (after - before) / E2E_MESSAGES,
+      bytesPerMessage: bytes / E2E_MESSAGES,
+      outOfOrder: env.cometchat.outOfOrder(),
+    };
+  } finally {
+    await stopServer(server);
+    await deleteKeys(env.redis, prefix);
+  }
+}
+
+export async function runPipelineBench(): Promise<number> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  const cometchat = await new FakeCometChat().start();
+  const env = { redis, cometchat };
+  const pair = <T>(runs: Record<Target, T[]>, pick: (r: T) => number) =>
+    runs.service.map((r, i) => pick(r) / pick(runs.baseline[i]));
+  try {
+    console.log(`\npipeline: backlog ${BACKLOG} in one conversation, ${E2E_MESSAGES} messages from ${E2E_SENDERS} senders end to end, ${ROUNDS} round(s)`);
+
+    const drains: Record<Target, Array<{ rate: number; outOfOrder: number }>> = { baseline: [], service: [] };
+    const e2e: Record<Target, Array<Awaited<ReturnType<typeof endToEnd>>>> = { baseline: [], service: [] };
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const target of round % 2 ? TARGETS : [...TARGETS].reverse()) {
+        const drain = (await backlog(env, target, BACKLOG)) as { rate: number; outOfOrder: number };
+        drains[target].push(drain);
+        const whole = await endToEnd(env, target);
+        e2e[target].push(whole);
+        console.log(
+          `  ${target} #${round}: backlog ${fmt(drain.rate)} msgs/s (${drain.outOfOrder} out of order); ` +
+            `end to end ${fmt(whole.rate)} msgs/s, ${fmt(whole.commands, 1)} Redis commands/msg, ${fmt(whole.bytesPerMessage)} B/msg kept`,
+        );
+      }
+    }
+
+    const counts: Record<Target, Array<{ sent: number; all: number }>> = { baseline: [], service: [] };
+    for (const target of TARGETS) {
+      for (const depth of DEPTHS) {
+        const { counts: perRun } =
+          depth === 1
+            ? await oneAtATime(env, target)
+            : ((await backlog(env, target, depth, true)) as { counts: { sent: number; all: number } });
+        counts[target].push(depth === 1 ? perRun : { sent: perRun.sent / depth, all: perRun.all / depth });
+      }
+    }
+
+    console.log('');
+    console.log(
+      table([
+        ['median of rounds', 'backlog msgs/s', 'backlog out of order', 'e2e msgs/s', 'e2e cmds/msg', 'B/msg kept'],
+        ...TARGETS.map((target) => [
+          target,
+          fmt(median(drains[target].map((r) => r.rate))),
+          String(drains[target].reduce((n, r) => n + r.outOfOrder, 0)),
+          fmt(median(e2e[target].map((r) => r.rate))),
+          fmt(median(e2e[target].map((r) => r.commands)), 1),
+          fmt(median(e2e[target].map((r) => r.bytesPerMessage))),
+        ]),
+      ]),
+    );
+    console.log('');
+    console.log(
+      table([
+        ['Redis commands per delivered echo', ...DEPTHS.map((d) => `depth ${d}: sent`), ...DEPTHS.map((d) => `depth ${d}: all`)],
+        ...TARGETS.map((target) => [target, ...counts[target].map((c) => fmt(c.sent, 1)), ...counts[target].map((c) => fmt(c.all, 1))]),
+      ]),
+    );
+    console.log('  (sent: commands the processes sent; all: every command Redis ran, those inside Lua scripts included)');
+    console.log('');
+    const drainRatio = median(pair(drains, (r) => r.rate));
+    const e2eRatio = median(pair(e2e, (r) => r.rate));
+    console.log(`backlog drain service/baseline (median of rounds): ${fmt(drainRatio, 3)}; goal >= 0.5: ${drainRatio >= 0.5 ? 'PASS' : 'FAIL'}`);
+    console.log(`end to end service/baseline (median of rounds): ${fmt(e2eRatio, 3)}; goal >= 1.0: ${e2eRatio >= 1 ? 'PASS' : 'FAIL'}`);
+    const sent = counts.service.map((c) => c.sent);
+    console.log(`service commands sent per message at depth ${DEPTHS.join(' / ')}: ${sent.map((c) => fmt(c, 1)).join(' / ')}; goal <= 40 at each: ${sent.every((c) => c <= 40) ? 'PASS' : 'FAIL'}`);
+    // Only the backlog is posted in id order; end to end, 50 posts at a time may arrive out of id order.
+    const wrong = drains.service.reduce((n, r) => n + r.outOfOrder, 0);
+    if (wrong > 0) {
+      console.error(`bench: the service delivered ${wrong} replies out of their conversation's order`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await cometchat.stop();
+    redis.disconnect();
+  }
+}

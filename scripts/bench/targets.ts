@@ -1,0 +1,212 @@
+/**
+ * The two servers the bench compares, each started in a child process of its own (serve.ts):
+ * - `service`: this service, built with createApp() exactly as main.ts builds it;
+ * - `baseline`: a bare Fastify + BullMQ service with the same public contract (Basic Auth, the same field checks,
+ *   the callback stored with the same deduplication, an echo through a replies queue to CometChat), on the
+ *   libraries' current versions, and with nothing of ours: no conversation order, no record of sent replies.
+ */
+import { Job, Queue, Worker } from 'bullmq';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export type Target = 'baseline' | 'service';
+export type Role = 'api' | 'worker' | 'all';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const USERNAME = 'cometchat';
+export const PASSWORD = 'bench-secret-password';
+export const BOT_UID = 'support-bot';
+export const WEBHOOK_PATH = '/webhooks/cometchat';
+
+export interface Started {
+  port: number;
+  close: () => Promise<unknown>;
+}
+
+export interface TargetOptions {
+  prefix: string;
+  role: Role;
+  /** The fake CometChat's base URL (…/v3), for the workers' sends. */
+  cometchatUrl: string;
+  /** When the bare handler also takes the service's place in line (an ingest variant; see bench-ingest). */
+  baselineClaims?: boolean;
+}
+
+export function startTarget(target: Target, options: TargetOptions): Promise<Started> {
+  return target === 'service' ? startService(options) : startBaseline(options);
+}
+
+async function startService({ prefix, role, cometchatUrl }: TargetOptions): Promise<Started> {
+  const env: Record<string, string> = {
+    APP_ROLE: role,
+    BOT_UID,
+    WEBHOOK_USERNAME: USERNAME,
+    WEBHOOK_PASSWORD: PASSWORD,
+    COMETCHAT_APP_ID: 'bench',
+    COMETCHAT_REGION: 'us',
+    COMETCHAT_API_KEY: 'bench',
+    COMETCHAT_API_URL: cometchatUrl,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+  };
+  // The config namespaces read process.env when the modules initialise, as in production.
+  Object.assign(process.env, env);
+  require('reflect-metadata');
+  const { createApp } = require('../../src/app.setup') as typeof import('../../src/app.setup');
+  const app = await createApp(env);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address();
+  return { port: typeof address === 'object' && address ? address.port : Number.NaN, close: () => app.close() };
+}
+
+const REALM = 'Basic realm="cometchat-bot", charset="UTF-8"';
+const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+const isObject = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const optional = (v: unknown, check: (v: unknown) => boolean) => v === undefined || v === null || check(v);
+
+/** The checks the service's DTO makes, by hand; the names of the fields that fail them. */
+function invalidFields(body: Record<string, any>): string[] {
+  const bad: string[] = [];
+  if (!isNonEmptyString(body.trigger)) bad.push('trigger');
+  if (!optional(body.bot, (v) => typeof v === 'string')) bad.push('bot');
+  if (!optional(body.appId, (v) => typeof v === 'string')) bad.push('appId');
+  const m = body.data;
+  if (!isObject(m)) return [...bad, 'data'];
+  if (typeof m.id !== 'string' || m.id.length > 100 || !/^[A-Za-z0-9_.-]+$/.test(m.id)) bad.push('data.id');
+  for (const field of ['sender', 'receiver', 'category', 'type']) if (!isNonEmptyString(m[field])) bad.push(`data.${field}`);
+  if (m.receiverType !== 'user' && m.receiverType !== 'group') bad.push('data.receiverType');
+  if (!optional(m.parentId, (v) => typeof v === 'string')) bad.push('data.parentId');
+  if (!optional(m.sentAt, (v) => typeof v === 'number' && Number.isFinite(v))) bad.push('data.sentAt');
+  if (m.data !== undefined && m.data !== null) {
+    const c = m.data;
+    if (!isObject(c)) bad.push('data.data');
+    else {
+      if (!optional(c.text, (v) => typeof v === 'string')) bad.push('data.data.text');
+      if (!optional(c.attachments, Array.isArray)) bad.push('data.data.attachments');
+      for (const field of ['metadata', 'customData', 'mentions']) if (!optional(c[field], isObject)) bad.push(`data.data.${field}`);
+    }
+  }
+  return bad;
+}
+
+// A unique job id per delivery, so that add() tells a duplicate apart; a counter costs nothing per request.
+const PROCESS_TAG = randomBytes(4).toString('hex');
+let deliveries = 0;
+const DAY_MS = 24 * 3600 * 1000;
+const retention = { removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
+const jobDefaults = { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, ...retention };
+
+/** The bare service: one Fastify route adding the callback to a BullMQ queue; workers echo it to CometChat. */
+async function startBaseline({ prefix, role, cometchatUrl, baselineClaims }: TargetOptions): Promise<Started> {
+  const closers: Array<() => Promise<unknown>> = [];
+  let port = 0;
+  if (role !== 'worker') {
+    const { default: Fastify } = await import('fastify');
+    const events = new Queue('events', {
+      prefix,
+      // As the service's producer: fail fast when Redis is away, so the webhook can answer 503.
+      connection: { url: REDIS_URL, enableOfflineQueue: false, commandTimeout: 1500, maxRetriesPerRequest: 1 },
+      defaultJobOptions: jobDefaults,
+    });
+    events.on('error', () => undefined);
+    await events.waitUntilReady();
+    const claim = baselineClaims ? await placeInLine(events, prefix) : undefined;
+    const expected = sha256(`${USERNAME}:${PASSWORD}`);
+    const app = Fastify({ bodyLimit: 1024 * 1024 });
+    app.removeContentTypeParser('text/plain');
+    app.post(WEBHOOK_PATH, async (request, reply) => {
+      const header = request.headers.authorization;
+      const match = header ? /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
+      const presented = match ? Buffer.from(match[1], 'base64').toString('utf8') : undefined;
+      if (presented === undefined || !timingSafeEqual(sha256(presented), expected)) {
+        reply.code(401).header('www-authenticate', REALM);
+        return { statusCode: 401, error: 'Unauthorized', message: 'Missing or invalid Basic Auth credentials' };
+      }
+      const body = request.body;
+      if (!isObject(body)) {
+        reply.code(400);
+        return { statusCode: 400, error: 'Bad Request', message: 'Request body must be a JSON object' };
+      }
+      const bad = invalidFields(body);
+      if (bad.length > 0) {
+        reply.code(400);
+        return { statusCode: 400, error: 'Bad Request', message: `Invalid callback: ${bad.join(', ')}` };
+      }
+      const message = body.data;
+      const id: string = message.id;
+      const sender = message.sender.toLowerCase();
+      if (sender === BOT_UID || (typeof body.bot === 'string' && sender === body.bot.toLowerCase())) {
+        return { status: 'ignored', id, reason: 'own-message' };
+      }
+      if (body.trigger !== 'after_message') return { status: 'ignored', id, reason: 'unsupported-trigger' };
+      if (message.category === 'action' || message.category === 'call') return { status: 'ignored', id, reason: 'unsupported-category' };
+      const jobId = `evt-${id}-${PROCESS_TAG}${(++deliveries).toString(36)}`;
+      try {
+        claim?.(body);
+        const job = await events.add('bot-event', body, { jobId, deduplication: { id, ttl: DAY_MS } });
+        return { status: job.id === jobId ? 'accepted' : 'duplicate', id };
+      } catch {
+        reply.code(503).header('retry-after', '5');
+        return { statusCode: 503, error: 'Service Unavailable', message: 'Message not stored; retry later' };
+      }
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    port = typeof address === 'object' && address ? address.port : Number.NaN;
+    closers.push(() => app.close(), () => events.close());
+  }
+  if (role !== 'api') closers.push(...(await startBareWorkers(prefix, cometchatUrl)));
+  return { port, close: () => Promise.all(closers.map((close) => close())) };
+}
+
+/** The service's place-in-line command, for the ingest variant that charges the baseline with it too. */
+async function placeInLine(events: Queue, prefix: string) {
+  const { conversationOf } = await import('../../src/messages');
+  const { redisClientOf } = await import('../../src/queue/redis-client');
+  const { LINE_TTL_MS, lineKeys, withSequencerScripts } = await import('../../src/queue/sequencing/sequencer.scripts');
+  const redis = withSequencerScripts(await redisClientOf(events));
+  return (body: any) => {
+    const keys = lineKeys(prefix, 'events', conversationOf(body));
+    redis.seqClaimMessage(keys.line, keys.turn, keys.counter, LINE_TTL_MS, body.data.id).catch(() => undefined);
+  };
+}
+
+/** An events worker that echoes each text through a replies queue, and a replies worker that posts it. */
+async function startBareWorkers(prefix: string, cometchatUrl: string): Promise<Array<() => Promise<unknown>>> {
+  const connection = { url: REDIS_URL, maxRetriesPerRequest: null };
+  const replies = new Queue('replies', { prefix, connection, defaultJobOptions: { ...jobDefaults, attempts: 8 } });
+  const mention = new RegExp(`[ \\t]*<@uid:${BOT_UID}>[ \\t]*`, 'gi');
+  const echo = new Worker(
+    'events',
+    async (job: Job) => {
+      const message = job.data.data;
+      const text = message.data?.text;
+      if (typeof text !== 'string') return;
+      const group = message.receiverType === 'group';
+      await replies.add(
+        'bot-reply',
+        { receiver: group ? message.receiver : message.sender, receiverType: group ? 'group' : 'user', text: text.replace(mention, ' ').trim() },
+        { jobId: `reply-${message.id}-0` },
+      );
+    },
+    { prefix, connection, concurrency: 10 },
+  );
+  const send = new Worker(
+    'replies',
+    async (job: Job) => {
+      const { receiver, receiverType, text } = job.data;
+      const response = await fetch(`${cometchatUrl}/bots/${BOT_UID}/messages`, {
+        method: 'POST',
+        headers: { apikey: 'bench', 'content-type': 'application/json' },
+        body: JSON.stringify({ receiver, receiverType, category: 'message', type: 'text', data: { text }, muid: job.id }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!response.ok) throw new Error(`CometChat answered ${response.status}`);
+      return ((await response.json()) as { data?: { id?: string } }).data?.id;
+    },
+    { prefix, connection, concurrency: 10 },
+  );
+  await Promise.all([echo.waitUntilReady(), send.waitUntilReady()]);
+  return [() => echo.close(), () => send.close(), () => replies.close()];
+}
