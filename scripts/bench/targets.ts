@@ -168,7 +168,7 @@ async function placeInLine(events: Queue, prefix: string) {
   const redis = withSequencerScripts(await redisClientOf(events));
   return (body: any) => {
     const keys = lineKeys(prefix, 'events', conversationOf(body));
-    redis.seqClaimMessage(keys.line, keys.turn, keys.counter, LINE_TTL_MS, body.data.id).catch(() => undefined);
+    redis.seqClaimMessage(keys.line, keys.turn, keys.counter, LINE_TTL_MS, body.data.id, `evt-${body.data.id}`, Date.now()).catch(() => undefined);
   };
 }
 

@@ -82,16 +82,28 @@ export class EventsProducer implements OnModuleInit {
   }
 
   /**
-   * The place in line goes first, so it is there before any worker can see the job. A place whose add failed is
-   * dropped by the next turn that finds it at the head (see TurnSequencer).
+   * The place in line goes first, so it is there before any worker can see the job. A place this call added for a
+   * message that was not stored, or was stored before (a redelivery of a message already taken up), is taken back:
+   * no job would ever take that turn.
    */
   private async claimAndAdd(callback: CometChatCallback, jobId: string): Promise<string | undefined> {
     const { redis, writes } = this.producer ?? (await this.producerReady);
     const id = callback.data.id;
     const keys = lineKeys(this.prefix, EVENTS_QUEUE, conversationOf(callback));
     writes.hold();
-    redis.seqClaimMessage(keys.line, keys.turn, keys.counter, LINE_TTL_MS, id).catch(() => undefined);
-    const job = await this.events.add(BOT_EVENT_JOB, callback, { jobId, deduplication: { id, ttl: DEDUPLICATION_TTL_MS } });
-    return job.id;
+    const claimed = redis.seqClaimMessage(keys.line, keys.turn, keys.counter, LINE_TTL_MS, id, jobId, Date.now());
+    claimed.catch(() => undefined);
+    const takeBack = () =>
+      claimed
+        .then((member) => (member ? redis.seqDrop(keys.line, keys.turn, member, id) : null))
+        .catch(() => undefined); // left behind, it is dropped once stale (TurnSequencer)
+    try {
+      const job = await this.events.add(BOT_EVENT_JOB, callback, { jobId, deduplication: { id, ttl: DEDUPLICATION_TTL_MS } });
+      if (job.id !== jobId) void takeBack();
+      return job.id;
+    } catch (error) {
+      void takeBack();
+      throw error;
+    }
   }
 }

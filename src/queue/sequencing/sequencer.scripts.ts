@@ -6,7 +6,8 @@ import { Conversation, conversationKey } from '../../messages';
  * tag holds them in Redis Cluster):
  * - `line`: a sorted set of the waiting members, every score 0, so Redis orders them by the member's bytes;
  * - `turn`: a hash with the running turn (`owner` = its job id, `n` = its turn number, `since`), the job id of
- *   each parked member (`p:<member>`), and the arrival member of each non-numeric message id (`a:<id>`);
+ *   each parked member (`p:<member>`, `~<job id>` once woken), the job id and claim time of each member claimed at ingest
+ *   (`j:<member>` = `<job id>|<ms>`), and the arrival member of each non-numeric message id (`a:<id>`);
  * - `counter`: one number per queue, never reset: turn numbers and arrivals, both in the order Redis saw them.
  * A member is `<order key>:<ref>`: the ref names the job (the message id in `events`, the job id in `replies`).
  * Empty lines and hashes vanish by themselves; TTL only cleans up after crashes.
@@ -45,24 +46,53 @@ local function memberOf(turnKey, counterKey, ref)
 end
 `;
 
-// The next member in line and its parked job id, when nobody holds the turn.
-const NEXT_IF_FREE = `
+// A parked member's job id, for the caller to promote; marked woken ('~' before the id) so that nobody else
+// promotes it again: later callers get '~<job id>' and leave it be.
+const TAKE_PARKED = `
+local function takeParked(turn, member)
+  local parked = redis.call('HGET', turn, 'p:' .. member)
+  if parked and string.sub(parked, 1, 1) ~= '~' then redis.call('HSET', turn, 'p:' .. member, '~' .. parked) end
+  return parked
+end
+`;
+
+// The next member in line, its parked job id (see takeParked) and its ingest claim, when nobody holds the turn.
+const NEXT_IF_FREE = `${TAKE_PARKED}
 local function nextIfFree(line, turn)
   if redis.call('HEXISTS', turn, 'owner') == 1 then return false end
   local head = redis.call('ZRANGE', line, 0, 0)[1]
   if not head then return false end
-  return {head, redis.call('HGET', turn, 'p:' .. head)}
+  return {head, takeParked(turn, head), redis.call('HGET', turn, 'j:' .. head)}
+end
+`;
+
+// Gives the turn to a job whose member heads the line (and leaves it): {1, turn number}.
+const GRANT = `
+local function grant(line, turn, counter, jobId, member, ref, now, ttl)
+  redis.call('ZREM', line, member)
+  local n = redis.call('INCR', counter)
+  redis.call('HSET', turn, 'owner', jobId, 'n', n, 'since', now)
+  redis.call('HDEL', turn, 'p:' .. member, 'j:' .. member, 'a:' .. ref)
+  redis.call('PEXPIRE', turn, ttl)
+  return {1, tostring(n)}
 end
 `;
 
 export const SEQUENCER_SCRIPTS = {
-  /** KEYS line, turn, counter · ARGV ttlMs, message id. Takes the message's place in line (idempotent). */
+  /**
+   * KEYS line, turn, counter · ARGV ttlMs, message id, job id, now. Takes the message's place in line
+   * (idempotent); the member when this call added it (so the caller can take it back if the store fails or
+   * turns out a duplicate), else false.
+   */
   seqClaimMessage: {
     numberOfKeys: 3,
     lua: `${MEMBER_OF_MESSAGE}
-redis.call('ZADD', KEYS[1], 'NX', 0, memberOf(KEYS[2], KEYS[3], ARGV[2]))
+local member = memberOf(KEYS[2], KEYS[3], ARGV[2])
+local added = redis.call('ZADD', KEYS[1], 'NX', 0, member)
+if added == 1 then redis.call('HSETNX', KEYS[2], 'j:' .. member, ARGV[3] .. '|' .. ARGV[4]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1`,
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return added == 1 and member or false`,
   },
 
   /**
@@ -83,13 +113,14 @@ return nextIfFree(KEYS[1], KEYS[2])`,
 
   /**
    * KEYS line, turn, counter · ARGV job id, ref, member ('' = the message's), now, ttlMs.
-   * The turn, when this job holds it or heads the line while nobody does: {1, turn number}. Otherwise the job is
-   * marked parked and {0, member, head, owner, since} (owner and since false when nobody holds the turn). A job
-   * not in line (a replay, or a claim dropped as stale) takes its place again first.
+   * The turn, when this job holds it or heads the line while nobody does: {1, turn number}. Otherwise
+   * {0, member, head, owner, since} while the turn is held, or {0, member, head, false, false, head's parked job
+   * id, head's ingest claim} while it is free. A job not in line (a replay, or a place dropped as stale) takes its
+   * place again first.
    */
   seqAcquire: {
     numberOfKeys: 3,
-    lua: `${MEMBER_OF_MESSAGE}
+    lua: `${MEMBER_OF_MESSAGE}${GRANT}${TAKE_PARKED}
 local line, turn, counter = KEYS[1], KEYS[2], KEYS[3]
 local jobId, ref = ARGV[1], ARGV[2]
 local owner = redis.call('HGET', turn, 'owner')
@@ -98,17 +129,25 @@ local member = ARGV[3]
 if member == '' then member = memberOf(turn, counter, ref) end
 redis.call('ZADD', line, 'NX', 0, member)
 local head = redis.call('ZRANGE', line, 0, 0)[1]
-if not owner and head == member then
-  redis.call('ZREM', line, member)
-  local n = redis.call('INCR', counter)
-  redis.call('HSET', turn, 'owner', jobId, 'n', n, 'since', ARGV[4])
-  redis.call('HDEL', turn, 'p:' .. member, 'a:' .. ref)
-  redis.call('PEXPIRE', turn, ARGV[5])
-  return {1, tostring(n)}
-end
-redis.call('HSET', turn, 'p:' .. member, jobId)
+if not owner and head == member then return grant(line, turn, counter, jobId, member, ref, ARGV[4], ARGV[5]) end
 if owner then return {0, member, head, owner, redis.call('HGET', turn, 'since')} end
-return {0, member, head, false, false}`,
+return {0, member, head, false, false, takeParked(turn, head), redis.call('HGET', turn, 'j:' .. head)}`,
+  },
+
+  /**
+   * KEYS line, turn, counter · ARGV job id, member, ref, now, ttlMs. For a job just parked (delayed): the turn
+   * when it was handed over meanwhile ({1, turn number}; the caller promotes it), else marks it parked, for the
+   * hand-off to promote ({0}). Marked only once delayed, so a hand-off never finds a parked job still running.
+   */
+  seqParked: {
+    numberOfKeys: 3,
+    lua: `${GRANT}
+local line, turn = KEYS[1], KEYS[2]
+if redis.call('HEXISTS', turn, 'owner') == 0 and redis.call('ZRANGE', line, 0, 0)[1] == ARGV[2] then
+  return grant(line, turn, KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+end
+redis.call('HSET', turn, 'p:' .. ARGV[2], ARGV[1])
+return {0}`,
   },
 
   /** KEYS line, turn · ARGV job id. Ends that job's turn (if it still holds it); the next in line, if free. */
@@ -124,17 +163,18 @@ return nextIfFree(KEYS[1], KEYS[2])`,
     numberOfKeys: 2,
     lua: `${NEXT_IF_FREE}
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], 'p:' .. ARGV[1], 'a:' .. ARGV[2])
+redis.call('HDEL', KEYS[2], 'p:' .. ARGV[1], 'j:' .. ARGV[1], 'a:' .. ARGV[2])
 return nextIfFree(KEYS[1], KEYS[2])`,
   },
 } as const;
 
-type Reply = unknown;
+/** The next member in line when the turn is free: [member, parked job id, ingest claim `<job id>|<ms>`]. */
+export type NextInLine = [member: string, parkedJobId: string | null, claim: string | null] | null;
 
 /** The scripts as ioredis commands (EVALSHA, with EVAL when Redis does not know the script yet). */
 export interface SequencerCommands {
-  seqClaimMessage(line: string, turn: string, counter: string, ttlMs: number, messageId: string): Promise<Reply>;
-  seqClaimParked(line: string, turn: string, ttlMs: number, ...membersAndJobIds: string[]): Promise<[string, string | null] | null>;
+  seqClaimMessage(line: string, turn: string, counter: string, ttlMs: number, messageId: string, jobId: string, now: number): Promise<string | null>;
+  seqClaimParked(line: string, turn: string, ttlMs: number, ...membersAndJobIds: string[]): Promise<NextInLine>;
   seqAcquire(
     line: string,
     turn: string,
@@ -145,8 +185,9 @@ export interface SequencerCommands {
     now: number,
     ttlMs: number,
   ): Promise<Array<string | number | null>>;
-  seqRelease(line: string, turn: string, jobId: string): Promise<[string, string | null] | null>;
-  seqDrop(line: string, turn: string, member: string, ref: string): Promise<[string, string | null] | null>;
+  seqParked(line: string, turn: string, counter: string, jobId: string, member: string, ref: string, now: number, ttlMs: number): Promise<Array<string | number>>;
+  seqRelease(line: string, turn: string, jobId: string): Promise<NextInLine>;
+  seqDrop(line: string, turn: string, member: string, ref: string): Promise<NextInLine>;
 }
 
 export type SequencerRedis = Redis & SequencerCommands;

@@ -67,7 +67,7 @@ describe('TurnSequencer', () => {
   async function arrive(ref: string, ms = 5) {
     const client = withSequencerScripts(redis);
     const keys = lineKeys(prefix, 'q', conversation);
-    await client.seqClaimMessage(keys.line, keys.turn, keys.counter, 60_000, ref);
+    await client.seqClaimMessage(keys.line, keys.turn, keys.counter, 60_000, ref, `job-${ref}`, Date.now());
     await queue.add('m', { ref, ms }, { jobId: `job-${ref}` });
   }
 
@@ -120,13 +120,16 @@ describe('TurnSequencer', () => {
     expect(Math.max(...started)).toBeLessThanOrEqual(2);
   });
 
-  it('drops a place whose message was never stored, at once', async () => {
+  it('drops a place whose message was never stored once it is stale, well before the safety net', async () => {
     const client = withSequencerScripts(redis);
     const keys = lineKeys(prefix, 'q', conversation);
-    await client.seqClaimMessage(keys.line, keys.turn, keys.counter, 60_000, '10'); // its add failed
+    // As if the process that claimed it died before its add.
+    await client.seqClaimMessage(keys.line, keys.turn, keys.counter, 60_000, '10', 'job-10', Date.now());
     startWorker(30_000);
+    const began = Date.now();
     await arrive('11');
-    await until('the next message', () => runs.length === 1, 3000);
+    await until('the next message', () => runs.length === 1, 8000);
+    expect(Date.now() - began).toBeLessThan(5000);
     expect(await redis.zcard(keys.line)).toBe(0);
   });
 

@@ -1,14 +1,18 @@
 import { DelayedError, Job, JobState, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Conversation } from '../../messages';
-import { LINE_TTL_MS, LineKeys, lineKeys, SequencerRedis, withSequencerScripts } from './sequencer.scripts';
+import { LINE_TTL_MS, LineKeys, lineKeys, NextInLine, SequencerRedis, withSequencerScripts } from './sequencer.scripts';
 
 /** How many stale heads one hand-off drops before leaving the rest to the next one. */
 const MAX_DROPS = 50;
+/**
+ * A place claimed at ingest whose job has not taken its turn after this long is checked: its job may be gone
+ * (its process died between the claim and the add). Younger ones are trusted: their job takes its turn itself.
+ */
+const STALE_CLAIM_MS = 3000;
 /** States of a job that will still run: a head in one of these takes its turn by itself when it runs. */
 const PENDING: ReadonlySet<JobState | 'unknown'> = new Set(['waiting', 'active', 'prioritized', 'waiting-children']);
 
-type Next = [member: string, parkedJobId: string | null] | null;
 
 export interface SequencerOptions {
   prefix: string;
@@ -56,9 +60,12 @@ export class TurnSequencer {
     const keys = this.keys(conversation);
     const acquire = () =>
       this.redis.seqAcquire(keys.line, keys.turn, keys.counter, job.id!, ref, member, Date.now(), LINE_TTL_MS);
+    let parkFor = this.options.parkMs;
+    let mine = member;
     for (let drops = 0; ; ) {
-      const [granted, turnOrMember, head, owner, since] = await acquire();
+      const [granted, turnOrMember, head, owner, since, headParked, headClaim] = await acquire();
       if (granted === 1) return Number(turnOrMember);
+      mine = String(turnOrMember);
       if (owner !== null) {
         // The turn is held. Only a holder older than the safety net is checked: it may have died after finishing.
         if (Date.now() - Number(since) < this.options.parkMs || !(await this.isOver(String(owner)))) break;
@@ -66,12 +73,19 @@ export class TurnSequencer {
         continue;
       }
       // Nobody holds the turn but another member heads the line: wake it, or drop it if its job is gone.
-      if ((await this.wake(String(head), null)) !== 'gone' || ++drops > MAX_DROPS) break;
+      const next: NextInLine = [String(head), headParked as string | null, headClaim as string | null];
+      const outcome = await this.wake(next);
+      if (outcome === 'pending' && headParked === null && headClaim) {
+        // A fresh place whose job has not been taken up yet: it will hand the turn on, or, if its job never comes,
+        // be found stale when this job looks again.
+        parkFor = Math.min(parkFor, STALE_CLAIM_MS - (Date.now() - Number(String(headClaim).split('|')[1])) + 50);
+      }
+      if (outcome !== 'gone' || ++drops > MAX_DROPS) break;
       await this.redis.seqDrop(keys.line, keys.turn, String(head), refOf(String(head)));
     }
-    await job.moveToDelayed(Date.now() + this.options.parkMs, token);
-    // The turn may have been handed over while this job was being parked: look once more, then wake itself.
-    const [granted] = await acquire();
+    await job.moveToDelayed(Date.now() + Math.max(parkFor, 1), token);
+    // The turn may have been handed over while this job was being parked: then it takes it and wakes itself.
+    const [granted] = await this.redis.seqParked(keys.line, keys.turn, keys.counter, job.id!, mine, ref, Date.now(), LINE_TTL_MS);
     if (granted === 1) await this.promote(job.id!);
     throw new DelayedError();
   }
@@ -92,21 +106,29 @@ export class TurnSequencer {
     await this.handOff(keys, await this.redis.seqRelease(keys.line, keys.turn, jobId));
   }
 
-  private async handOff(keys: LineKeys, next: Next): Promise<void> {
+  private async handOff(keys: LineKeys, next: NextInLine): Promise<void> {
     for (let drops = 0; next && drops <= MAX_DROPS; drops++) {
-      const [member, parked] = next;
-      if ((await this.wake(member, parked)) !== 'gone') return;
-      next = await this.redis.seqDrop(keys.line, keys.turn, member, refOf(member));
+      if ((await this.wake(next)) !== 'gone') return;
+      next = await this.redis.seqDrop(keys.line, keys.turn, next[0], refOf(next[0]));
     }
   }
 
   /**
    * Makes the head's job runnable: 'woken' when it was parked and is promoted now, 'pending' when it will run by
-   * itself (waiting, or still being parked: it looks once more after parking), 'gone' when no job will run it.
+   * itself (waiting to be taken up, or still being parked: it looks once more after parking), 'gone' when no job
+   * will run it.
    */
-  private async wake(member: string, parkedJobId: string | null): Promise<'woken' | 'pending' | 'gone'> {
-    if (parkedJobId && (await this.promote(parkedJobId))) return 'woken';
-    const jobId = parkedJobId ?? (await this.options.jobIdOf(refOf(member)));
+  private async wake([member, parked, claim]: NonNullable<NextInLine>): Promise<'woken' | 'pending' | 'gone'> {
+    // Woken already by someone else: it runs, or its own safety net wakes it if that someone died meanwhile.
+    if (parked?.startsWith('~')) return 'pending';
+    if (parked && (await this.promote(parked))) return 'woken';
+    let jobId = parked;
+    if (!jobId && claim) {
+      const [claimedJobId, at] = claim.split('|');
+      if (Date.now() - Number(at) < STALE_CLAIM_MS) return 'pending';
+      jobId = claimedJobId;
+    }
+    jobId ??= (await this.options.jobIdOf(refOf(member))) ?? null;
     if (!jobId) return 'gone';
     const state = await this.options.queue.getJobState(jobId);
     if (state === 'delayed') return (await this.promote(jobId)) ? 'woken' : 'pending';
