@@ -76,10 +76,12 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
         throw error;
       }
       this.logger.error(`message ${event.id}: turn failed for good: ${why}`);
-      if (this.config.apologyText) await this.enqueue(event, turn, [textReply(this.config.apologyText)], APOLOGY_INDEX);
+      if (this.config.apologyText) await this.enqueue(event, turn, [textReply(this.config.apologyText)], false, APOLOGY_INDEX);
       throw error;
     }
-    const replies = await this.enqueue(event, turn, outcome.replies);
+    // Only a first run can find its replies not queued yet (an earlier run, retried or stalled, may have).
+    const firstRun = job.attemptsMade === 0 && !job.stalledCounter;
+    const replies = await this.enqueue(event, turn, outcome.replies, firstRun);
     // Handed on before BullMQ records the completion, so that completion fetches the next message at once. A
     // crash in between runs this turn again later, in line, never beside the next one; its replies stay queued once.
     await this.turns.release(event.conversation, job.id!);
@@ -93,22 +95,24 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
 
   /**
    * Queues replies in order. Deterministic ids: when this job runs again (retry, stall), the same replies are
-   * not queued twice. They are added parked (delayed) and take their places in the conversation's reply line, so
-   * no worker takes one up before its turn; the first is woken at once when the line is free.
+   * not queued twice. Each takes its place in the conversation's reply line; the first is added runnable when the
+   * line is free, the others parked (delayed) until their turn (TurnSequencer.queueInTurn).
    */
-  private async enqueue(event: BotEvent, turn: number, replies: BotReply[], firstIndex = 0): Promise<string[]> {
+  private async enqueue(event: BotEvent, turn: number, replies: BotReply[], firstRun: boolean, firstIndex = 0): Promise<string[]> {
     if (replies.length === 0) return [];
-    const delay = this.replyTurns.parkMs;
     const jobs = replies.map((reply, n) => {
       const index = firstIndex + n;
       const id = replyJobId(event.id, index === APOLOGY_INDEX ? 'apology' : index);
       const data: ReplyJobData = { eventId: event.id, index, turn, target: event.conversation, reply, muid: id };
-      return { name: BOT_REPLY_JOB, data, opts: { jobId: id, delay } };
+      return { name: BOT_REPLY_JOB, data, opts: { jobId: id } };
     });
-    if (jobs.length === 1) await this.replies.add(jobs[0].name, jobs[0].data, jobs[0].opts);
-    else await this.replies.addBulk(jobs);
     const places = jobs.map(({ data, opts }) => ({ member: orderedMember(turn, data.index, opts.jobId), jobId: opts.jobId }));
-    await this.replyTurns.placeParked(event.conversation, places);
+    const parked = { delay: this.replyTurns.parkMs };
+    await this.replyTurns.queueInTurn(event.conversation, places, async (runnableFirst) => {
+      const toAdd = jobs.map((job, n) => (n === 0 && runnableFirst ? job : { ...job, opts: { ...job.opts, ...parked } }));
+      if (toAdd.length === 1) await this.replies.add(toAdd[0].name, toAdd[0].data, toAdd[0].opts);
+      else await this.replies.addBulk(toAdd);
+    }, { mayGrant: firstRun });
     return jobs.map((j) => j.opts.jobId);
   }
 }

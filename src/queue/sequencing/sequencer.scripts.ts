@@ -96,8 +96,33 @@ return added == 1 and member or false`,
   },
 
   /**
-   * KEYS line, turn · ARGV ttlMs, member, job id, member, job id… Takes these places in line for jobs parked
-   * from the start (added delayed), idempotent; returns the next in line, if nobody holds the turn.
+   * KEYS line, turn, counter · ARGV ttlMs, now, member, job id, member, job id… Takes these places in line
+   * (idempotent; a job that holds the turn already is skipped), each marked claimed like a message at ingest.
+   * When nobody holds the turn and the first member heads the line, its job gets the turn at once: {1, turn
+   * number} (the caller adds it runnable); else {0} (the caller adds the jobs parked, then marks them).
+   */
+  seqClaimPlaces: {
+    numberOfKeys: 3,
+    lua: `${GRANT}
+local line, turn = KEYS[1], KEYS[2]
+local owner = redis.call('HGET', turn, 'owner')
+for i = 3, #ARGV, 2 do
+  if ARGV[i + 1] == owner then return {1, redis.call('HGET', turn, 'n')} end
+  if redis.call('ZADD', line, 'NX', 0, ARGV[i]) == 1 then
+    redis.call('HSETNX', turn, 'j:' .. ARGV[i], ARGV[i + 1] .. '|' .. ARGV[2])
+  end
+end
+redis.call('PEXPIRE', line, ARGV[1])
+redis.call('PEXPIRE', turn, ARGV[1])
+if not owner and redis.call('ZRANGE', line, 0, 0)[1] == ARGV[3] then
+  return grant(line, turn, KEYS[3], ARGV[4], ARGV[3], '', ARGV[2], ARGV[1])
+end
+return {0}`,
+  },
+
+  /**
+   * KEYS line, turn · ARGV ttlMs, member, job id, member, job id… Marks these places' jobs parked (added
+   * delayed, so no worker takes them up before their turn); returns the next in line, if nobody holds the turn.
    */
   seqClaimParked: {
     numberOfKeys: 2,
@@ -174,6 +199,7 @@ export type NextInLine = [member: string, parkedJobId: string | null, claim: str
 /** The scripts as ioredis commands (EVALSHA, with EVAL when Redis does not know the script yet). */
 export interface SequencerCommands {
   seqClaimMessage(line: string, turn: string, counter: string, ttlMs: number, messageId: string, jobId: string, now: number): Promise<string | null>;
+  seqClaimPlaces(line: string, turn: string, counter: string, ttlMs: number, now: number, ...membersAndJobIds: string[]): Promise<Array<string | number>>;
   seqClaimParked(line: string, turn: string, ttlMs: number, ...membersAndJobIds: string[]): Promise<NextInLine>;
   seqAcquire(
     line: string,

@@ -156,15 +156,18 @@ describe('TurnSequencer', () => {
     expect(maxRunning).toBe(1);
   });
 
-  it('orders places the caller gives (replies: by turn, then index), for jobs parked from the start', async () => {
+  it('orders places the caller gives (replies: by turn, then index), the jobs parked until their turn', async () => {
     const turns = startWorker();
     const places = [
       { ref: 'r-b0', turn: 2, index: 0 },
       { ref: 'r-a1', turn: 1, index: 1 },
       { ref: 'r-a0', turn: 1, index: 0 },
     ].map((p) => ({ ...p, member: orderedMember(p.turn, p.index, `job-${p.ref}`), jobId: `job-${p.ref}` }));
-    for (const p of places) await queue.add('m', { ref: p.ref, ms: 5, member: p.member }, { jobId: p.jobId, delay: 30_000 });
-    await turns.placeParked(conversation, places);
+    await turns.queueInTurn(conversation, places, async (runnableFirst) => {
+      for (const [n, p] of places.entries()) {
+        await queue.add('m', { ref: p.ref, ms: 5, member: p.member }, { jobId: p.jobId, ...(n === 0 && runnableFirst ? {} : { delay: 30_000 }) });
+      }
+    });
     await until('every reply', () => runs.length === 3, 5000);
     expect(runs.map((r) => r.ref)).toEqual(['r-a0', 'r-a1', 'r-b0']);
     const started = await Promise.all(places.map(async (p) => (await queue.getJob(p.jobId))!.attemptsStarted));

@@ -91,13 +91,26 @@ export class TurnSequencer {
   }
 
   /**
-   * Places in line for jobs the caller added delayed by `parkMs` (parked from the start, so no worker takes them
-   * up before their turn), then wakes the first in line if the conversation is free. Add the jobs first.
+   * Queues jobs that take turns in the order given by their members (replies). The first job gets the turn at
+   * once when its conversation is free, and is added runnable; the others (or all, when the conversation is busy)
+   * are added parked, so no worker takes one up before its turn, and are woken by the hand-off. Idempotent: the
+   * same jobs queued again (a re-run) are neither added nor placed twice. Pass `mayGrant: false` when the jobs may
+   * exist already (a re-run): an existing job is not added again, so it could not take a turn given at once.
    */
-  async placeParked(conversation: Conversation, places: Array<{ member: string; jobId: string }>): Promise<void> {
+  async queueInTurn(
+    conversation: Conversation,
+    places: Array<{ member: string; jobId: string }>,
+    add: (runnableFirst: boolean) => Promise<unknown>,
+    { mayGrant = true } = {},
+  ): Promise<void> {
     const keys = this.keys(conversation);
-    const args = places.flatMap(({ member, jobId }) => [member, jobId]);
-    await this.handOff(keys, await this.redis.seqClaimParked(keys.line, keys.turn, LINE_TTL_MS, ...args));
+    const pairs = places.flatMap(({ member, jobId }) => [member, jobId]);
+    const [granted] = mayGrant
+      ? await this.redis.seqClaimPlaces(keys.line, keys.turn, keys.counter, LINE_TTL_MS, Date.now(), ...pairs)
+      : [0];
+    await add(granted === 1);
+    const parked = granted === 1 ? pairs.slice(2) : pairs;
+    if (parked.length > 0) await this.handOff(keys, await this.redis.seqClaimParked(keys.line, keys.turn, LINE_TTL_MS, ...parked));
   }
 
   /** Ends `jobId`'s turn (completed, or failed for good) and wakes the next in line. Idempotent. */
