@@ -145,6 +145,15 @@ describe('replies to CometChat', () => {
     expect(callsFor(callback.data.id)).toHaveLength(1);
   });
 
+  it('never follows a redirect (it would post the message elsewhere): the reply fails for good', async () => {
+    const callback = fixture('user-text');
+    cometchat.answerNext({ status: 307, headers: { location: `${cometchat.url}/bots/support-bot/messages?again=1` } });
+    await app.post(callback);
+    await waitFor('the reply to fail', async () => (await stateOf(replyJob(callback.data.id))) === 'failed');
+    expect((await replyJob(callback.data.id))!.failedReason).toContain('307');
+    expect(callsFor(callback.data.id)).toHaveLength(1);
+  });
+
   it('gives up after the last attempt and keeps the failed reply for replay', async () => {
     const callback = fixture('user-text');
     cometchat.answerNext({ status: 500 }, { status: 502 }, { status: 503 }, { status: 500 });
