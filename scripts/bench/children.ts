@@ -39,7 +39,9 @@ export interface ServeArgs {
 }
 
 export function startServer({ target, prefix, role, cometchatUrl = 'http://127.0.0.1:9/v3', baselineClaims = false }: ServeArgs): Promise<Server> {
-  const execArgv = ['-r', require.resolve('ts-node/register/transpile-only')];
+  // Compiled (npm run bench), the servers run as plain Node, as in production; ts-node (which loads node:domain,
+  // slowing every event emitter) only when this file itself runs under it.
+  const execArgv = __filename.endsWith('.ts') ? ['-r', require.resolve('ts-node/register/transpile-only')] : [];
   if (PROFILE) execArgv.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${target}-${role}-${prefix}.cpuprofile`);
   const args = ['--serve', JSON.stringify({ target, prefix, role, cometchatUrl, baselineClaims })];
   const child = fork(__filename, args, {

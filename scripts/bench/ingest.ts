@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killChildren, cpuOf, Server, startServer, stopServer } from './children';
-import { deleteKeys, fmt, median, positive, sleep, table } from './report';
+import { deleteKeys, fmt, median, positive, REPO_ROOT, sleep, table } from './report';
 import { PASSWORD, REDIS_URL, Target, USERNAME, WEBHOOK_PATH as PATH } from './targets';
 
 const SECONDS = positive('BENCH_SECONDS', 5);
@@ -58,7 +58,7 @@ interface RunResult {
 }
 
 /** The user-text fixture as a template: every request gets the next message id, so every one is a new store. */
-const fixture = JSON.parse(readFileSync(join(__dirname, '..', '..', 'test', 'fixtures', 'user-text.json'), 'utf8'));
+const fixture = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'user-text.json'), 'utf8'));
 fixture.data.id = '__BENCH_ID__';
 const [bodyHead, bodyTail] = JSON.stringify(fixture).split('__BENCH_ID__');
 // Digits, as CometChat's ids are; unique across runs and rounds (and across concurrent bench runs).

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, stopServer, Server } from './children';
-import { bytesUnder, deleteKeys, fmt, median, positive, table } from './report';
+import { bytesUnder, deleteKeys, fmt, median, positive, REPO_ROOT, table } from './report';
 import { PASSWORD, REDIS_URL, Target, USERNAME, WEBHOOK_PATH } from './targets';
 
 const BACKLOG = positive('BENCH_BACKLOG', 400);
@@ -27,7 +27,7 @@ const ROUNDS = positive('BENCH_PIPELINE_ROUNDS', 3);
 const DEPTHS = [1, 50, 500];
 const TARGETS: Target[] = ['baseline', 'service'];
 
-const template = JSON.parse(readFileSync(join(__dirname, '..', '..', 'test', 'fixtures', 'user-text.json'), 'utf8'));
+const template = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'user-text.json'), 'utf8'));
 // Digits, increasing, as CometChat's ids are; unique across runs.
 let nextId = Date.now() * 1000;
 const authorization = `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64')}`;

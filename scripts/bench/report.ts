@@ -1,5 +1,14 @@
 /** Small helpers the bench's reports share. */
 import type Redis from 'ioredis';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** The checkout's root (the bench runs from scripts/ under ts-node, or compiled from dist-bench/scripts/). */
+export const REPO_ROOT = (() => {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json')) || existsSync(join(dir, 'tsconfig.bench.json')) === false) dir = dirname(dir);
+  return dir;
+})();
 
 export const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 

@@ -164,11 +164,11 @@ async function startBaseline({ prefix, role, cometchatUrl, baselineClaims }: Tar
 async function placeInLine(events: Queue, prefix: string) {
   const { conversationOf } = await import('../../src/messages');
   const { redisClientOf } = await import('../../src/queue/redis-client');
-  const { LINE_TTL_MS, lineKeys, withSequencerScripts } = await import('../../src/queue/sequencing/sequencer.scripts');
+  const { claimMessagesArgs, withSequencerScripts } = await import('../../src/queue/sequencing/sequencer.scripts');
   const redis = withSequencerScripts(await redisClientOf(events));
   return (body: any) => {
-    const keys = lineKeys(prefix, 'events', conversationOf(body));
-    redis.seqClaimMessage(keys.line, keys.turn, keys.counter, LINE_TTL_MS, body.data.id, `evt-${body.data.id}`, Date.now()).catch(() => undefined);
+    const message = { conversation: conversationOf(body), messageId: body.data.id, jobId: `evt-${body.data.id}` };
+    redis.seqClaimMessages(...claimMessagesArgs(prefix, 'events', [message])).catch(() => undefined);
   };
 }
 

@@ -7,7 +7,7 @@ import { CometChatCallback, conversationOf } from '../messages';
 import { DEDUPLICATION_TTL_MS, EventJobData } from './job-contracts';
 import { BOT_EVENT_JOB, EVENTS_QUEUE } from './queue-definitions';
 import { redisClientOf } from './redis-client';
-import { LINE_TTL_MS, lineKeys, SequencerRedis, withSequencerScripts } from './sequencing/sequencer.scripts';
+import { claimMessagesArgs, lineKeys, SequencerRedis, withSequencerScripts } from './sequencing/sequencer.scripts';
 import { WriteBatcher } from './write-batcher';
 
 /** Raised when a message could not be stored in time: the webhook answers 503, and the message is not taken. */
@@ -28,10 +28,17 @@ interface Producer {
   writes: WriteBatcher;
 }
 
+/** One callback on its way to Redis; `answer` settles its store() once (the first outcome wins). */
+interface Delivery {
+  callback: CometChatCallback;
+  jobId: string;
+  answer?: (storedAs: string | undefined | Error) => void;
+}
+
 /**
- * Stores callbacks in the events queue: the message's place in its conversation's line, then the job, deduplicated
- * by message id atomically with the add (BullMQ's deduplication), in one write shared with the other callbacks of
- * the same event-loop turn.
+ * Stores callbacks in the events queue: each message's place in its conversation's line, then its job,
+ * deduplicated by message id atomically with the add (BullMQ's deduplication). The callbacks of one event-loop
+ * turn go together: one call takes all their places, and it and their adds leave for Redis in one write.
  */
 @Injectable()
 export class EventsProducer implements OnModuleInit {
@@ -41,6 +48,8 @@ export class EventsProducer implements OnModuleInit {
   /** The events queue's connection, once it is up; until then, producerReady. */
   private producer?: Producer;
   private producerReady!: Promise<Producer>;
+  /** The callbacks of this event-loop turn, stored together at its end. */
+  private batch: Delivery[] = [];
 
   constructor(
     @InjectQueue(EVENTS_QUEUE) private readonly events: Queue<EventJobData>,
@@ -60,50 +69,75 @@ export class EventsProducer implements OnModuleInit {
   }
 
   /** 'duplicate' when the same message id was stored already (within 24 h). Throws MessageNotStoredError. */
-  async store(callback: CometChatCallback): Promise<'accepted' | 'duplicate'> {
+  store(callback: CometChatCallback): Promise<'accepted' | 'duplicate'> {
     // A fresh job id per delivery: when BullMQ's dedup key already exists the add returns the first job's id
     // instead, which is how a redelivery is told apart without a second round trip.
     const jobId = deliveryId(callback.data.id);
-    const storing = this.claimAndAdd(callback, jobId);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer from Redis in ${this.timeoutMs} ms`)), this.timeoutMs);
+    return new Promise((resolve, reject) => {
+      const delivery: Delivery = { callback, jobId };
+      delivery.answer = (storedAs) => {
+        delivery.answer = undefined;
+        if (storedAs instanceof Error) reject(new MessageNotStoredError(storedAs));
+        else resolve(storedAs === jobId ? 'accepted' : 'duplicate');
+      };
+      if (this.batch.push(delivery) === 1) setImmediate(() => void this.storeBatch());
     });
+  }
+
+  private async storeBatch(): Promise<void> {
+    const batch = this.batch;
+    this.batch = [];
+    // One timer for the whole batch: a message not stored in time is answered 503. A late success is harmless: the
+    // message is stored and a redelivery is answered "duplicate".
+    const timer = setTimeout(() => {
+      const late = batch.filter((d) => d.answer);
+      this.logger.warn(`${late.length} message(s) not stored: no answer from Redis in ${this.timeoutMs} ms`);
+      late.forEach((d) => d.answer?.(new Error(`no answer from Redis in ${this.timeoutMs} ms`)));
+    }, this.timeoutMs);
     try {
-      return (await Promise.race([storing, timeout])) === jobId ? 'accepted' : 'duplicate';
+      const { redis, writes } = this.producer ?? (await this.producerReady);
+      writes.hold();
+      const claimed = this.claim(redis, batch);
+      await Promise.all(batch.map((delivery, n) => this.add(redis, claimed, delivery, n)));
     } catch (error) {
-      // A late success is harmless: the message is stored and a redelivery is answered "duplicate".
-      storing.catch(() => undefined);
-      this.logger.warn(`message ${callback.data.id} not stored: ${(error as Error).message}`);
-      throw new MessageNotStoredError(error);
+      batch.forEach((d) => d.answer?.(error as Error));
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /**
-   * The place in line goes first, so it is there before any worker can see the job. A place this call added for a
-   * message that was not stored, or was stored before (a redelivery of a message already taken up), is taken back:
-   * no job would ever take that turn.
-   */
-  private async claimAndAdd(callback: CometChatCallback, jobId: string): Promise<string | undefined> {
-    const { redis, writes } = this.producer ?? (await this.producerReady);
+  private async add(redis: SequencerRedis, claimed: Promise<Array<string | null>>, delivery: Delivery, n: number): Promise<void> {
+    const { callback, jobId } = delivery;
     const id = callback.data.id;
-    const keys = lineKeys(this.prefix, EVENTS_QUEUE, conversationOf(callback));
-    writes.hold();
-    const claimed = redis.seqClaimMessage(keys.line, keys.turn, keys.counter, LINE_TTL_MS, id, jobId, Date.now());
-    claimed.catch(() => undefined);
-    const takeBack = () =>
-      claimed
-        .then((member) => (member ? redis.seqDrop(keys.line, keys.turn, member, id) : null))
-        .catch(() => undefined); // left behind, it is dropped once stale (TurnSequencer)
     try {
       const job = await this.events.add(BOT_EVENT_JOB, callback, { jobId, deduplication: { id, ttl: DEDUPLICATION_TTL_MS } });
-      if (job.id !== jobId) void takeBack();
-      return job.id;
+      if (job.id !== jobId) this.takeBack(redis, claimed, delivery, n);
+      delivery.answer?.(job.id);
     } catch (error) {
-      void takeBack();
-      throw error;
+      this.takeBack(redis, claimed, delivery, n);
+      if (delivery.answer) this.logger.warn(`message ${id} not stored: ${(error as Error).message}`);
+      delivery.answer?.(error as Error);
     }
   }
+
+  /** Every message's place in line, in one call sent ahead of the adds, so the places are there before any job. */
+  private claim(redis: SequencerRedis, batch: Delivery[]): Promise<Array<string | null>> {
+    const messages = batch.map(({ callback, jobId }) => ({ conversation: conversationOf(callback), messageId: callback.data.id, jobId }));
+    const claimed = redis.seqClaimMessages(...claimMessagesArgs(this.prefix, EVENTS_QUEUE, messages));
+    claimed.catch(() => undefined);
+    return claimed;
+  }
+
+  /**
+   * A place this batch added for a message that was not stored, or was stored before (a redelivery of a message
+   * already taken up), is taken back: no job would ever take that turn.
+   */
+  private takeBack(redis: SequencerRedis, claimed: Promise<Array<string | null>>, delivery: Delivery, n: number): void {
+    const { callback } = delivery;
+    const keys = lineKeys(this.prefix, EVENTS_QUEUE, conversationOf(callback));
+    claimed
+      .then((members) => (members[n] ? redis.seqDrop(keys.line, keys.turn, members[n]!, callback.data.id) : null))
+      .catch(() => undefined); // left behind, it is dropped once stale (TurnSequencer)
+  }
 }
+

@@ -22,6 +22,23 @@ export interface LineKeys {
   counter: string;
 }
 
+/** The arguments of seqClaimMessages for these messages of one queue (its number of keys first). */
+export function claimMessagesArgs(
+  prefix: string,
+  queue: string,
+  messages: Array<{ conversation: Conversation; messageId: string; jobId: string }>,
+  now = Date.now(),
+): [numberOfKeys: number, ...keysThenArgs: Array<string | number>] {
+  const keys: string[] = [`${prefix}:${queue}:turns`];
+  const args: Array<string | number> = [LINE_TTL_MS, now];
+  for (const { conversation, messageId, jobId } of messages) {
+    const { line, turn } = lineKeys(prefix, queue, conversation);
+    keys.push(line, turn);
+    args.push(messageId, jobId);
+  }
+  return [keys.length, ...keys, ...args];
+}
+
 /** The keys of one conversation's line in one queue. */
 export function lineKeys(prefix: string, queue: string, conversation: Conversation): LineKeys {
   const base = `${prefix}:${queue}`;
@@ -80,19 +97,28 @@ end
 
 export const SEQUENCER_SCRIPTS = {
   /**
-   * KEYS line, turn, counter · ARGV ttlMs, message id, job id, now. Takes the message's place in line
-   * (idempotent); the member when this call added it (so the caller can take it back if the store fails or
-   * turns out a duplicate), else false.
+   * KEYS counter, line, turn, line, turn… · ARGV ttlMs, now, message id, job id, message id, job id…
+   * Takes each message's place in its conversation's line (idempotent; one call for every message of an
+   * event-loop turn). For each, the member when this call added it (so the caller can take it back if the store
+   * fails or turns out a duplicate), else false.
    */
-  seqClaimMessage: {
-    numberOfKeys: 3,
+  seqClaimMessages: {
+    numberOfKeys: -1,
     lua: `${MEMBER_OF_MESSAGE}
-local member = memberOf(KEYS[2], KEYS[3], ARGV[2])
-local added = redis.call('ZADD', KEYS[1], 'NX', 0, member)
-if added == 1 then redis.call('HSETNX', KEYS[2], 'j:' .. member, ARGV[3] .. '|' .. ARGV[4]) end
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[1])
-return added == 1 and member or false`,
+local added = {}
+for i = 2, #KEYS, 2 do
+  local line, turn, n = KEYS[i], KEYS[i + 1], i + 1
+  local member = memberOf(turn, KEYS[1], ARGV[n])
+  if redis.call('ZADD', line, 'NX', 0, member) == 1 then
+    redis.call('HSETNX', turn, 'j:' .. member, ARGV[n + 1] .. '|' .. ARGV[2])
+    added[#added + 1] = member
+  else
+    added[#added + 1] = false
+  end
+  redis.call('PEXPIRE', line, ARGV[1])
+  redis.call('PEXPIRE', turn, ARGV[1])
+end
+return added`,
   },
 
   /**
@@ -198,7 +224,7 @@ export type NextInLine = [member: string, parkedJobId: string | null, claim: str
 
 /** The scripts as ioredis commands (EVALSHA, with EVAL when Redis does not know the script yet). */
 export interface SequencerCommands {
-  seqClaimMessage(line: string, turn: string, counter: string, ttlMs: number, messageId: string, jobId: string, now: number): Promise<string | null>;
+  seqClaimMessages(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<Array<string | null>>;
   seqClaimPlaces(line: string, turn: string, counter: string, ttlMs: number, now: number, ...membersAndJobIds: string[]): Promise<Array<string | number>>;
   seqClaimParked(line: string, turn: string, ttlMs: number, ...membersAndJobIds: string[]): Promise<NextInLine>;
   seqAcquire(
@@ -221,7 +247,8 @@ export type SequencerRedis = Redis & SequencerCommands;
 /** Registers the scripts on a client once; returns it typed with them. */
 export function withSequencerScripts(redis: Redis): SequencerRedis {
   for (const [name, { numberOfKeys, lua }] of Object.entries(SEQUENCER_SCRIPTS)) {
-    if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua });
+    // numberOfKeys -1: the caller passes it first (a variable number of keys).
+    if (!(name in redis)) redis.defineCommand(name, numberOfKeys < 0 ? { lua } : { numberOfKeys, lua });
   }
   return redis as SequencerRedis;
 }

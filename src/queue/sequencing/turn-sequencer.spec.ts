@@ -2,7 +2,7 @@ import { Job, Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { Conversation } from '../../messages';
-import { lineKeys, withSequencerScripts } from './sequencer.scripts';
+import { claimMessagesArgs, lineKeys, withSequencerScripts } from './sequencer.scripts';
 import { orderedMember, TurnSequencer } from './turn-sequencer';
 
 /** Runs against the Redis at REDIS_URL with a real BullMQ queue and worker, as the service does. */
@@ -63,11 +63,14 @@ describe('TurnSequencer', () => {
     return turns;
   }
 
+  const claim = (ref: string) =>
+    withSequencerScripts(redis).seqClaimMessages(
+      ...claimMessagesArgs(prefix, 'q', [{ conversation, messageId: ref, jobId: `job-${ref}` }]),
+    );
+
   /** As the webhook stores a message: its place in line, then its job. */
   async function arrive(ref: string, ms = 5) {
-    const client = withSequencerScripts(redis);
-    const keys = lineKeys(prefix, 'q', conversation);
-    await client.seqClaimMessage(keys.line, keys.turn, keys.counter, 60_000, ref, `job-${ref}`, Date.now());
+    await claim(ref);
     await queue.add('m', { ref, ms }, { jobId: `job-${ref}` });
   }
 
@@ -121,10 +124,8 @@ describe('TurnSequencer', () => {
   });
 
   it('drops a place whose message was never stored once it is stale, well before the safety net', async () => {
-    const client = withSequencerScripts(redis);
     const keys = lineKeys(prefix, 'q', conversation);
-    // As if the process that claimed it died before its add.
-    await client.seqClaimMessage(keys.line, keys.turn, keys.counter, 60_000, '10', 'job-10', Date.now());
+    await claim('10'); // as if the process that claimed it died before its add
     startWorker(30_000);
     const began = Date.now();
     await arrive('11');
