@@ -2,6 +2,9 @@ import { ArgumentsHost, Catch, HttpException } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
 
+/** The service's error answer: `{statusCode, error, message}`. */
+export const httpErrorBody = (statusCode: number, message: string) => ({ statusCode, error: STATUS_CODES[statusCode], message });
+
 /**
  * Fastify rejects bad JSON, oversize bodies and foreign content types before the route runs, and Nest turns
  * those into bare `{statusCode, message}` answers; this gives every HTTP error the same
@@ -13,9 +16,7 @@ export class HttpErrorFilter extends BaseExceptionFilter {
     const statusCode = exception.getStatus();
     const response = exception.getResponse();
     const body =
-      typeof response === 'string'
-        ? { statusCode, error: STATUS_CODES[statusCode], message: response }
-        : { statusCode, error: STATUS_CODES[statusCode], ...response };
+      typeof response === 'string' ? httpErrorBody(statusCode, response) : { statusCode, error: STATUS_CODES[statusCode], ...response };
     (this.applicationRef ?? this.httpAdapterHost!.httpAdapter).reply(host.switchToHttp().getResponse(), body, statusCode);
   }
 }

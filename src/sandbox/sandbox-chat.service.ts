@@ -6,9 +6,7 @@ import { buildSandboxCallback, conversationIdOf, SandboxConversation } from './s
 import { SandboxOutbox, SandboxSentMessage } from './sandbox-outbox.service';
 import type { SandboxMessageDto } from './dto/sandbox-message.dto';
 import { basicAuthHeader } from '../webhook/basic-auth.guard';
-
-/** The webhook route of the public contract (WebhookController). */
-const WEBHOOK_PATH = '/webhooks/cometchat';
+import { WEBHOOK_PATH } from '../webhook/webhook.controller';
 
 export interface SandboxSendResult {
   id: string;

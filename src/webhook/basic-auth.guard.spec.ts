@@ -58,4 +58,11 @@ describe('BasicAuthGuard', () => {
     expect(() => guard.canActivate(context)).toThrow(UnauthorizedException);
     expect(headers['www-authenticate']).toBe(BASIC_REALM);
   });
+
+  it('accepts exactly the configured credentials from a header (the webhook route asks it directly)', () => {
+    expect(guard.accepts(basic('cometchat:s3cret'))).toBe(true);
+    expect(guard.accepts(basic('cometchat:s3cret!'))).toBe(false);
+    expect(guard.accepts(basic('cometchat:'))).toBe(false);
+    expect(guard.accepts(undefined)).toBe(false);
+  });
 });

@@ -18,10 +18,15 @@ export class BasicAuthGuard implements CanActivate {
     this.expected = digest(`${config.username}:${config.password}`);
   }
 
+  /** Whether this Authorization header carries the configured credentials. */
+  accepts(authorization: string | undefined): boolean {
+    const presented = credentialsOf(authorization);
+    return presented !== undefined && timingSafeEqual(digest(presented), this.expected);
+  }
+
   canActivate(context: ExecutionContext): boolean {
     const http = context.switchToHttp();
-    const presented = credentialsOf(http.getRequest<FastifyRequest>().headers.authorization);
-    if (presented !== undefined && timingSafeEqual(digest(presented), this.expected)) return true;
+    if (this.accepts(http.getRequest<FastifyRequest>().headers.authorization)) return true;
     http.getResponse<FastifyReply>().header('www-authenticate', BASIC_REALM);
     throw new UnauthorizedException('Missing or invalid Basic Auth credentials');
   }

@@ -1,20 +1,58 @@
-import { Body, Controller, HttpCode, Post, UseFilters, UseGuards } from '@nestjs/common';
-import { BasicAuthGuard } from './basic-auth.guard';
+import { HttpException, Injectable, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { httpErrorBody } from '../common/http-error.filter';
+import { MessageNotStoredError } from '../queue/events.producer';
+import { BASIC_REALM, BasicAuthGuard } from './basic-auth.guard';
 import { CallbackValidationPipe } from './callback-validation.pipe';
-import type { CometChatCallbackDto } from './dto/cometchat-callback.dto';
-import { InboxUnavailableFilter } from './inbox-unavailable.filter';
 import { InboxResult, InboxService } from './inbox.service';
 
-@Controller('webhooks')
-export class WebhookController {
-  constructor(private readonly inbox: InboxService) {}
+export const WEBHOOK_PATH = '/webhooks/cometchat';
+/** Seconds a caller should wait before redelivering when the queue is unavailable. */
+export const RETRY_AFTER_SECONDS = 5;
 
-  // One parameter and no response object: every extra step in Nest's route pipeline runs on each callback.
-  @Post('cometchat')
-  @HttpCode(200)
-  @UseGuards(BasicAuthGuard)
-  @UseFilters(InboxUnavailableFilter)
-  receive(@Body(CallbackValidationPipe) callback: CometChatCallbackDto): Promise<InboxResult> {
-    return this.inbox.receive(callback);
+/**
+ * `POST /webhooks/cometchat`: the guard, then the pipe, then the inbox; 200 once the message is stored, 503 when it
+ * cannot be. Served by Fastify directly rather than through a Nest @Controller: Nest's per-request route pipeline
+ * (execution context, guard and pipe consumers, response controller) was the largest cost the service added to a
+ * bare Fastify handler on this path (README, Speed). The guard and the pipe are the same Nest providers; errors get
+ * the service's `{statusCode, error, message}` shape. Body errors (bad JSON, too large, wrong type) are Fastify's,
+ * answered by Nest's error handling as on every route.
+ */
+@Injectable()
+export class WebhookController implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly guard: BasicAuthGuard,
+    private readonly pipe: CallbackValidationPipe,
+    private readonly inbox: InboxService,
+  ) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.post(WEBHOOK_PATH, (request, reply) => this.receive(request, reply));
+  }
+
+  private async receive(request: FastifyRequest, reply: FastifyReply): Promise<InboxResult | ReturnType<typeof httpErrorBody>> {
+    if (!this.guard.accepts(request.headers.authorization)) {
+      reply.code(401).header('www-authenticate', BASIC_REALM);
+      return httpErrorBody(401, 'Missing or invalid Basic Auth credentials');
+    }
+    let callback;
+    try {
+      callback = this.pipe.transform(request.body);
+    } catch (error) {
+      if (!(error instanceof HttpException)) throw error;
+      reply.code(error.getStatus());
+      return httpErrorBody(error.getStatus(), error.message);
+    }
+    try {
+      return await this.inbox.receive(callback);
+    } catch (error) {
+      if (!(error instanceof MessageNotStoredError)) throw error;
+      // Never a 200 for a message that was not stored: CometChat (or anyone) delivers it again later.
+      reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));
+      return httpErrorBody(503, 'Message not stored: the queue is unavailable; retry later');
+    }
   }
 }
