@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 
 /**
- * Holds a Redis connection's writes until the end of the current event-loop turn, then sends them in one
- * write. On the webhook's path every message costs two commands (the turn claim and the add), and under load
- * several messages arrive in one turn; one syscall per command was the largest cost the service added to a
- * bare handler (scripts/bench.ts). ioredis' enableAutoPipelining batches too, but builds a pipeline (copying
+ * Holds a Redis connection's writes until the promise chains running now have settled, then sends them in one
+ * write. On the webhook's path the callbacks of one event-loop turn cost one command for their places in line
+ * and one add each, and under load many arrive in one turn; one syscall per command was the largest cost the
+ * service added to a bare handler (npm run bench). ioredis' enableAutoPipelining batches too, but builds a pipeline (copying
  * every BullMQ script onto it) and a promise per command, which cost more than it saved here.
  * Replies are unaffected: Redis answers pipelined commands in order, and ioredis matches them in order.
  */
@@ -13,7 +13,7 @@ export class WriteBatcher {
 
   constructor(private readonly client: Pick<Redis, 'stream'>) {}
 
-  /** Holds writes until this turn ends; a no-op while already holding or without a writable socket. */
+  /** Holds writes until the current chains settle; a no-op while already holding or without a writable socket. */
   hold(): void {
     if (this.holding) return;
     // Absent on a Cluster client, which has one connection per node: it is then simply not batched.
@@ -21,9 +21,13 @@ export class WriteBatcher {
     if (!stream?.writable) return;
     stream.cork();
     this.holding = true;
-    setImmediate(() => {
-      this.holding = false;
-      stream.uncork();
-    });
+    // A tick queued from a microtask runs once the microtask queue is empty: after every command the chains
+    // started now have written (BullMQ's add writes a few awaits in), and before any I/O is waited for.
+    queueMicrotask(() =>
+      process.nextTick(() => {
+        this.holding = false;
+        stream.uncork();
+      }),
+    );
   }
 }
