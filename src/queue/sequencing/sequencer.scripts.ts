@@ -30,7 +30,7 @@ export function claimMessagesArgs(
   now = Date.now(),
 ): [numberOfKeys: number, ...keysThenArgs: Array<string | number>] {
   const keys: string[] = [`${prefix}:${queue}:turns`];
-  const args: Array<string | number> = [LINE_TTL_MS, now];
+  const args: Array<string | number> = [now];
   for (const { conversation, messageId, jobId } of messages) {
     const { line, turn } = lineKeys(prefix, queue, conversation);
     keys.push(line, turn);
@@ -91,32 +91,31 @@ local function grant(line, turn, counter, jobId, member, ref, now, ttl)
   redis.call('HSET', turn, 'owner', jobId, 'n', n, 'since', now)
   redis.call('HDEL', turn, 'p:' .. member, 'j:' .. member, 'a:' .. ref)
   redis.call('PEXPIRE', turn, ttl)
+  redis.call('PEXPIRE', line, ttl)
   return {1, tostring(n)}
 end
 `;
 
 export const SEQUENCER_SCRIPTS = {
   /**
-   * KEYS counter, line, turn, line, turn… · ARGV ttlMs, now, message id, job id, message id, job id…
+   * KEYS counter, line, turn, line, turn… · ARGV now, message id, job id, message id, job id…
    * Takes each message's place in its conversation's line (idempotent; one call for every message of an
    * event-loop turn). For each, the member when this call added it (so the caller can take it back if the store
-   * fails or turns out a duplicate), else false.
+   * fails or turns out a duplicate), else false. No expiry is set here, on the hot path: each grant refreshes it.
    */
   seqClaimMessages: {
     numberOfKeys: -1,
     lua: `${MEMBER_OF_MESSAGE}
 local added = {}
 for i = 2, #KEYS, 2 do
-  local line, turn, n = KEYS[i], KEYS[i + 1], i + 1
-  local member = memberOf(turn, KEYS[1], ARGV[n])
+  local line, turn = KEYS[i], KEYS[i + 1]
+  local member = memberOf(turn, KEYS[1], ARGV[i])
   if redis.call('ZADD', line, 'NX', 0, member) == 1 then
-    redis.call('HSETNX', turn, 'j:' .. member, ARGV[n + 1] .. '|' .. ARGV[2])
+    redis.call('HSETNX', turn, 'j:' .. member, ARGV[i + 1] .. '|' .. ARGV[1])
     added[#added + 1] = member
   else
     added[#added + 1] = false
   end
-  redis.call('PEXPIRE', line, ARGV[1])
-  redis.call('PEXPIRE', turn, ARGV[1])
 end
 return added`,
   },
