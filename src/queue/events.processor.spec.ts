@@ -1,0 +1,122 @@
+import { Logger } from '@nestjs/common';
+import { Job, Queue } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import type { RespondersConfig } from '../config/app.config';
+import type { CometChatCallback } from '../messages';
+import { textReply } from '../responders/reply.builders';
+import type { ResponderRegistry } from '../responders/responder.registry';
+import { TurnFailedError } from '../responders/turn-failed.error';
+import { ConversationStateStore } from './conversation-state.store';
+import { EventsProcessor } from './events.processor';
+import type { ReplyJobData } from './job-contracts';
+import { WorkerRedis } from './worker-redis.service';
+
+/** The processor with a stand-in registry, on the Redis at REDIS_URL with real BullMQ queues. */
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const callback = (id: string, text = 'hello'): CometChatCallback => ({
+  trigger: 'after_message',
+  bot: 'support-bot',
+  data: {
+    id,
+    sender: 'cometchat-uid-1',
+    receiver: 'support-bot',
+    receiverType: 'user',
+    category: 'message',
+    type: 'text',
+    data: { text: `<@uid:support-bot> ${text}`, entities: { sender: { entity: { name: 'Andrew' } } } },
+  },
+});
+
+describe('EventsProcessor', () => {
+  let prefix: string;
+  let redis: WorkerRedis;
+  let events: Queue;
+  let replies: Queue<ReplyJobData>;
+  let respond: jest.Mock;
+  let processor: EventsProcessor;
+
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(['error', 'warn', 'log']));
+
+  beforeEach(() => {
+    prefix = `unit-events-${randomBytes(4).toString('hex')}`;
+    redis = new WorkerRedis({ url, prefix });
+    events = new Queue('events', { connection: { url }, prefix });
+    replies = new Queue('replies', { connection: { url }, prefix });
+    respond = jest.fn();
+    const config = { apologyText: 'Sorry.', stateTtlSeconds: 60 } as RespondersConfig;
+    processor = new EventsProcessor(
+      { respond } as unknown as ResponderRegistry,
+      new ConversationStateStore(redis, config),
+      redis,
+      events,
+      replies,
+      config,
+      { uid: 'support-bot' },
+      { lockMs: 30_000 } as never,
+    );
+  });
+
+  afterEach(async () => {
+    for (const queue of [events, replies]) {
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+    }
+    const keys = await redis.client.keys(`${prefix}:*`);
+    if (keys.length) await redis.client.del(...keys);
+    await redis.onApplicationShutdown();
+  });
+
+  const stored = async (id: string, text?: string) => (await events.add('bot-event', callback(id, text), { jobId: `evt-${id}` })) as Job;
+
+  it('runs the responders on the event built from the stored callback, and queues what they say in order', async () => {
+    respond.mockResolvedValue({ responder: 'echo', replies: [textReply('one'), textReply('two')] });
+    const job = await stored('1045');
+
+    const outcome = await processor.process(job);
+
+    const [event] = respond.mock.calls[0];
+    expect(event).toMatchObject({ id: '1045', text: 'hello', mentionsBot: true, sender: { name: 'Andrew' }, receivedAt: job.timestamp });
+    expect(event.raw).toEqual(callback('1045'));
+    expect(outcome).toEqual({ responder: 'echo', replies: ['reply-1045-0', 'reply-1045-1'] });
+    const [first, second] = await Promise.all([replies.getJob('reply-1045-0'), replies.getJob('reply-1045-1')]);
+    expect(first!.data).toMatchObject({ eventId: '1045', index: 0, target: { type: 'user', id: 'cometchat-uid-1' }, muid: 'reply-1045-0' });
+    expect(second!.data.turn).toBe(first!.data.turn);
+    // The first takes the free reply line at once; the second waits, parked, for its turn.
+    expect(await first!.getState()).toBe('waiting');
+    expect(await second!.getState()).toBe('delayed');
+  });
+
+  it('numbers turns in the order they ran, so a later turn\'s replies queue behind', async () => {
+    respond.mockResolvedValue({ responder: 'echo', replies: [textReply('x')] });
+    await processor.process(await stored('500'));
+    await processor.process(await stored('100'));
+    const [late, early] = await Promise.all([replies.getJob('reply-100-0'), replies.getJob('reply-500-0')]);
+    expect(late!.data.turn).toBeGreaterThan(early!.data.turn);
+  });
+
+  it('rethrows a failure that will be retried, and says nothing', async () => {
+    respond.mockRejectedValue(new Error('the knowledge base is down'));
+    const job = await stored('7');
+    job.opts.attempts = 3;
+    await expect(processor.process(job)).rejects.toThrow('the knowledge base is down');
+    expect(await replies.getJobCounts()).toMatchObject({ waiting: 0, delayed: 0 });
+  });
+
+  it('apologises once a turn fails for good, then rethrows', async () => {
+    respond.mockRejectedValue(new TurnFailedError('no such order'));
+    await expect(processor.process(await stored('8'))).rejects.toThrow('no such order');
+    const apology = await replies.getJob('reply-8-apology');
+    expect(apology!.data.reply.data.text).toBe('Sorry.');
+  });
+
+  it('queues nothing twice when the event runs again', async () => {
+    respond.mockResolvedValue({ responder: 'echo', replies: [textReply('once')] });
+    const job = await stored('9');
+    await processor.process(job);
+    job.attemptsMade = 1; // as BullMQ counts a run that ended
+    await processor.process(job);
+    expect((await replies.getJobs(['waiting', 'delayed'])).map((j) => j.id)).toEqual(['reply-9-0']);
+  });
+});

@@ -1,0 +1,83 @@
+import { Logger } from '@nestjs/common';
+import { Job, Queue, UnrecoverableError } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import type { CometChatClient } from '../cometchat/cometchat-client.service';
+import { CometChatError } from '../cometchat/cometchat-error';
+import type { ReplyJobData } from './job-contracts';
+import { RepliesProcessor } from './replies.processor';
+import { WorkerRedis } from './worker-redis.service';
+
+/** The processor with a stand-in CometChat client, on the Redis at REDIS_URL with a real BullMQ queue. */
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const reply = (eventId: string, index = 0): ReplyJobData => ({
+  eventId,
+  index,
+  turn: 1,
+  target: { type: 'user', id: 'cometchat-uid-1' },
+  reply: { category: 'message', type: 'text', data: { text: `reply ${index}` } },
+  muid: `reply-${eventId}-${index}`,
+});
+
+describe('RepliesProcessor', () => {
+  let prefix: string;
+  let redis: WorkerRedis;
+  let replies: Queue<ReplyJobData>;
+  let sendBotMessage: jest.Mock;
+  let processor: RepliesProcessor;
+
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(['error', 'warn', 'log']));
+
+  beforeEach(() => {
+    prefix = `unit-replies-${randomBytes(4).toString('hex')}`;
+    redis = new WorkerRedis({ url, prefix });
+    replies = new Queue('replies', { connection: { url }, prefix });
+    sendBotMessage = jest.fn();
+    processor = new RepliesProcessor({ sendBotMessage } as unknown as CometChatClient, redis, replies, { lockMs: 30_000 } as never);
+  });
+
+  afterEach(async () => {
+    await replies.obliterate({ force: true }).catch(() => undefined);
+    await replies.close();
+    const keys = await redis.client.keys(`${prefix}:*`);
+    if (keys.length) await redis.client.del(...keys);
+    await redis.onApplicationShutdown();
+  });
+
+  const queued = async (data: ReplyJobData) => (await replies.add('bot-reply', data, { jobId: data.muid })) as Job<ReplyJobData>;
+
+  it('sends the reply with its muid, and records CometChat\'s confirmation with the job', async () => {
+    sendBotMessage.mockResolvedValue({ id: '9001' });
+    const job = await queued(reply('1045'));
+
+    expect(await processor.process(job)).toEqual({ messageId: '9001', alreadySent: false });
+    expect(sendBotMessage).toHaveBeenCalledWith(expect.objectContaining({ muid: 'reply-1045-0', target: { type: 'user', id: 'cometchat-uid-1' } }));
+    expect((await replies.getJob('reply-1045-0'))!.data.sent).toEqual({ messageId: '9001' });
+  });
+
+  it('never sends a reply again once CometChat confirmed it', async () => {
+    const job = await queued({ ...reply('1046'), sent: { messageId: '9002' } });
+    expect(await processor.process(job)).toEqual({ messageId: '9002', alreadySent: true });
+    expect(sendBotMessage).not.toHaveBeenCalled();
+  });
+
+  it('fails a reply CometChat refuses for good (4xx) without retries', async () => {
+    sendBotMessage.mockRejectedValue(new CometChatError('permanent', 'CometChat answered 404: no such user', 404));
+    await expect(processor.process(await queued(reply('1047')))).rejects.toBeInstanceOf(UnrecoverableError);
+  });
+
+  it('rethrows a transient failure (5xx, timeout) for a retry with backoff', async () => {
+    sendBotMessage.mockRejectedValue(new CometChatError('transient', 'CometChat answered 503', 503));
+    const error = await processor.process(await queued(reply('1048'))).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(CometChatError);
+    expect(error).not.toBeInstanceOf(UnrecoverableError);
+  });
+
+  it('hands the conversation on after a send: the next reply of the conversation may go', async () => {
+    sendBotMessage.mockResolvedValue({ id: '1' });
+    await processor.process(await queued(reply('1049', 0)));
+    await processor.process(await queued(reply('1049', 1)));
+    expect(sendBotMessage).toHaveBeenCalledTimes(2);
+  });
+});
