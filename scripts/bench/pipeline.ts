@@ -210,11 +210,12 @@ async function endToEnd(env: Env, target: Target) {
     await env.cometchat.until(E2E_MESSAGES);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const after = Number((await env.redis.info('stats')).match(/total_commands_processed:(\d+)/)![1]);
-    const bytes = await bytesUnder(env.redis, prefix);
+    const { total, byKind } = await bytesUnder(env.redis, prefix);
     return {
       rate: E2E_MESSAGES / seconds,
       commands: (after - before) / E2E_MESSAGES,
-      bytesPerMessage: bytes / E2E_MESSAGES,
+      bytesPerMessage: total / E2E_MESSAGES,
+      bytesByKind: [...byKind].map(([kind, bytes]) => [kind, bytes / E2E_MESSAGES] as const).sort((a, b) => b[1] - a[1]),
       outOfOrder: env.cometchat.outOfOrder(),
     };
   } finally {
@@ -280,6 +281,11 @@ export async function runPipelineBench(): Promise<number> {
       ]),
     );
     console.log('  (sent: commands the processes sent; all: every command Redis ran, those inside Lua scripts included)');
+    for (const target of TARGETS) {
+      const last = e2e[target][e2e[target].length - 1];
+      const parts = last.bytesByKind.filter(([, bytes]) => bytes >= 1).map(([kind, bytes]) => `${kind} ${fmt(bytes)}`);
+      console.log(`  ${target}: bytes kept per message by kind of key: ${parts.join(', ')}`);
+    }
     console.log('');
     const drainRatio = median(pair(drains, (r) => r.rate));
     const e2eRatio = median(pair(e2e, (r) => r.rate));

@@ -44,15 +44,28 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<number> 
   return deleted;
 }
 
-/** The bytes Redis holds for a prefix: MEMORY USAGE of every key under it. */
-export async function bytesUnder(redis: Redis, prefix: string): Promise<number> {
-  let bytes = 0;
+/** What a key under the bench's prefix is, for the memory breakdown (job ids and message ids folded away). */
+const kindOf = (key: string) =>
+  key
+    .replace(/^[^:]+:/, '')
+    .replace(/:(evt|reply)-[^:]+/, ':<job>')
+    .replace(/:de:[^:]+$/, ':de:<message>')
+    .replace(/:(line|turn|state):[^:]+$/, ':$1:<conversation>');
+
+/** The bytes Redis holds for a prefix (MEMORY USAGE of every key under it), in all and by kind of key. */
+export async function bytesUnder(redis: Redis, prefix: string): Promise<{ total: number; byKind: Map<string, number> }> {
+  const byKind = new Map<string, number>();
+  let total = 0;
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
     const sizes = await Promise.all(keys.map((key) => redis.memory('USAGE', key, 'SAMPLES', '0')));
-    bytes += sizes.reduce<number>((sum, size) => sum + (Number(size) || 0), 0);
+    keys.forEach((key, i) => {
+      const bytes = Number(sizes[i]) || 0;
+      total += bytes;
+      byKind.set(kindOf(key), (byKind.get(kindOf(key)) ?? 0) + bytes);
+    });
     cursor = next;
   } while (cursor !== '0');
-  return bytes;
+  return { total, byKind };
 }
