@@ -115,6 +115,29 @@ describe('service process', () => {
     await waitFor('the job to complete', async () => (await job!.getState()) === 'completed');
   });
 
+  it('keeps the conversation\'s turn through a SIGKILL: the next reply goes only after the recovered one', async () => {
+    const env = testEnv('sigkill-order');
+    const lock = { JOB_LOCK_MS: '2000' };
+    const first = await start('sigkill-order', lock, env);
+    const hung = fixture('user-text');
+    const next = fixture('user-text'); // the same sender: one conversation
+    cometchat.answerNext({ hang: true });
+    await post(first.service, hung);
+    await waitFor('the first reply to hang', () => cometchat.calls.some((c) => c.body.muid === `reply-${hung.data.id}-0`));
+    expect(await (await post(first.service, next)).json()).toMatchObject({ status: 'accepted' });
+
+    first.service.kill('SIGKILL');
+    await first.service.exited();
+    cometchat.releaseHanging();
+    await start('sigkill-order', lock, env);
+
+    const sent = (id: string) => cometchat.calls.filter((c) => c.body.muid === `reply-${id}-0`);
+    await waitFor('both replies', () => sent(next.data.id).some((c) => c.answer === 200), { timeoutMs: 20_000 });
+    const recovered = sent(hung.data.id).find((c) => c.answer === 200)!;
+    // The next reply was never sent while the first was in flight or waiting for its recovery.
+    expect(sent(next.data.id).every((c) => c.at >= recovered.at)).toBe(true);
+  });
+
   it('APP_ROLE=api only stores; a separate APP_ROLE=worker process answers', async () => {
     const env = testEnv('roles');
     const api = await start('roles', { APP_ROLE: 'api' }, env);

@@ -53,7 +53,7 @@ describe('TurnSequencer', () => {
         running++;
         maxRunning = Math.max(maxRunning, running);
         const start = Date.now();
-        await new Promise((resolve) => setTimeout(resolve, job.data.ms));
+        await new Promise((resolve) => setTimeout(resolve, job.data.ms).unref());
         running--;
         runs.push({ ref: job.data.ref, start, end: Date.now() });
       },
