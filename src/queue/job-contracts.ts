@@ -17,6 +17,8 @@ export interface ReplyJobData {
   reply: BotReply;
   /** Deterministic client id, equal to the job id, so a resend is recognisable. */
   muid: string;
+  /** Queued holding its conversation's reply turn already (the line was free): its first run need not ask. */
+  granted?: boolean;
   /** How many times CometChat answered 429 for this reply (bounded; does not use attempts). */
   rateLimited?: number;
   /** Set once CometChat confirmed the message: a re-run of this job never posts it again. */

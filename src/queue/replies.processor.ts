@@ -42,8 +42,11 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
 
   async process(job: Job<ReplyJobData>, token?: string): Promise<ReplyOutcome> {
     const { target, turn, index } = job.data;
+    // A reply queued with its turn in hand skips asking on its first run; any later run (a retry, a stall) asks.
     // Jobs queued before turns were numbered sort first.
-    await this.turns.enter(job, token, target, job.id!, orderedMember(turn ?? 0, index, job.id!));
+    if (!job.data.granted || job.attemptsStarted > 1) {
+      await this.turns.enter(job, token, target, job.id!, orderedMember(turn ?? 0, index, job.id!));
+    }
     if (job.data.sent) {
       await this.turns.release(target, job.id!);
       return { messageId: job.data.sent.messageId, alreadySent: true };
