@@ -163,8 +163,8 @@ return nextIfFree(KEYS[1], KEYS[2])`,
 
   /**
    * KEYS line, turn, counter · ARGV job id, ref, member ('' = the message's), now, ttlMs.
-   * The turn, when this job holds it or heads the line while nobody does: {1, turn number}. Otherwise
-   * {0, member, head, owner, since} while the turn is held, or {0, member, head, false, false, head's parked job
+   * The turn, when this job holds it or heads the line while nobody does: {1, turn number}. Otherwise (and marked
+   * parked when it is not next in line) {0, member, head, owner, since} while the turn is held, or {0, member, head, false, false, head's parked job
    * id, head's ingest claim} while it is free. A job not in line (a replay, or a place dropped as stale) takes its
    * place again first.
    */
@@ -180,6 +180,9 @@ if member == '' then member = memberOf(turn, counter, ref) end
 redis.call('ZADD', line, 'NX', 0, member)
 local head = redis.call('ZRANGE', line, 0, 0)[1]
 if not owner and head == member then return grant(line, turn, counter, jobId, member, ref, ARGV[4], ARGV[5]) end
+-- Not next in line: marked parked now (the caller parks it at once), since it cannot be handed the turn before
+-- the members ahead of it have had theirs.
+if head ~= member then redis.call('HSET', turn, 'p:' .. member, jobId) end
 if owner then return {0, member, head, owner, redis.call('HGET', turn, 'since')} end
 return {0, member, head, false, false, takeParked(turn, head), redis.call('HGET', turn, 'j:' .. head)}`,
   },

@@ -62,10 +62,12 @@ export class TurnSequencer {
       this.redis.seqAcquire(keys.line, keys.turn, keys.counter, job.id!, ref, member, Date.now(), LINE_TTL_MS);
     let parkFor = this.options.parkMs;
     let mine = member;
+    let nextInLine = false;
     for (let drops = 0; ; ) {
       const [granted, turnOrMember, head, owner, since, headParked, headClaim] = await acquire();
       if (granted === 1) return Number(turnOrMember);
       mine = String(turnOrMember);
+      nextInLine = head === mine;
       if (owner !== null) {
         // The turn is held. Only a holder older than the safety net is checked: it may have died after finishing.
         if (Date.now() - Number(since) < this.options.parkMs || !(await this.isOver(String(owner)))) break;
@@ -84,9 +86,12 @@ export class TurnSequencer {
       await this.redis.seqDrop(keys.line, keys.turn, String(head), refOf(String(head)));
     }
     await job.moveToDelayed(Date.now() + Math.max(parkFor, 1), token);
-    // The turn may have been handed over while this job was being parked: then it takes it and wakes itself.
-    const [granted] = await this.redis.seqParked(keys.line, keys.turn, keys.counter, job.id!, mine, ref, Date.now(), LINE_TTL_MS);
-    if (granted === 1) await this.promote(job.id!);
+    if (nextInLine) {
+      // Next in line: the turn may have been handed over while this job was being parked; then it takes it and
+      // wakes itself. (A job further back was marked parked by acquire: see wake() for the rare race.)
+      const [granted] = await this.redis.seqParked(keys.line, keys.turn, keys.counter, job.id!, mine, ref, Date.now(), LINE_TTL_MS);
+      if (granted === 1) await this.promote(job.id!);
+    }
     throw new DelayedError();
   }
 
@@ -145,7 +150,18 @@ export class TurnSequencer {
     if (!jobId) return 'gone';
     const state = await this.options.queue.getJobState(jobId);
     if (state === 'delayed') return (await this.promote(jobId)) ? 'woken' : 'pending';
+    // Marked parked but still running its park (it became next while being parked): promote it once it is delayed.
+    if (state === 'active' && parked) this.promoteOnceParked(jobId);
     return PENDING.has(state) ? 'pending' : 'gone';
+  }
+
+  /** A few short tries, then the job's own safety net. */
+  private promoteOnceParked(jobId: string, tries = 5, waitMs = 10): void {
+    setTimeout(async () => {
+      if (await this.promote(jobId)) return;
+      const state = await this.options.queue.getJobState(jobId).catch(() => 'unknown');
+      if (state === 'active' && tries > 1) this.promoteOnceParked(jobId, tries - 1, waitMs * 2);
+    }, waitMs).unref();
   }
 
   /** True when the job finished (completed, failed for good) or is gone: its turn can be taken from it. */
