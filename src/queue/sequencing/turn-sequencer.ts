@@ -13,7 +13,6 @@ const STALE_CLAIM_MS = 3000;
 /** States of a job that will still run: a head in one of these takes its turn by itself when it runs. */
 const PENDING: ReadonlySet<JobState | 'unknown'> = new Set(['waiting', 'active', 'prioritized', 'waiting-children']);
 
-
 export interface SequencerOptions {
   prefix: string;
   /** The queue whose jobs take turns. */
