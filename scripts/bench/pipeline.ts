@@ -1,15 +1,18 @@
 /**
  * The whole path, callback to CometChat, for the service and the bare baseline (targets.ts), against a fake
  * CometChat in this process that answers every send at once:
- * - backlog: N callbacks of ONE conversation stored by an api process, then drained by one worker process; the
- *   rate from the first reply to the last (the baseline echoes in any order, the service in order);
+ * - backlog: N callbacks of ONE conversation stored by an api process while no worker takes them, then drained by
+ *   one worker process; the rate from the first reply to the last (the baseline echoes in any order, the service
+ *   in order);
  * - Redis commands per delivered echo message at backlog depth 1, 50 and 500 (counted with MONITOR, in runs of
  *   their own): the commands clients sent, and every command Redis ran (scripts' calls included);
  * - end to end: 3,000 callbacks from 101 senders into one APP_ROLE=all process, rate from the first post to the
  *   last reply; and the Redis bytes kept per message afterwards (completed jobs, dedupe keys, event streams).
  *
- *   BENCH_BACKLOG (400), BENCH_E2E_MESSAGES (3000), BENCH_E2E_SENDERS (101), BENCH_PIPELINE_ROUNDS (3)
+ *   BENCH_BACKLOG (400), BENCH_WARM_UP (0), BENCH_E2E_MESSAGES (3000), BENCH_E2E_SENDERS (101),
+ *   BENCH_PIPELINE_ROUNDS (3)
  */
+import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { createServer, IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -25,6 +28,8 @@ const E2E_MESSAGES = positive('BENCH_E2E_MESSAGES', 3000);
 const E2E_SENDERS = positive('BENCH_E2E_SENDERS', 101);
 const ROUNDS = positive('BENCH_PIPELINE_ROUNDS', 3);
 const DEPTHS = [1, 50, 500];
+/** Messages the worker answers before a timed backlog, to run it warm (0: a worker started on the backlog, cold). */
+const WARM_UP = Number(process.env.BENCH_WARM_UP ?? '0');
 const TARGETS: Target[] = ['baseline', 'service'];
 
 const template = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'user-text.json'), 'utf8'));
@@ -146,17 +151,33 @@ interface Env {
 
 const freshPrefix = (target: Target) => `bench-pipe-${target}-${randomBytes(4).toString('hex')}`;
 
-/** N callbacks of one conversation stored with no worker running, then drained by one worker process. */
+/**
+ * N callbacks of one conversation stored while no worker takes them, then drained by one worker process: started
+ * on the backlog (cold, as after a restart), or with BENCH_WARM_UP, warmed up first on other conversations and
+ * held off with BullMQ's own queue pause while the backlog is stored (both targets alike).
+ */
 async function backlog(env: Env, target: Target, depth: number, counting = false) {
   const prefix = freshPrefix(target);
   const servers: Server[] = [];
-  env.cometchat.reset();
+  const events = new Queue('events', { connection: { url: REDIS_URL }, prefix });
+  events.on('error', () => undefined);
   const run = async () => {
     const api = await startServer({ target, prefix, role: 'api', cometchatUrl: env.cometchat.url });
     servers.push(api);
+    const warm = !counting && WARM_UP > 0;
+    if (warm) {
+      servers.push(await startServer({ target, prefix, role: 'worker', cometchatUrl: env.cometchat.url }));
+      const warmUp = Array.from({ length: WARM_UP }, (_, i) => callback(`warm-up-${i % 10}`).body);
+      env.cometchat.reset();
+      await postAll(api.port, warmUp, 10);
+      await env.cometchat.until(WARM_UP);
+      await events.pause();
+    }
+    env.cometchat.reset();
     const bodies = Array.from({ length: depth }, () => callback('backlog-user').body);
     await postAll(api.port, bodies, 1);
-    servers.push(await startServer({ target, prefix, role: 'worker', cometchatUrl: env.cometchat.url }));
+    if (warm) await events.resume();
+    else servers.push(await startServer({ target, prefix, role: 'worker', cometchatUrl: env.cometchat.url }));
     await env.cometchat.until(1);
     const first = process.hrtime.bigint();
     await env.cometchat.until(depth);
@@ -171,6 +192,7 @@ async function backlog(env: Env, target: Target, depth: number, counting = false
     return { rate: depth > 1 ? (depth - 1) / seconds : Number.NaN, outOfOrder: env.cometchat.outOfOrder() };
   } finally {
     await Promise.allSettled(servers.map(stopServer));
+    await events.close();
     await deleteKeys(env.redis, prefix);
   }
 }
