@@ -2,9 +2,12 @@ import { Logger, LogLevel as NestLogLevel, ModuleMetadata } from '@nestjs/common
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
+import { answerOversizeBodiesReadably } from './common/oversize-body';
 import { EnvironmentVariables, LogLevel, validateEnv } from './config/env.validation';
 import { LIVE_SANDBOX_PAGE_WARNING, sandboxBanner, servesSandboxPage } from './sandbox/sandbox-mode';
 
+// Fastify's own default, should the adapter have been built without one.
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
 const NEST_LEVELS: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /** Nest calls "info" "log"; every level up to the configured one is printed. */
@@ -17,12 +20,14 @@ export function nestLogLevels(level: LogLevel): NestLogLevel[] {
 export function createAdapter(env: EnvironmentVariables): FastifyAdapter {
   // No Nest middleware is used, so the middie layer would only cost every request; Nest still registers it
   // on demand if a team adds middleware later.
-  return new FastifyAdapter({ bodyLimit: env.WEBHOOK_BODY_LIMIT, skipMiddie: true });
+  // A trailing slash is the same route: a callback URL is often pasted with one.
+  return new FastifyAdapter({ bodyLimit: env.WEBHOOK_BODY_LIMIT, skipMiddie: true, routerOptions: { ignoreTrailingSlash: true } });
 }
 
 /** App-wide HTTP setup, shared by main.ts and the end-to-end tests. */
 export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
   const fastify = app.getHttpAdapter().getInstance();
+  answerOversizeBodiesReadably(fastify, app.getHttpServer(), fastify.initialConfig.bodyLimit ?? DEFAULT_BODY_LIMIT);
   // Only JSON is a callback: with Nest's body parsers off (see createApp), Fastify's own JSON parser is the
   // one left once text/plain goes, so every other content type is answered 415.
   fastify.removeContentTypeParser('text/plain');

@@ -1,3 +1,6 @@
+import { request } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { fixture } from './support/fixtures';
 import { basicAuth, TestApp } from './support/test-app';
 
@@ -183,6 +186,90 @@ describe('POST /webhooks/cometchat', () => {
       expect(res.statusCode).toBe(415);
       expect(res.json()).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type' });
     }
+  });
+
+  it('415 for a compressed body (a Content-Encoding it does not take), not a misleading 400', async () => {
+    const callback = fixture('user-text');
+    const res = await app.app.inject({
+      method: 'POST',
+      url: '/webhooks/cometchat',
+      headers: { authorization: basicAuth(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      payload: gzipSync(JSON.stringify(callback)),
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().message).toContain('Content-Encoding gzip');
+    expect(await eventJobsFor(callback.data.id)).toHaveLength(0);
+  });
+
+  it('takes the route with a trailing slash, as a callback URL is often pasted', async () => {
+    const callback = fixture('user-text');
+    const res = await app.app.inject({
+      method: 'POST',
+      url: '/webhooks/cometchat/',
+      headers: { authorization: basicAuth(), 'content-type': 'application/json' },
+      payload: JSON.stringify(callback),
+    });
+    expect(res.json()).toEqual({ status: 'accepted', id: callback.data.id });
+  });
+
+  it.each(['GET', 'PUT', 'DELETE', 'PATCH'] as const)('answers %s with 405 and Allow: POST', async (method) => {
+    const res = await app.app.inject({ method, url: '/webhooks/cometchat' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('POST');
+    expect(res.json()).toMatchObject({ statusCode: 405, error: 'Method Not Allowed' });
+  });
+
+  it('refuses a body nested past the documented depth with 400, claiming no place; the next message goes through', async () => {
+    const deep = fixture('user-text');
+    deep.data.data.metadata = '__DEEP__';
+    const raw = JSON.stringify(deep).replace('"__DEEP__"', `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`);
+    const res = await app.post(null, { raw });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toContain('nested deeper than 64 levels');
+    const line = await app.redis().zrange(`${app.prefix}:events:line:user-${deep.data.sender}`, '0', '-1');
+    expect(line.map((member) => member.split(':')[1])).not.toContain(deep.data.id);
+
+    const next = fixture('user-text');
+    expect((await app.post(next)).json()).toEqual({ status: 'accepted', id: next.data.id });
+  });
+
+  describe('over real HTTP', () => {
+    let url: string;
+    beforeAll(async () => {
+      await app.app.listen({ port: 0, host: '127.0.0.1' });
+      url = `http://127.0.0.1:${(app.app.getHttpServer().address() as AddressInfo).port}/webhooks/cometchat`;
+    });
+
+    const big = () => JSON.stringify({ ...fixture('user-text'), padding: 'x'.repeat(3 * 1024 * 1024) });
+
+    it('answers a 3 MB body with a 413 that Node\'s fetch can read (no broken pipe)', async () => {
+      const res = await fetch(url, { method: 'POST', headers: { authorization: basicAuth(), 'content-type': 'application/json' }, body: big() });
+      expect(res.status).toBe(413);
+      expect(await res.json()).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+    });
+
+    it('answers 413 before the body is sent to a client that asks first (Expect: 100-continue)', async () => {
+      const body = big();
+      const { status, continued } = await new Promise<{ status?: number; continued: boolean }>((resolve, reject) => {
+        let continued = false;
+        const req = request(url, {
+          method: 'POST',
+          headers: { authorization: basicAuth(), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' },
+        });
+        req.on('continue', () => {
+          continued = true;
+          req.end(body);
+        });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode, continued }));
+        });
+        req.on('error', reject);
+        req.flushHeaders();
+      });
+      expect(status).toBe(413);
+      expect(continued).toBe(false);
+    });
   });
 
   it('serves no webhook in APP_ROLE=worker, and the worker keeps its health endpoints', async () => {

@@ -18,6 +18,14 @@ export class MessageNotStoredError extends Error {
   }
 }
 
+/** Raised when a message can never be stored as it is (it fails to serialise): the webhook answers 422. */
+export class MessageNotStorableError extends Error {
+  constructor(cause: Error) {
+    super(`message cannot be stored: ${cause.message}`);
+    this.name = 'MessageNotStorableError';
+  }
+}
+
 // Job ids must be unique per delivery: a random tag per process plus a counter, with no syscall per request.
 const PROCESS_TAG = randomBytes(4).toString('hex');
 let deliveries = 0;
@@ -77,7 +85,9 @@ export class EventsProducer implements OnModuleInit {
       const delivery: Delivery = { callback, jobId };
       delivery.answer = (storedAs) => {
         delivery.answer = undefined;
-        if (storedAs instanceof Error) reject(new MessageNotStoredError(storedAs));
+        // A RangeError is the message's own (too deep, too long to serialise): redelivering it would not help.
+        if (storedAs instanceof RangeError) reject(new MessageNotStorableError(storedAs));
+        else if (storedAs instanceof Error) reject(new MessageNotStoredError(storedAs));
         else resolve(storedAs === jobId ? 'accepted' : 'duplicate');
       };
       if (this.batch.push(delivery) === 1) setImmediate(() => void this.storeBatch());

@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { CallbackValidationPipe } from './callback-validation.pipe';
+import { CallbackValidationPipe, MAX_CALLBACK_DEPTH } from './callback-validation.pipe';
 
 const userText = () => JSON.parse(JSON.stringify(require('../../test/fixtures/user-text.json')));
 
@@ -56,5 +56,19 @@ describe('CallbackValidationPipe', () => {
     body.data.receiverType = 'room';
     const message = rejection(body);
     for (const field of ['trigger', 'data.sender', 'data.receiverType']) expect(message).toMatch(namesField(field));
+  });
+
+  it('refuses a body nested deeper than the documented limit, and takes one at the limit', () => {
+    const nest = (levels: number) => {
+      let value: unknown = 1;
+      for (let i = 0; i < levels; i++) value = { a: value };
+      return value;
+    };
+    const deep = userText();
+    deep.data.data.metadata = nest(MAX_CALLBACK_DEPTH);
+    expect(rejection(deep)).toContain(`nested deeper than ${MAX_CALLBACK_DEPTH} levels`);
+    const fine = userText();
+    fine.data.data.metadata = nest(MAX_CALLBACK_DEPTH - 4); // the body, data and data.data hold it 3 deep
+    expect(pipe.transform(fine)).toBe(fine);
   });
 });

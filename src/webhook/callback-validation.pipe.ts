@@ -31,6 +31,21 @@ function asDto(body: Record<string, unknown>): CometChatCallbackDto {
   return dto;
 }
 
+/** How deep a callback may nest (objects and arrays); CometChat's own payloads use well under ten levels. */
+export const MAX_CALLBACK_DEPTH = 64;
+
+/** Whether `value` nests deeper than `limit` levels; stops at the first branch that does. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (nestsDeeperThan(item, limit - 1)) return true;
+    return false;
+  }
+  for (const key in value) if (nestsDeeperThan((value as Record<string, unknown>)[key], limit - 1)) return true;
+  return false;
+}
+
 /**
  * Validates a callback synchronously (no promise per request) and hands the original body on, so that
  * every field CometChat sent, declared or not, reaches the queue as it came.
@@ -42,6 +57,10 @@ export class CallbackValidationPipe implements PipeTransform<unknown, CometChatC
   transform(body: unknown): CometChatCallbackDto {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new BadRequestException('Request body must be a JSON object');
+    }
+    // A body nested too deep could not be stored (serialising it overflows the stack): refused, never a 503.
+    if (nestsDeeperThan(body, MAX_CALLBACK_DEPTH)) {
+      throw new BadRequestException(`Invalid callback: nested deeper than ${MAX_CALLBACK_DEPTH} levels`);
     }
     if (this.isValid(body as Record<string, unknown>)) return body as CometChatCallbackDto;
     // Only a body the compiled check refuses pays for class-validator's full run, which words the 400.

@@ -2,7 +2,7 @@ import { HttpException, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { httpErrorBody } from '../common/http-error.filter';
-import { MessageNotStoredError } from '../queue/events.producer';
+import { MessageNotStorableError, MessageNotStoredError } from '../queue/events.producer';
 import { BASIC_REALM, BasicAuthGuard } from './basic-auth.guard';
 import { CallbackValidationPipe } from './callback-validation.pipe';
 import { InboxResult, InboxService } from './inbox.service';
@@ -30,7 +30,22 @@ export class WebhookController implements OnModuleInit {
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    fastify.post(WEBHOOK_PATH, (request, reply) => this.receive(request, reply));
+    // Before the body is read: a compressed body would otherwise fail as bad JSON, a misleading 400. A callback
+    // hook, not an async one: no promise on every callback's path.
+    const identityOnly = (request: FastifyRequest, reply: FastifyReply, next: () => void) => {
+      const encoding = request.headers['content-encoding'];
+      if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return next();
+      reply.code(415).send(httpErrorBody(415, `Content-Encoding ${encoding} is not accepted; send the JSON uncompressed`));
+    };
+    fastify.route({ method: 'POST', url: WEBHOOK_PATH, onRequest: identityOnly, handler: (request, reply) => this.receive(request, reply) });
+    fastify.route({
+      method: ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      url: WEBHOOK_PATH,
+      handler: async (request, reply) => {
+        reply.code(405).header('allow', 'POST');
+        return httpErrorBody(405, `${request.method} is not allowed here; CometChat POSTs its callbacks`);
+      },
+    });
   }
 
   private async receive(request: FastifyRequest, reply: FastifyReply): Promise<InboxResult | ReturnType<typeof httpErrorBody>> {
@@ -49,6 +64,10 @@ export class WebhookController implements OnModuleInit {
     try {
       return await this.inbox.receive(callback);
     } catch (error) {
+      if (error instanceof MessageNotStorableError) {
+        reply.code(422);
+        return httpErrorBody(422, `Message not stored: ${error.message}`);
+      }
       if (!(error instanceof MessageNotStoredError)) throw error;
       // Never a 200 for a message that was not stored: CometChat (or anyone) delivers it again later.
       reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));

@@ -1,0 +1,95 @@
+import { Logger } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import type { RedisConfig, WebhookConfig } from '../config/app.config';
+import type { CometChatCallback } from '../messages';
+import { EventsProducer, MessageNotStorableError, MessageNotStoredError } from './events.producer';
+
+/** The producer on the Redis at REDIS_URL with a real BullMQ queue, as the webhook uses it. */
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const callback = (id: string, sender = 'cometchat-uid-1'): CometChatCallback => ({
+  trigger: 'after_message',
+  data: { id, sender, receiver: 'support-bot', receiverType: 'user', category: 'message', type: 'text', data: { text: 'hi' } },
+});
+
+describe('EventsProducer', () => {
+  let prefix: string;
+  let events: Queue;
+  let redis: Redis;
+  let producer: EventsProducer;
+
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(['error', 'warn', 'log']));
+
+  const start = (queueUrl = url, enqueueTimeoutMs = 1500) => {
+    events = new Queue('events', { prefix, connection: { url: queueUrl, enableOfflineQueue: false, maxRetriesPerRequest: 1 } });
+    events.on('error', () => undefined);
+    producer = new EventsProducer(events, { enqueueTimeoutMs } as WebhookConfig, { prefix } as RedisConfig);
+    producer.onModuleInit();
+  };
+  const line = (sender: string) => redis.zrange(`${prefix}:events:line:user-${sender}`, '0', '-1');
+  /** Polls until the line holds exactly `members` (a place taken back goes a round trip after its claim). */
+  const lineBecomes = async (sender: string, members: string[]) => {
+    for (let i = 0; i < 100 && JSON.stringify(await line(sender)) !== JSON.stringify(members); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await line(sender)).toEqual(members);
+  };
+
+  beforeEach(() => {
+    prefix = `unit-producer-${randomBytes(4).toString('hex')}`;
+    redis = new Redis(url);
+  });
+  afterEach(async () => {
+    await events.close();
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('stores the callbacks of one turn, each in its conversation\'s line, and tells a redelivery apart', async () => {
+    start();
+    const answers = await Promise.all([producer.store(callback('2', 'alice')), producer.store(callback('1', 'alice')), producer.store(callback('9', 'bob'))]);
+    expect(answers).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(await line('alice')).toEqual(['00011:1', '00012:2']); // by id, whatever the arrival
+    expect(await line('bob')).toEqual(['00019:9']);
+    expect((await events.getJobs(['waiting'])).map((job) => job.data)).toEqual(
+      expect.arrayContaining([callback('1', 'alice'), callback('2', 'alice'), callback('9', 'bob')]),
+    );
+
+    expect(await producer.store(callback('2', 'alice'))).toBe('duplicate');
+    expect(await events.getWaitingCount()).toBe(3);
+  });
+
+  it('takes back the place of a redelivered message that already ran', async () => {
+    start();
+    expect(await producer.store(callback('5'))).toBe('accepted');
+    await redis.zrem(`${prefix}:events:line:user-cometchat-uid-1`, '00015:5'); // its turn was taken
+    expect(await producer.store(callback('5'))).toBe('duplicate');
+    expect(await producer.store(callback('6'))).toBe('accepted');
+    await lineBecomes('cometchat-uid-1', ['00016:6']);
+  });
+
+  it('refuses a message that cannot be serialised as not storable, and takes its place back', async () => {
+    start();
+    const poison = callback('7');
+    Object.defineProperty(poison.data, 'huge', {
+      enumerable: true,
+      get() {
+        throw new RangeError('Invalid string length');
+      },
+    });
+    await expect(producer.store(poison)).rejects.toBeInstanceOf(MessageNotStorableError);
+    expect(await producer.store(callback('8'))).toBe('accepted');
+    await lineBecomes('cometchat-uid-1', ['00018:8']);
+  });
+
+  it('answers "not stored" in time when Redis does not answer', async () => {
+    start('redis://127.0.0.1:1', 200);
+    const began = Date.now();
+    await expect(producer.store(callback('3'))).rejects.toBeInstanceOf(MessageNotStoredError);
+    expect(Date.now() - began).toBeLessThan(1000);
+  });
+});
