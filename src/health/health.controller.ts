@@ -1,13 +1,26 @@
 import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { ModuleRef } from '@nestjs/core';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { QueueWorkers } from '../queue/queue-workers.service';
 import { RedisHealthIndicator } from './redis.health';
 
 @Controller('health')
 export class HealthController {
+  /** The workers, in the roles that run them (worker, all); absent in APP_ROLE=api. */
+  private workers?: QueueWorkers;
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly redis: RedisHealthIndicator,
-  ) {}
+    private readonly indicators: HealthIndicatorService,
+    modules: ModuleRef,
+  ) {
+    try {
+      this.workers = modules.get(QueueWorkers, { strict: false });
+    } catch {
+      this.workers = undefined;
+    }
+  }
 
   /** The process is up and serving HTTP. */
   @Get('live')
@@ -16,10 +29,19 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Ready to take work: Redis answers. 503 otherwise. */
+  /** Ready to take work: Redis takes writes, and (where they run) every queue's worker runs. 503 otherwise. */
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.redis.isHealthy()]);
+    const checks = [() => this.redis.isHealthy()];
+    const workers = this.workers;
+    if (workers) {
+      checks.push(async () => {
+        const indicator = this.indicators.check('workers');
+        const stopped = workers.stopped();
+        return stopped.length === 0 ? indicator.up() : indicator.down({ message: `not running: ${stopped.join(', ')}` });
+      });
+    }
+    return this.health.check(checks);
   }
 }

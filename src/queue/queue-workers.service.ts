@@ -35,6 +35,12 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
     this.workers = QUEUE_NAMES.map((name) => this.start(name, this.processors[name]));
   }
 
+  /** The queues whose worker is not running (for readiness): none once booted, until shutdown. */
+  stopped(): string[] {
+    if (this.workers.length === 0) return [...QUEUE_NAMES];
+    return this.workers.filter((worker) => !worker.isRunning()).map((worker) => worker.name);
+  }
+
   private start(queueName: QueueName, processor: QueueProcessor): Worker {
     const worker = new Worker(queueName, (job, token) => processor.process(job, token), {
       connection: { url: this.redis.url, maxRetriesPerRequest: null, retryStrategy: reconnectDelay },

@@ -1,0 +1,58 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { freePort } from './service-process';
+import { waitFor } from './wait-for';
+
+/** A redis-server of the test's own, on a free port with its own --dir; never the shared one. */
+export class PrivateRedis {
+  private constructor(
+    readonly port: number,
+    private readonly process: ChildProcess,
+    private readonly dir: string,
+  ) {}
+
+  static async start(args: string[] = []): Promise<PrivateRedis> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'private-redis-'));
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args], {
+      stdio: 'ignore',
+    });
+    const redis = new PrivateRedis(port, child, dir);
+    await waitFor(
+      'the private redis-server',
+      async () => {
+        const client = redis.client();
+        try {
+          return (await client.ping()) === 'PONG';
+        } finally {
+          client.disconnect();
+        }
+      },
+      { timeoutMs: 10_000 },
+    );
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** A client of the test's; disconnect it when done. */
+  client(): Redis {
+    const client = new Redis(this.url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    return client;
+  }
+
+  async stop(): Promise<void> {
+    if (this.process.exitCode === null) {
+      this.process.kill('SIGKILL');
+      await once(this.process, 'exit');
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
