@@ -190,18 +190,6 @@ describe('replies to CometChat', () => {
       expect(callsFor(callback.data.id)).toHaveLength(1);
     });
 
-    it('does not resend a confirmed reply when its own job runs again', async () => {
-      const callback = fixture('user-text');
-      await app.post(callback);
-      await waitFor('the reply', async () => (await stateOf(replyJob(callback.data.id))) === 'completed');
-      // CometChat's confirmation is kept with the job, so the job's next run finds it.
-      expect((await replyJob(callback.data.id))!.data.sent).toEqual({ messageId: expect.any(String) });
-
-      await (await replyJob(callback.data.id))!.retry('completed');
-      await waitFor('the reply job to run again', async () => (await replyJob(callback.data.id))!.returnvalue?.alreadySent === true);
-      expect(callsFor(callback.data.id)).toHaveLength(1);
-    });
-
     it('processes a redelivered message zero more times', async () => {
       const callback = fixture('group-mention');
       await app.post(callback);

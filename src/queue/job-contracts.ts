@@ -21,8 +21,6 @@ export interface ReplyJobData {
   granted?: boolean;
   /** How many times CometChat answered 429 for this reply (bounded; does not use attempts). */
   rateLimited?: number;
-  /** Set once CometChat confirmed the message: a re-run of this job never posts it again. */
-  sent?: { messageId: string };
 }
 
 /** BullMQ job ids must not contain ':' and must not be all digits; CometChat ids are digits, hence the prefixes. */

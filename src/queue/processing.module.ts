@@ -6,11 +6,12 @@ import { QueueWorkers } from './queue-workers.service';
 import { QueueModule } from './queue.module';
 import { RepliesProcessor } from './replies.processor';
 import { ConversationStateStore } from './conversation-state.store';
+import { SentReplies } from './sent-replies';
 import { WorkerRedis } from './worker-redis.service';
 
 /** The worker side: loaded for APP_ROLE=worker and all. */
 @Module({
   imports: [QueueModule, RespondersModule, CometChatModule],
-  providers: [WorkerRedis, ConversationStateStore, EventsProcessor, RepliesProcessor, QueueWorkers],
+  providers: [WorkerRedis, ConversationStateStore, EventsProcessor, RepliesProcessor, SentReplies, QueueWorkers],
 })
 export class ProcessingModule {}

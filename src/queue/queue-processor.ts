@@ -6,4 +6,6 @@ export interface QueueProcessor<Data = unknown, Result = unknown> {
   process(job: Job<Data>, token?: string): Promise<Result>;
   /** Called once BullMQ has recorded the job failed for good (whoever failed it). */
   failedForGood(job: Job<Data>): Promise<void>;
+  /** Called once BullMQ has recorded the job completed. */
+  completed?(job: Job<Data>): Promise<void>;
 }

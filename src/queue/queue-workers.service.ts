@@ -50,6 +50,10 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
       lockDuration: this.queue.lockMs,
       stalledInterval: this.queue.lockMs,
     });
+    if (processor.completed) {
+      const completed = processor.completed.bind(processor);
+      worker.on('completed', (job: Job) => void completed(job).catch(() => undefined)); // a leftover expires
+    }
     worker.on('failed', (job: Job | undefined, error: Error) => {
       if (!job) return;
       const log = `${queueName} job ${job.id} attempt ${job.attemptsMade} failed: ${error.message}`;

@@ -5,6 +5,7 @@ import type { CometChatClient } from '../cometchat/cometchat-client.service';
 import { CometChatError } from '../cometchat/cometchat-error';
 import type { ReplyJobData } from './job-contracts';
 import { RepliesProcessor } from './replies.processor';
+import { SentReplies } from './sent-replies';
 import { WorkerRedis } from './worker-redis.service';
 
 /** The processor with a stand-in CometChat client, on the Redis at REDIS_URL with a real BullMQ queue. */
@@ -25,6 +26,7 @@ describe('RepliesProcessor', () => {
   let replies: Queue<ReplyJobData>;
   let sendBotMessage: jest.Mock;
   let processor: RepliesProcessor;
+  let sent: SentReplies;
 
   beforeAll(() => Logger.overrideLogger(false));
   afterAll(() => Logger.overrideLogger(['error', 'warn', 'log']));
@@ -34,7 +36,8 @@ describe('RepliesProcessor', () => {
     redis = new WorkerRedis({ url, prefix });
     replies = new Queue('replies', { connection: { url }, prefix });
     sendBotMessage = jest.fn();
-    processor = new RepliesProcessor({ sendBotMessage } as unknown as CometChatClient, redis, replies, { lockMs: 30_000 } as never);
+    sent = new SentReplies(redis);
+    processor = new RepliesProcessor({ sendBotMessage } as unknown as CometChatClient, sent, redis, replies, { lockMs: 30_000 } as never);
   });
 
   afterEach(async () => {
@@ -47,17 +50,21 @@ describe('RepliesProcessor', () => {
 
   const queued = async (data: ReplyJobData) => (await replies.add('bot-reply', data, { jobId: data.muid })) as Job<ReplyJobData>;
 
-  it('sends the reply with its muid, and records CometChat\'s confirmation with the job', async () => {
+  it('sends the reply with its muid, and records CometChat\'s confirmation until the job completes', async () => {
     sendBotMessage.mockResolvedValue({ id: '9001' });
     const job = await queued(reply('1045'));
 
     expect(await processor.process(job)).toEqual({ messageId: '9001', alreadySent: false });
     expect(sendBotMessage).toHaveBeenCalledWith(expect.objectContaining({ muid: 'reply-1045-0', target: { type: 'user', id: 'cometchat-uid-1' } }));
-    expect((await replies.getJob('reply-1045-0'))!.data.sent).toEqual({ messageId: '9001' });
+    expect(await sent.sentAs('reply-1045-0')).toBe('9001');
+    await processor.completed(job);
+    expect(await sent.sentAs('reply-1045-0')).toBeNull();
   });
 
-  it('never sends a reply again once CometChat confirmed it', async () => {
-    const job = await queued({ ...reply('1046'), sent: { messageId: '9002' } });
+  it('never sends a reply again once CometChat confirmed it, on any later run of its job', async () => {
+    await sent.record('reply-1046-0', '9002');
+    const job = await queued(reply('1046'));
+    job.attemptsStarted = 2; // as BullMQ counts a run after a stall or a lost completion
     expect(await processor.process(job)).toEqual({ messageId: '9002', alreadySent: true });
     expect(sendBotMessage).not.toHaveBeenCalled();
   });

@@ -7,6 +7,7 @@ import { classify } from '../cometchat/cometchat-error';
 import { MAX_RATE_LIMITED, ReplyJobData } from './job-contracts';
 import { REPLIES_QUEUE } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
+import { SentReplies } from './sent-replies';
 import { orderedMember, TurnSequencer } from './sequencing/turn-sequencer';
 import { WorkerRedis } from './worker-redis.service';
 
@@ -27,6 +28,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
 
   constructor(
     private readonly cometchat: CometChatClient,
+    private readonly sent: SentReplies,
     redis: WorkerRedis,
     @InjectQueue(REPLIES_QUEUE) replies: Queue<ReplyJobData>,
     @Inject(queueConfig.KEY) queue: QueueConfig,
@@ -47,9 +49,11 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     if (!job.data.granted || job.attemptsStarted > 1) {
       await this.turns.enter(job, token, target, job.id!, orderedMember(turn ?? 0, index, job.id!));
     }
-    if (job.data.sent) {
+    // Only a job that ran before can have been sent (its completion lost to a fault): ask then, not on a first run.
+    const previous = job.attemptsStarted > 1 ? await this.sent.sentAs(job.id!) : null;
+    if (previous !== null) {
       await this.turns.release(target, job.id!);
-      return { messageId: job.data.sent.messageId, alreadySent: true };
+      return { messageId: previous, alreadySent: true };
     }
 
     let messageId: string;
@@ -65,13 +69,15 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
       throw error;
     }
 
-    // Recorded with the job before its completion: a re-run of this job (its completion lost, a stall) sees it.
-    // The next reply of the conversation may go meanwhile: it is after this one, which CometChat has.
-    const recorded = job.updateData({ ...job.data, sent: { messageId } }).catch((error: Error) => {
-      this.logger.error(`reply ${job.id} sent as ${messageId} but not recorded: ${error.message}`);
-    });
-    await Promise.all([recorded, this.turns.release(target, job.id!)]);
+    // Recorded before the completion, and even when Redis is out of memory: a later run of this job (its
+    // completion lost, a stall) finds it. The next reply of the conversation may go meanwhile: it is after this one.
+    await Promise.all([this.sent.record(job.id!, messageId), this.turns.release(target, job.id!)]);
     return { messageId, alreadySent: false };
+  }
+
+  /** Once the completion is recorded, BullMQ's completed job guards the reply; the sent record may go. */
+  completed(job: Job<ReplyJobData>): Promise<void> {
+    return this.sent.forget(job.id!);
   }
 
   /** The reply was refused for good: the conversation's next reply may go. */

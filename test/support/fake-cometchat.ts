@@ -29,7 +29,8 @@ const GROUP_CHAT_SETTINGS = ['allMessages', 'slashedMessages', 'mentionedMessage
 const BOTS_API = /^\/v3\/bots(?:\/([^/?]+))?\/?(?:\?.*)?$/;
 
 export type Behaviour =
-  | { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }
+  /** `until`: answer only once it settles (a test holds the answer while it breaks something). */
+  | { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number; until?: Promise<unknown> }
   | { hang: true }
   | { reset: true };
 
@@ -224,7 +225,8 @@ export class FakeCometChat {
         res.writeHead(behaviour.status, { 'content-type': 'application/json', ...(behaviour.headers ?? {}) });
         res.end(JSON.stringify(answer));
       };
-      if (behaviour.delayMs) setTimeout(send, behaviour.delayMs);
+      if (behaviour.until) void behaviour.until.then(send, send);
+      else if (behaviour.delayMs) setTimeout(send, behaviour.delayMs);
       else send();
     });
   }

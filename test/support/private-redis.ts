@@ -48,6 +48,20 @@ export class PrivateRedis {
     return client;
   }
 
+  /**
+   * Redis out of memory: maxmemory below what it holds, under noeviction, so it refuses every write that could add
+   * memory (as a full Redis does) while still answering reads and PING. `outOfMemory(false)` lifts the limit.
+   */
+  async outOfMemory(on = true): Promise<void> {
+    const client = this.client();
+    try {
+      await client.config('SET', 'maxmemory-policy', 'noeviction');
+      await client.config('SET', 'maxmemory', on ? '1' : '0');
+    } finally {
+      client.disconnect();
+    }
+  }
+
   async stop(): Promise<void> {
     if (this.process.exitCode === null) {
       this.process.kill('SIGKILL');

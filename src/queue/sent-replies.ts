@@ -1,0 +1,62 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { REPLIES_QUEUE } from './queue-definitions';
+import { WorkerRedis } from './worker-redis.service';
+
+/** Kept at most this long should the job's completion never be recorded; normally gone once it is. */
+const SENT_TTL_MS = 24 * 3600 * 1000;
+const RETRY_MS = 500;
+
+// allow-oom: written even when Redis refuses every other write (maxmemory reached with noeviction), the one
+// moment it matters most: CometChat has the message, and the job's completion is about to fail.
+const RECORD = `#!lua flags=allow-oom
+return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])`;
+
+interface SentCommands {
+  recordSent(key: string, messageId: string, ttlMs: number): Promise<unknown>;
+}
+
+/**
+ * Which replies CometChat has confirmed, from the 2xx until the job's completion is recorded, so that no run of the
+ * job after a fault (Redis out of memory, restarted, failed over) posts it again. Recording is retried until it
+ * succeeds: the service keeps trying to record a send, never to repeat it.
+ */
+@Injectable()
+export class SentReplies {
+  private readonly logger = new Logger(SentReplies.name);
+  private readonly redis: Redis & SentCommands;
+  private readonly keyPrefix: string;
+
+  constructor(workerRedis: WorkerRedis) {
+    const client = workerRedis.client;
+    if (!('recordSent' in client)) client.defineCommand('recordSent', { numberOfKeys: 1, lua: RECORD });
+    this.redis = client as Redis & SentCommands;
+    this.keyPrefix = `${workerRedis.prefix}:${REPLIES_QUEUE}:sent:`;
+  }
+
+  /** Resolves once Redis holds the record (it waits out an outage on the patient worker connection). */
+  async record(replyId: string, messageId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.redis.recordSent(this.keyPrefix + replyId, messageId || 'unknown', SENT_TTL_MS);
+        if (attempt > 1) this.logger.log(`reply ${replyId}: sent as ${messageId}, recorded after ${attempt} attempts`);
+        return;
+      } catch (error) {
+        if (attempt === 1) {
+          this.logger.error(`reply ${replyId} sent as ${messageId} but not recorded yet, retrying: ${(error as Error).message}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      }
+    }
+  }
+
+  /** The CometChat message id the reply went out as, or null when no run of it was confirmed. */
+  sentAs(replyId: string): Promise<string | null> {
+    return this.redis.get(this.keyPrefix + replyId);
+  }
+
+  /** Once BullMQ has recorded the job completed, its completion guards it: the record may go. */
+  async forget(replyId: string): Promise<void> {
+    await this.redis.del(this.keyPrefix + replyId);
+  }
+}
