@@ -88,25 +88,40 @@ describe('replies to CometChat', () => {
     expect(callsFor(image.data.id)).toHaveLength(0);
   });
 
-  it('waits out a 429 without holding a worker, then sends once', async () => {
+  it('pauses every reply for a 429\'s Retry-After, across conversations: no call in the window, then each reply once', async () => {
     const limited = fixture('user-text');
-    // Another conversation: replies within one conversation keep their order, so they would rightly wait.
-    const other = fixture('user-text');
-    other.data.sender = 'another-user';
+    const others = [1, 2, 3].map((n) => {
+      const callback = fixture('user-text');
+      callback.data.sender = `waiting-user-${n}`;
+      return callback;
+    });
     cometchat.answerNext({ status: 429, headers: { 'retry-after': '2' } });
     await app.post(limited);
-    await waitFor('the 429', () => callsFor(limited.data.id).length === 1);
+    const [first] = await waitFor('the 429', () => callsFor(limited.data.id).length === 1 && callsFor(limited.data.id));
+    for (const callback of others) await app.post(callback);
 
-    // One reply worker only: if the 429 held it, this reply could not go out before the retry.
-    await app.post(other);
-    const [otherCall] = await waitFor('the other reply', () => callsFor(other.data.id).length > 0 && callsFor(other.data.id));
-    const [first, second] = await waitFor('the retry', () => callsFor(limited.data.id).length === 2 && callsFor(limited.data.id));
-
-    expect(otherCall.at).toBeLessThan(second.at);
-    expect(second.at - first.at).toBeGreaterThanOrEqual(1900);
-    expect(second.answer).toBe(200);
-    expect(second.body.muid).toBe(first.body.muid);
+    const all = [limited, ...others];
+    await waitFor('every reply', () => all.every((c) => callsFor(c.data.id).some((call) => call.answer === 200)), { timeoutMs: 10_000 });
+    // A storm costs one call per window, not one per waiting reply: nothing went out while CometChat asked to wait.
+    const ours = all.flatMap((c) => callsFor(c.data.id));
+    expect(ours.filter((call) => call !== first && call.at < first.at + 1900)).toEqual([]);
+    expect(callsFor(limited.data.id).map((call) => call.answer)).toEqual([429, 200]);
+    for (const callback of others) expect(callsFor(callback.data.id)).toHaveLength(1);
     expect(await stateOf(replyJob(limited.data.id))).toBe('completed');
+    expect((await replyJob(limited.data.id))!.attemptsMade).toBe(1); // the send that went through: the 429 cost none
+  });
+
+  it('pauses sending once CometChat says the quota is spent (X-Rate-Limit-Remaining: 0), until it resets', async () => {
+    const spent = fixture('user-text');
+    const next = fixture('user-text');
+    next.data.sender = 'after-quota-user';
+    const reset = Math.ceil(Date.now() / 1000) + 2;
+    cometchat.answerNext({ status: 200, headers: { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) } });
+    await app.post(spent);
+    await waitFor('the last call of the quota', () => callsFor(spent.data.id).length === 1);
+    await app.post(next);
+    const [call] = await waitFor('the next reply', () => callsFor(next.data.id).length === 1 && callsFor(next.data.id), { timeoutMs: 10_000 });
+    expect(call.at).toBeGreaterThanOrEqual(reset * 1000 - 1000);
   });
 
   it('falls back to X-Rate-Limit-Reset when Retry-After is missing', async () => {
@@ -198,5 +213,24 @@ describe('replies to CometChat', () => {
       expect((await app.jobs('events')).filter((j) => j.data.data.id === callback.data.id)).toHaveLength(1);
       expect(callsFor(callback.data.id)).toHaveLength(1);
     });
+  });
+
+  it('keeps sends under COMETCHAT_MAX_REQUESTS_PER_MINUTE, across the queue', async () => {
+    const capped = await TestApp.start('replies-capped', { COMETCHAT_API_URL: cometchat.url, COMETCHAT_MAX_REQUESTS_PER_MINUTE: '3' });
+    try {
+      const callbacks = [1, 2, 3, 4, 5].map((n) => {
+        const callback = fixture('user-text');
+        callback.data.sender = `capped-user-${n}`;
+        return callback;
+      });
+      for (const callback of callbacks) await capped.post(callback);
+      const sentCount = () => callbacks.filter((c) => callsFor(c.data.id).length > 0).length;
+      await waitFor('the first three sends', () => sentCount() === 3);
+      // The other two wait for the next minute: none goes out meanwhile.
+      await expect(waitFor('a fourth send', () => sentCount() > 3, { timeoutMs: 1500 })).rejects.toThrow(/timed out/);
+      expect(await capped.queue('replies').getWaitingCount()).toBe(2);
+    } finally {
+      await capped.close();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable } from '@nestjs/common';
 import { botConfig, BotConfig } from '../config/app.config';
 import type { BotReply, Conversation } from '../messages';
-import { classify } from './cometchat-error';
+import { classify, quotaOf, RateLimitQuota } from './cometchat-error';
 
 export interface OutgoingMessage {
   target: Conversation;
@@ -13,6 +13,8 @@ export interface OutgoingMessage {
 /** The message CometChat stored, as its 200 answer returns it (only the fields we use are typed). */
 export interface SentMessage {
   id: string;
+  /** What is left of the app's request quota, when CometChat's answer says. */
+  quota?: RateLimitQuota;
   [field: string]: unknown;
 }
 
@@ -42,7 +44,8 @@ export class CometChatClient {
       : [this.messagesPath, {}];
     try {
       const response = await this.http.axiosRef.post<{ data: SentMessage }>(path, body, { headers });
-      return response.data?.data ?? { id: '' };
+      const quota = quotaOf(response.headers as Record<string, unknown>);
+      return { ...(response.data?.data ?? { id: '' }), ...(quota ? { quota } : {}) };
     } catch (error) {
       throw classify(error);
     }

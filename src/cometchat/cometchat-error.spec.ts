@@ -1,5 +1,5 @@
 import { AxiosError, AxiosHeaders, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { classify, CometChatError, retryAfterMs } from './cometchat-error';
+import { classify, CometChatError, quotaOf, retryAfterMs } from './cometchat-error';
 
 const NOW = Date.parse('2024-06-01T12:00:00Z');
 
@@ -65,5 +65,17 @@ describe('classify', () => {
     const error = classify(timeout);
     expect(error).toMatchObject({ kind: 'transient', status: undefined });
     expect(error.message).toContain('ECONNABORTED');
+  });
+});
+
+describe('quotaOf', () => {
+  it('reads X-Rate-Limit-Remaining and the reset time', () => {
+    expect(quotaOf({ 'x-rate-limit-remaining': '42', 'x-rate-limit-reset': String(NOW / 1000 + 30) }, NOW)).toEqual({ remaining: 42, resetInMs: 30_000 });
+    expect(quotaOf({ 'x-ratelimit-remaining': 0 }, NOW)).toEqual({ remaining: 0 });
+  });
+
+  it('is absent when CometChat does not say', () => {
+    expect(quotaOf({}, NOW)).toBeUndefined();
+    expect(quotaOf({ 'x-rate-limit-remaining': 'lots' }, NOW)).toBeUndefined();
   });
 });

@@ -43,6 +43,28 @@ export function retryAfterMs(headers: Record<string, unknown>, now = Date.now())
   return Math.min(Math.max(wait, 1000), MAX_RATE_LIMIT_WAIT_MS);
 }
 
+/** What CometChat says is left of the app's request quota, when it says so. */
+export interface RateLimitQuota {
+  remaining: number;
+  /** Until the quota resets, from `X-Rate-Limit-Reset` (Unix seconds), when sent. */
+  resetInMs?: number;
+}
+
+/** `X-Rate-Limit-Remaining` (or `X-RateLimit-Remaining`) and the reset time, when CometChat sends them. */
+export function quotaOf(headers: Record<string, unknown>, now = Date.now()): RateLimitQuota | undefined {
+  const header = (name: string) => {
+    const value = headers[name];
+    return typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : undefined;
+  };
+  const remaining = header('x-rate-limit-remaining') ?? header('x-ratelimit-remaining');
+  if (!remaining || !/^\d+$/.test(remaining)) return undefined;
+  const reset = header('x-rate-limit-reset') ?? header('x-ratelimit-reset');
+  return {
+    remaining: Number(remaining),
+    ...(reset && /^\d+$/.test(reset) ? { resetInMs: Math.max(Number(reset) * 1000 - now, 0) } : {}),
+  };
+}
+
 const describeBody = (body: unknown) => (typeof body === 'string' ? body : JSON.stringify(body ?? null)).slice(0, 500);
 
 export function classify(error: unknown): CometChatError {

@@ -45,6 +45,8 @@ export const queueConfig = namespace('queue', (env) => ({
   lockMs: env.JOB_LOCK_MS,
   events: { attempts: env.EVENTS_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS },
   replies: { attempts: env.REPLIES_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS },
+  /** Sends to CometChat per minute across every process (COMETCHAT_MAX_REQUESTS_PER_MINUTE); unset: no cap. */
+  maxSendsPerMinute: env.COMETCHAT_MAX_REQUESTS_PER_MINUTE,
 }));
 
 export const respondersConfig = namespace('responders', (env) => ({

@@ -48,6 +48,13 @@ describe('validateEnv', () => {
     expect(env.COMETCHAT_API_URL).toBeUndefined();
   });
 
+  it('takes an optional cap on CometChat requests per minute, unset by default', () => {
+    expect(validateEnv({ ...REQUIRED }).COMETCHAT_MAX_REQUESTS_PER_MINUTE).toBeUndefined();
+    expect(validateEnv({ ...REQUIRED, COMETCHAT_MAX_REQUESTS_PER_MINUTE: '500' }).COMETCHAT_MAX_REQUESTS_PER_MINUTE).toBe(500);
+    expect(problemsOf({ ...REQUIRED, COMETCHAT_MAX_REQUESTS_PER_MINUTE: '0' })).toEqual([expect.stringContaining('COMETCHAT_MAX_REQUESTS_PER_MINUTE')]);
+    expect(problemsOf({ ...REQUIRED, COMETCHAT_MAX_REQUESTS_PER_MINUTE: 'lots' })).toEqual([expect.stringContaining('COMETCHAT_MAX_REQUESTS_PER_MINUTE')]);
+  });
+
   it('converts numeric strings to numbers', () => {
     expect(validateEnv({ ...REQUIRED, PORT: '8080' }).PORT).toBe(8080);
   });

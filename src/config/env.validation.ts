@@ -135,6 +135,11 @@ export class EnvironmentVariables {
   @IntEnv(100)
   COMETCHAT_TIMEOUT_MS = 10_000;
 
+  // CometChat documents 20,000 standard requests a minute, 500 on the free plan: keep sends under the app's plan.
+  @IsOptional()
+  @IntEnv(1, 1_000_000)
+  COMETCHAT_MAX_REQUESTS_PER_MINUTE?: number;
+
   @IntEnv(1, 1000)
   EVENTS_CONCURRENCY = 10;
 

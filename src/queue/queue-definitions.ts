@@ -1,4 +1,16 @@
 import type { QueueConfig } from '../config/app.config';
+import type { RetryPolicy } from './job-contracts';
+
+/** A cap that never binds: BullMQ honours a queue-wide pause (Queue.rateLimit) only on a queue with a limiter. */
+const UNCAPPED = 1e12;
+
+interface QueueDefinition {
+  jobName: string;
+  retry: (config: QueueConfig) => RetryPolicy;
+  concurrency: (config: QueueConfig) => number;
+  /** Jobs started per `duration` ms across every worker (BullMQ's limiter); none when absent. */
+  limiter?: (config: QueueConfig) => { max: number; duration: number };
+}
 
 /**
  * The service's queues, declared once: the module registers them, the workers, listeners, health and CLI go
@@ -16,10 +28,13 @@ export const QUEUES = {
     jobName: 'bot-reply',
     retry: (config: QueueConfig) => config.replies,
     concurrency: (config: QueueConfig) => config.repliesConcurrency,
+    // Across every worker on the Redis: the app's CometChat plan, and the pause a 429 asks for.
+    limiter: (config: QueueConfig) => ({ max: config.maxSendsPerMinute ?? UNCAPPED, duration: 60_000 }),
   },
-} as const;
+} as const satisfies Record<string, QueueDefinition>;
 
 export type QueueName = keyof typeof QUEUES;
+export const queueDefinition = (name: QueueName): QueueDefinition => QUEUES[name];
 export const QUEUE_NAMES = Object.keys(QUEUES) as QueueName[];
 
 export const EVENTS_QUEUE = 'events' satisfies QueueName;

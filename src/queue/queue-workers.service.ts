@@ -4,7 +4,7 @@ import { appConfig, AppConfig, queueConfig, QueueConfig, redisConfig, RedisConfi
 import { ConnectionErrorLogger } from './connection-error.logger';
 import { EventsProcessor } from './events.processor';
 import { failsForGood } from './job-contracts';
-import { QUEUE_NAMES, QUEUES, QueueName } from './queue-definitions';
+import { QUEUE_NAMES, queueDefinition, QueueName } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
 import { reconnectDelay } from './redis-client';
 import { RepliesProcessor } from './replies.processor';
@@ -42,10 +42,12 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private start(queueName: QueueName, processor: QueueProcessor): Worker {
+    const definition = queueDefinition(queueName);
     const worker = new Worker(queueName, (job, token) => processor.process(job, token), {
       connection: { url: this.redis.url, maxRetriesPerRequest: null, retryStrategy: reconnectDelay },
       prefix: this.redis.prefix,
-      concurrency: QUEUES[queueName].concurrency(this.queue),
+      concurrency: definition.concurrency(this.queue),
+      limiter: definition.limiter?.(this.queue),
       // A job whose process died is handed to another worker once its lock lapses.
       lockDuration: this.queue.lockMs,
       stalledInterval: this.queue.lockMs,

@@ -1,9 +1,9 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DelayedError, Job, Queue, UnrecoverableError } from 'bullmq';
+import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { queueConfig, QueueConfig } from '../config/app.config';
 import { CometChatClient } from '../cometchat/cometchat-client.service';
-import { classify } from '../cometchat/cometchat-error';
+import { classify, RateLimitQuota } from '../cometchat/cometchat-error';
 import { MAX_RATE_LIMITED, ReplyJobData } from './job-contracts';
 import { REPLIES_QUEUE } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
@@ -30,7 +30,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     private readonly cometchat: CometChatClient,
     private readonly sent: SentReplies,
     redis: WorkerRedis,
-    @InjectQueue(REPLIES_QUEUE) replies: Queue<ReplyJobData>,
+    @InjectQueue(REPLIES_QUEUE) private readonly replies: Queue<ReplyJobData>,
     @Inject(queueConfig.KEY) queue: QueueConfig,
   ) {
     this.turns = new TurnSequencer({
@@ -58,14 +58,16 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
 
     let messageId: string;
     try {
-      messageId = (await this.cometchat.sendBotMessage(job.data)).id;
+      const sent = await this.cometchat.sendBotMessage(job.data);
+      messageId = sent.id;
+      if (sent.quota) await this.honour(sent.quota);
     } catch (raw) {
       const error = classify(raw);
       if (error.kind === 'permanent') {
         this.logger.error(`reply ${job.id} refused for good: ${error.message}`);
         throw new UnrecoverableError(error.message);
       }
-      if (error.kind === 'rate-limited') return this.deferRateLimited(job, token, error.retryAfterMs!, error.message);
+      if (error.kind === 'rate-limited') return this.deferRateLimited(job, error.retryAfterMs!, error.message);
       throw error;
     }
 
@@ -85,15 +87,28 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     return this.turns.release(job.data.target, job.id!);
   }
 
-  /** A 429 is not a failure of the reply: park the job until CometChat's window reopens, keeping its turn. */
-  private async deferRateLimited(job: Job<ReplyJobData>, token: string | undefined, waitMs: number, why: string): Promise<never> {
+  /**
+   * A 429 is not a failure of the reply, nor of this conversation: sending pauses for the whole replies queue,
+   * across every process, until CometChat's window reopens (BullMQ's queue-wide rate limit), so a storm costs about
+   * one call per window. The job goes back to waiting, keeping its turn and its attempts.
+   */
+  private async deferRateLimited(job: Job<ReplyJobData>, waitMs: number, why: string): Promise<never> {
     const rateLimited = (job.data.rateLimited ?? 0) + 1;
     if (rateLimited > MAX_RATE_LIMITED) {
       throw new UnrecoverableError(`rate-limited ${MAX_RATE_LIMITED} times in a row; last: ${why}`);
     }
-    this.logger.warn(`reply ${job.id} rate-limited; retrying in ${waitMs} ms`);
+    this.logger.warn(`CometChat rate limit (429) on reply ${job.id}: sending paused for ${waitMs} ms`);
     await job.updateData({ ...job.data, rateLimited });
-    await job.moveToDelayed(Date.now() + waitMs, token);
-    throw new DelayedError();
+    await this.replies.rateLimit(waitMs);
+    throw Worker.RateLimitError();
+  }
+
+  /** The quota CometChat reports: logged, and once it is spent, sending pauses until it resets. */
+  private async honour({ remaining, resetInMs }: RateLimitQuota): Promise<void> {
+    this.logger.debug(`CometChat quota: ${remaining} requests left${resetInMs !== undefined ? `, reset in ${resetInMs} ms` : ''}`);
+    if (remaining > 0) return;
+    const waitMs = Math.max(resetInMs ?? 1000, 1000);
+    this.logger.warn(`CometChat quota spent (X-Rate-Limit-Remaining: 0): sending paused for ${waitMs} ms`);
+    await this.replies.rateLimit(waitMs);
   }
 }
