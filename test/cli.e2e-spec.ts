@@ -60,7 +60,7 @@ describe('the CLI', () => {
     workDir = mkdtempSync(join(tmpdir(), 'cli-e2e-'));
     cometchat = await new FakeCometChat().start();
     cometchat.botsApiKey = 'e2e-api-key';
-    app = await TestApp.start('cli', { COMETCHAT_API_URL: cometchat.url, RETRY_BACKOFF_MS: '100', REPLIES_ATTEMPTS: '2' });
+    app = await TestApp.start('cli', { COMETCHAT_API_URL: cometchat.url, RETRY_BACKOFF_MS: '100' });
     // The CLI talks HTTP to the service: it needs a real port, not inject().
     await app.app.listen({ port: 0, host: '127.0.0.1' });
     serviceUrl = `http://127.0.0.1:${(app.app.getHttpServer().address() as AddressInfo).port}`;

@@ -34,7 +34,6 @@ describe('replies to CometChat', () => {
         COMETCHAT_TIMEOUT_MS: '400',
         RETRY_BACKOFF_MS: '100',
         EVENTS_ATTEMPTS: '3',
-        REPLIES_ATTEMPTS: '4',
         REPLIES_CONCURRENCY: '1',
       },
       [TestRespondersModule],
@@ -167,19 +166,6 @@ describe('replies to CometChat', () => {
     await waitFor('the reply to fail', async () => (await stateOf(replyJob(callback.data.id))) === 'failed');
     expect((await replyJob(callback.data.id))!.failedReason).toContain('307');
     expect(callsFor(callback.data.id)).toHaveLength(1);
-  });
-
-  it('gives up after the last attempt and keeps the failed reply for replay', async () => {
-    const callback = fixture('user-text');
-    cometchat.answerNext({ status: 500 }, { status: 502 }, { status: 503 }, { status: 500 });
-    await app.post(callback);
-    await waitFor('the reply to fail', async () => (await stateOf(replyJob(callback.data.id))) === 'failed');
-    expect(callsFor(callback.data.id)).toHaveLength(4);
-
-    // Replay: the kept job runs again and, CometChat being back, the reply goes out.
-    await (await replyJob(callback.data.id))!.retry('failed');
-    await waitFor('the replayed reply', async () => (await stateOf(replyJob(callback.data.id))) === 'completed');
-    expect(callsFor(callback.data.id).filter((c) => c.answer === 200)).toHaveLength(1);
   });
 
   it('retries a responder that throws, then keeps the event failed for inspection', async () => {

@@ -5,6 +5,8 @@ import { EnvironmentVariables, validateEnv } from './env.validation';
 const namespace = <T extends object>(name: string, pick: (env: EnvironmentVariables) => T) =>
   registerAs(name, () => pick(validateEnv(process.env)));
 
+const UNBOUNDED_ATTEMPTS = 1_000_000;
+
 export const appConfig = namespace('app', (env) => ({
   port: env.PORT,
   host: env.HOST,
@@ -43,8 +45,11 @@ export const queueConfig = namespace('queue', (env) => ({
   eventsConcurrency: env.EVENTS_CONCURRENCY,
   repliesConcurrency: env.REPLIES_CONCURRENCY,
   lockMs: env.JOB_LOCK_MS,
-  events: { attempts: env.EVENTS_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS },
-  replies: { attempts: env.REPLIES_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS },
+  events: { attempts: env.EVENTS_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS, backoffMaxMs: env.RETRY_BACKOFF_MAX_MS },
+  // A send ends on its time budget, not on a count a short outage would use up.
+  replies: { attempts: UNBOUNDED_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS, backoffMaxMs: env.RETRY_BACKOFF_MAX_MS },
+  /** How long a reply keeps being retried while CometChat fails (REPLIES_RETRY_BUDGET_MS). */
+  repliesRetryBudgetMs: env.REPLIES_RETRY_BUDGET_MS,
   /** Sends to CometChat per minute across every process (COMETCHAT_MAX_REQUESTS_PER_MINUTE); unset: no cap. */
   maxSendsPerMinute: env.COMETCHAT_MAX_REQUESTS_PER_MINUTE,
 }));

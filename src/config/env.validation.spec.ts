@@ -55,6 +55,19 @@ describe('validateEnv', () => {
     expect(problemsOf({ ...REQUIRED, COMETCHAT_MAX_REQUESTS_PER_MINUTE: 'lots' })).toEqual([expect.stringContaining('COMETCHAT_MAX_REQUESTS_PER_MINUTE')]);
   });
 
+  it('retries a reply for 30 minutes by default, with delays capped at a minute', () => {
+    const env = validateEnv({ ...REQUIRED });
+    expect(env.REPLIES_RETRY_BUDGET_MS).toBe(30 * 60_000);
+    expect(env.RETRY_BACKOFF_MAX_MS).toBe(60_000);
+    expect(problemsOf({ ...REQUIRED, RETRY_BACKOFF_MS: '5000', RETRY_BACKOFF_MAX_MS: '1000' })).toEqual([
+      'RETRY_BACKOFF_MAX_MS (1000) must be at least RETRY_BACKOFF_MS (5000)',
+    ]);
+  });
+
+  it('refuses REPLIES_ATTEMPTS, which a time budget replaced, rather than ignore it', () => {
+    expect(problemsOf({ ...REQUIRED, REPLIES_ATTEMPTS: '8' })).toEqual([expect.stringMatching(/^REPLIES_ATTEMPTS is no longer read: .*REPLIES_RETRY_BUDGET_MS/)]);
+  });
+
   it('converts numeric strings to numbers', () => {
     expect(validateEnv({ ...REQUIRED, PORT: '8080' }).PORT).toBe(8080);
   });

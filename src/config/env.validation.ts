@@ -149,11 +149,14 @@ export class EnvironmentVariables {
   @IntEnv(1, 100)
   EVENTS_ATTEMPTS = 5;
 
-  @IntEnv(1, 100)
-  REPLIES_ATTEMPTS = 8;
-
   @IntEnv(10, 3_600_000)
   RETRY_BACKOFF_MS = 1000;
+
+  @IntEnv(10, 3_600_000)
+  RETRY_BACKOFF_MAX_MS = 60_000;
+
+  @IntEnv(1000, 7 * 24 * 3_600_000)
+  REPLIES_RETRY_BUDGET_MS = 30 * 60_000;
 
   @IntEnv(1000)
   JOB_LOCK_MS = 30_000;
@@ -220,12 +223,25 @@ function describe(errors: ValidationError[]): string[] {
   });
 }
 
+/** Rules between variables, and variables that are no longer read (a silent change of meaning would be worse). */
+function crossChecks(env: EnvironmentVariables, input: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  if (input.REPLIES_ATTEMPTS !== undefined) {
+    problems.push('REPLIES_ATTEMPTS is no longer read: a reply is retried for REPLIES_RETRY_BUDGET_MS (default 30 minutes); remove it');
+  }
+  if (Number.isInteger(env.RETRY_BACKOFF_MS) && Number.isInteger(env.RETRY_BACKOFF_MAX_MS) && env.RETRY_BACKOFF_MAX_MS < env.RETRY_BACKOFF_MS) {
+    problems.push(`RETRY_BACKOFF_MAX_MS (${env.RETRY_BACKOFF_MAX_MS}) must be at least RETRY_BACKOFF_MS (${env.RETRY_BACKOFF_MS})`);
+  }
+  return problems;
+}
+
 /** Validates process.env-like input; throws one error naming every bad variable. */
 export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables {
   const input = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== ''));
   const env = plainToInstance(EnvironmentVariables, input, { exposeDefaultValues: true });
   const errors = validateSync(env, { stopAtFirstError: true, forbidUnknownValues: false });
-  if (errors.length > 0) throw new ConfigValidationError(describe(errors));
+  const problems = [...describe(errors), ...crossChecks(env, input)];
+  if (problems.length > 0) throw new ConfigValidationError(problems);
   env.COMETCHAT_MODE = resolveCometChatMode(env);
   if (env.COMETCHAT_MODE === 'sandbox') {
     env.COMETCHAT_APP_ID ??= 'sandbox';

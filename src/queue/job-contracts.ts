@@ -1,4 +1,4 @@
-import { JobsOptions, UnrecoverableError } from 'bullmq';
+import { BackoffStrategy, JobsOptions, UnrecoverableError } from 'bullmq';
 import type { BotReply, CometChatCallback, Conversation } from '../messages';
 
 /**
@@ -21,6 +21,8 @@ export interface ReplyJobData {
   granted?: boolean;
   /** How many times CometChat answered 429 for this reply (bounded; does not use attempts). */
   rateLimited?: number;
+  /** When this reply first met a CometChat outage (a failed send, or held back by the open breaker), epoch ms. */
+  failingSince?: number;
 }
 
 /** BullMQ job ids must not contain ':' and must not be all digits; CometChat ids are digits, hence the prefixes. */
@@ -30,14 +32,27 @@ const HOUR = 60 * 60;
 export const DEDUPLICATION_TTL_MS = 24 * HOUR * 1000;
 
 export interface RetryPolicy {
+  /** Runs before the job is kept as failed; a time budget may end it sooner (replies). */
   attempts: number;
-  /** First retry delay; each later one doubles, with up to half of it taken off at random (jitter). */
+  /** First retry delay; each later one doubles up to `backoffMaxMs`, with up to half of it taken off at random. */
   backoffMs: number;
+  backoffMaxMs: number;
 }
+
+/** The worker side of the retry policy (BullMQ's exponential backoff has no ceiling). */
+export const CAPPED_BACKOFF = 'capped-exponential';
+
+export const cappedBackoff =
+  (maxMs: number): BackoffStrategy =>
+  (attemptsMade, _type, _error, job) => {
+    const first = job?.opts.backoff && typeof job.opts.backoff === 'object' ? (job.opts.backoff.delay ?? 1000) : 1000;
+    const ceiling = Math.min(first * 2 ** Math.min(attemptsMade - 1, 40), maxMs);
+    return Math.floor(ceiling * (0.5 + Math.random() * 0.5));
+  };
 
 export const jobOptions = ({ attempts, backoffMs }: RetryPolicy): JobsOptions => ({
   attempts,
-  backoff: { type: 'exponential', delay: backoffMs, jitter: 0.5 },
+  backoff: { type: CAPPED_BACKOFF, delay: backoffMs },
   // A day of completed jobs for a look back (a completed reply's id also stops a re-run from queueing it
   // again), failed ones a week for inspection and replay; both capped by count so a flood cannot fill Redis.
   removeOnComplete: { age: 24 * HOUR, count: 10_000 },

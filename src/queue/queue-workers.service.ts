@@ -3,7 +3,7 @@ import { Job, Worker } from 'bullmq';
 import { appConfig, AppConfig, queueConfig, QueueConfig, redisConfig, RedisConfig } from '../config/app.config';
 import { ConnectionErrorLogger } from './connection-error.logger';
 import { EventsProcessor } from './events.processor';
-import { failsForGood } from './job-contracts';
+import { cappedBackoff, failsForGood } from './job-contracts';
 import { QUEUE_NAMES, queueDefinition, QueueName } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
 import { reconnectDelay } from './redis-client';
@@ -48,6 +48,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
       prefix: this.redis.prefix,
       concurrency: definition.concurrency(this.queue),
       limiter: definition.limiter?.(this.queue),
+      settings: { backoffStrategy: cappedBackoff(definition.retry(this.queue).backoffMaxMs) },
       // A job whose process died is handed to another worker once its lock lapses.
       lockDuration: this.queue.lockMs,
       stalledInterval: this.queue.lockMs,

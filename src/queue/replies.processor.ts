@@ -2,11 +2,12 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { queueConfig, QueueConfig } from '../config/app.config';
-import { CometChatClient } from '../cometchat/cometchat-client.service';
+import { CometChatClient, SentMessage } from '../cometchat/cometchat-client.service';
 import { classify, RateLimitQuota } from '../cometchat/cometchat-error';
 import { MAX_RATE_LIMITED, ReplyJobData } from './job-contracts';
 import { REPLIES_QUEUE } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
+import { BREAKER_THRESHOLD, SendBreaker } from './send-breaker';
 import { SentReplies } from './sent-replies';
 import { orderedMember, TurnSequencer } from './sequencing/turn-sequencer';
 import { WorkerRedis } from './worker-redis.service';
@@ -25,6 +26,8 @@ export interface ReplyOutcome {
 export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutcome> {
   private readonly logger = new Logger(RepliesProcessor.name);
   private readonly turns: TurnSequencer;
+  private readonly breaker: SendBreaker;
+  private readonly budgetMs: number;
 
   constructor(
     private readonly cometchat: CometChatClient,
@@ -40,6 +43,8 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
       parkMs: queue.lockMs,
       jobIdOf: async (jobId) => jobId,
     });
+    this.breaker = new SendBreaker(queue.replies.backoffMs, queue.replies.backoffMaxMs);
+    this.budgetMs = queue.repliesRetryBudgetMs;
   }
 
   async process(job: Job<ReplyJobData>, token?: string): Promise<ReplyOutcome> {
@@ -56,24 +61,32 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
       return { messageId: previous, alreadySent: true };
     }
 
-    let messageId: string;
+    const admission = this.breaker.admit();
+    if (!admission.go) return this.holdBack(job, admission.waitMs);
+    let sent: SentMessage;
     try {
-      const sent = await this.cometchat.sendBotMessage(job.data);
-      messageId = sent.id;
-      if (sent.quota) await this.honour(sent.quota);
+      sent = await this.cometchat.sendBotMessage(job.data);
     } catch (raw) {
       const error = classify(raw);
-      if (error.kind === 'permanent') {
-        this.logger.error(`reply ${job.id} refused for good: ${error.message}`);
-        throw new UnrecoverableError(error.message);
+      if (error.kind === 'transient') return this.failedSend(job, error);
+      if (error.kind === 'rate-limited') {
+        this.breaker.answered(); // up, but asking us to wait: its own pause follows
+        return this.deferRateLimited(job, error.retryAfterMs!, error.message);
       }
-      if (error.kind === 'rate-limited') return this.deferRateLimited(job, error.retryAfterMs!, error.message);
-      throw error;
+      await this.answered();
+      this.logger.error(`reply ${job.id} refused for good: ${error.message}`);
+      throw new UnrecoverableError(error.message);
+    } finally {
+      if (admission.probe) this.breaker.released();
     }
 
     // Recorded before the completion, and even when Redis is out of memory: a later run of this job (its
     // completion lost, a stall) finds it. The next reply of the conversation may go meanwhile: it is after this one.
+    // Nothing that can fail comes before the record: a failure then would send the reply again.
+    const messageId = sent.id;
     await Promise.all([this.sent.record(job.id!, messageId), this.turns.release(target, job.id!)]);
+    await this.answered();
+    if (sent.quota) await this.honour(sent.quota).catch(() => undefined); // a missed pause costs a 429, no more
     return { messageId, alreadySent: false };
   }
 
@@ -85,6 +98,47 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
   /** The reply was refused for good: the conversation's next reply may go. */
   failedForGood(job: Job<ReplyJobData>): Promise<void> {
     return this.turns.release(job.data.target, job.id!);
+  }
+
+  /**
+   * CometChat did not answer (5xx, timeout, refused): retried with capped backoff until the reply has been
+   * failing for the retry budget, so an outage of minutes costs no reply; consecutive failures open the breaker.
+   */
+  private async failedSend(job: Job<ReplyJobData>, error: Error): Promise<never> {
+    await this.withinBudget(job, error.message);
+    const pauseMs = this.breaker.failed();
+    if (pauseMs !== undefined) {
+      this.logger.warn(`CometChat failing (${BREAKER_THRESHOLD}+ sends in a row): sending paused for ${pauseMs} ms, then one probe`);
+      await this.replies.rateLimit(pauseMs);
+    }
+    throw error;
+  }
+
+  /** The breaker is open: the reply waits, with its turn and its attempts, and without a call. */
+  private async holdBack(job: Job<ReplyJobData>, waitMs: number): Promise<never> {
+    await this.withinBudget(job, 'held back by the open circuit breaker');
+    await this.replies.rateLimit(waitMs);
+    throw Worker.RateLimitError();
+  }
+
+  /** CometChat answered: if the breaker was open, the backlog may flow at once rather than at the window's end. */
+  private async answered(): Promise<void> {
+    if (!this.breaker.answered()) return;
+    this.logger.log('CometChat answers again: sending resumed');
+    await this.replies.removeRateLimitKey().catch(() => undefined); // else the window just lapses
+  }
+
+  /** Throws once the reply has met CometChat failing for longer than REPLIES_RETRY_BUDGET_MS. */
+  private async withinBudget(job: Job<ReplyJobData>, last: string): Promise<void> {
+    const { failingSince, ...data } = job.data;
+    if (failingSince === undefined) {
+      await job.updateData({ ...job.data, failingSince: Date.now() });
+      return;
+    }
+    const failingMs = Date.now() - failingSince;
+    if (failingMs < this.budgetMs) return;
+    await job.updateData(data); // a replay gets a budget of its own
+    throw new UnrecoverableError(`CometChat failing for ${Math.round(failingMs / 1000)} s, past the retry budget; last: ${last}`);
   }
 
   /**

@@ -49,6 +49,8 @@ export class FakeCometChat {
   /** When set, creating a bot for a UID not in it fails with ERR_UID_NOT_FOUND (a bot must be an existing user). */
   users?: Set<string>;
   private script: Behaviour[] = [];
+  private outage?: Behaviour[];
+  private outageCalls = 0;
   private server: Server;
   private hanging = new Set<ServerResponse>();
   private nextId = 5000;
@@ -67,6 +69,16 @@ export class FakeCometChat {
   /** The next calls get these answers, in order. */
   answerNext(...behaviours: Behaviour[]): void {
     this.script.push(...behaviours);
+  }
+
+  /** An outage: once the script is used up, every call gets these answers in turn, until recover(). */
+  startOutage(...behaviours: Behaviour[]): void {
+    this.outage = behaviours;
+    this.outageCalls = 0;
+  }
+
+  recover(): void {
+    this.outage = undefined;
   }
 
   /** Calls that CometChat would have stored (answered 2xx). */
@@ -197,7 +209,7 @@ export class FakeCometChat {
         res.end(JSON.stringify(answer));
         return;
       }
-      const behaviour = this.script.shift() ?? { status: 200 };
+      const behaviour = this.script.shift() ?? this.outage?.[this.outageCalls++ % this.outage.length] ?? { status: 200 };
       const call: RecordedCall = {
         method: req.method ?? '',
         path: req.url ?? '',
