@@ -2,7 +2,7 @@ import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { ConfigModule } from './config/config.module';
-import type { AppRole } from './config/env.validation';
+import type { EnvironmentVariables } from './config/env.validation';
 import { HealthModule } from './health/health.module';
 import { ProcessingModule } from './queue/processing.module';
 import { SandboxModule } from './sandbox/sandbox.module';
@@ -12,14 +12,15 @@ import { WebhookModule } from './webhook/webhook.module';
 @Module({})
 export class AppModule {
   /**
-   * `imports` adds a team's own modules (responders, services) beside the built-in ones. `sandboxPage` adds the
+   * `env` is the validated environment. `imports` adds a team's own modules (responders, services) beside the built-in ones. `sandboxPage` adds the
    * local chat page (see servesSandboxPage); it needs the webhook, so never in the worker role.
    */
-  static forRole(role: AppRole, imports: ModuleMetadata['imports'] = [], { sandboxPage = false } = {}): DynamicModule {
+  static forRole(env: EnvironmentVariables, imports: ModuleMetadata['imports'] = [], { sandboxPage = false } = {}): DynamicModule {
+    const role = env.APP_ROLE;
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(),
+        ConfigModule.forRoot(env),
         HealthModule,
         ...(role === 'worker' ? [] : [WebhookModule]),
         ...(role !== 'worker' && sandboxPage ? [SandboxModule] : []),

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { answerOversizeBodiesReadably } from './common/oversize-body';
-import { EnvironmentVariables, LogLevel, validateEnv } from './config/env.validation';
+import { EnvironmentVariables, LogLevel } from './config/env.validation';
 import { LIVE_SANDBOX_PAGE_WARNING, sandboxBanner, servesSandboxPage } from './sandbox/sandbox-mode';
 
 // Fastify's own default, should the adapter have been built without one.
@@ -36,13 +36,9 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   return app;
 }
 
-/** Builds the whole service for the current environment (validated first). */
-export async function createApp(
-  rawEnv: Record<string, unknown> = process.env,
-  imports: ModuleMetadata['imports'] = [],
-): Promise<NestFastifyApplication> {
-  const env = validateEnv(rawEnv);
-  const appModule = AppModule.forRole(env.APP_ROLE, imports, { sandboxPage: servesSandboxPage(env) });
+/** Builds the whole service for an environment validated once (validateEnv), by main.ts or a test. */
+export async function createApp(env: EnvironmentVariables, imports: ModuleMetadata['imports'] = []): Promise<NestFastifyApplication> {
+  const appModule = AppModule.forRole(env, imports, { sandboxPage: servesSandboxPage(env) });
   const app = await NestFactory.create<NestFastifyApplication>(appModule, createAdapter(env), {
     logger: nestLogLevels(env.LOG_LEVEL),
     abortOnError: false,

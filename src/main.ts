@@ -15,7 +15,7 @@ async function bootstrap(): Promise<void> {
     process.exit(1);
   }
 
-  const app = await createApp(process.env);
+  const app = await createApp(env);
   const logger = new Logger('main');
   await app.listen({ port: env.PORT, host: env.HOST });
   logger.log(`listening on ${env.HOST}:${env.PORT} as APP_ROLE=${env.APP_ROLE}`);

@@ -49,11 +49,10 @@ async function startService({ prefix, role, cometchatUrl }: TargetOptions): Prom
     QUEUE_PREFIX: prefix,
     LOG_LEVEL: 'warn',
   };
-  // The config namespaces read process.env when the modules initialise, as in production.
-  Object.assign(process.env, env);
   require('reflect-metadata');
   const { createApp } = require('../../src/app.setup') as typeof import('../../src/app.setup');
-  const app = await createApp(env);
+  const { validateEnv } = require('../../src/config/env.validation') as typeof import('../../src/config/env.validation');
+  const app = await createApp(validateEnv(env));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   return { port: typeof address === 'object' && address ? address.port : Number.NaN, close: () => app.close() };

@@ -1,9 +1,22 @@
-import { ConfigType, registerAs } from '@nestjs/config';
-import { EnvironmentVariables, validateEnv } from './env.validation';
+import type { EnvironmentVariables } from './env.validation';
 
-// Each namespace reads the validated environment, so defaults and types are decided in one place.
-const namespace = <T extends object>(name: string, pick: (env: EnvironmentVariables) => T) =>
-  registerAs(name, () => pick(validateEnv(process.env)));
+/**
+ * A slice of the configuration one module needs, derived from the environment validated once at boot (defaults
+ * and types are decided there). Injected by its KEY, as @nestjs/config's registerAs namespaces are.
+ */
+export interface ConfigNamespace<T extends object> {
+  readonly name: string;
+  readonly KEY: string;
+  readonly pick: (env: EnvironmentVariables) => T;
+}
+
+const namespace = <T extends object>(name: string, pick: (env: EnvironmentVariables) => T): ConfigNamespace<T> => ({
+  name,
+  KEY: `CONFIGURATION(${name})`,
+  pick,
+});
+
+type ConfigType<N> = N extends ConfigNamespace<infer T> ? T : never;
 
 const UNBOUNDED_ATTEMPTS = 1_000_000;
 
@@ -70,6 +83,18 @@ export const sandboxConfig = namespace('sandbox', (env) => ({
   enabled: env.COMETCHAT_MODE === 'sandbox',
   outboxSize: env.SANDBOX_OUTBOX_SIZE,
 }));
+
+/** Every namespace, loaded together by ConfigModule. */
+export const CONFIG_NAMESPACES = [
+  appConfig,
+  redisConfig,
+  botConfig,
+  webhookConfig,
+  cometchatConfig,
+  queueConfig,
+  respondersConfig,
+  sandboxConfig,
+] as const;
 
 export type AppConfig = ConfigType<typeof appConfig>;
 export type RedisConfig = ConfigType<typeof redisConfig>;

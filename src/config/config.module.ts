@@ -1,32 +1,31 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ConfigModule as NestConfigModule } from '@nestjs/config';
-import {
-  appConfig,
-  botConfig,
-  cometchatConfig,
-  queueConfig,
-  redisConfig,
-  respondersConfig,
-  sandboxConfig,
-  webhookConfig,
-} from './app.config';
-import { validateEnv } from './env.validation';
+import { ConfigModule as NestConfigModule, registerAs } from '@nestjs/config';
+import { CONFIG_NAMESPACES } from './app.config';
+import type { EnvironmentVariables } from './env.validation';
 
-/** Validated, typed configuration for every module; `.env` is loaded by main.ts before this runs. */
+/** The environment validated once at boot, for what no namespace covers. */
+export const ENVIRONMENT = Symbol('ENVIRONMENT');
+
+/**
+ * Typed configuration for every module, from the environment validated once (main.ts, or a test) and passed in:
+ * nothing here reads process.env, so two apps in one process never see each other's settings.
+ */
 @Module({})
 export class ConfigModule {
-  /** Built when the app is composed, not when this file is imported, so it sees the environment of that moment. */
-  static forRoot(): DynamicModule {
+  static forRoot(env: EnvironmentVariables): DynamicModule {
     return {
       module: ConfigModule,
+      global: true,
       imports: [
         NestConfigModule.forRoot({
           isGlobal: true,
           ignoreEnvFile: true,
-          validate: validateEnv,
-          load: [appConfig, redisConfig, botConfig, webhookConfig, cometchatConfig, queueConfig, respondersConfig, sandboxConfig],
+          skipProcessEnv: true,
+          load: CONFIG_NAMESPACES.map((ns) => registerAs<object>(ns.name, () => ns.pick(env))),
         }),
       ],
+      providers: [{ provide: ENVIRONMENT, useValue: env }],
+      exports: [ENVIRONMENT],
     };
   }
 }

@@ -166,18 +166,11 @@ describe('COMETCHAT_MODE', () => {
 });
 
 describe('cometchatConfig', () => {
-  const saved = process.env;
-  afterEach(() => {
-    process.env = saved;
-  });
-
   it('derives the API URL from app id and region by default', () => {
-    process.env = { ...REQUIRED, COMETCHAT_REGION: 'eu' };
-    expect(cometchatConfig().apiUrl).toBe('https://2248348660ad9bd4.api-eu.cometchat.io/v3');
+    expect(cometchatConfig.pick(validateEnv({ ...REQUIRED, COMETCHAT_REGION: 'eu' })).apiUrl).toBe('https://2248348660ad9bd4.api-eu.cometchat.io/v3');
   });
 
   it('uses an override without its trailing slash', () => {
-    process.env = { ...REQUIRED, COMETCHAT_API_URL: 'http://localhost:4010/v3/' };
-    expect(cometchatConfig().apiUrl).toBe('http://localhost:4010/v3');
+    expect(cometchatConfig.pick(validateEnv({ ...REQUIRED, COMETCHAT_API_URL: 'http://localhost:4010/v3/' })).apiUrl).toBe('http://localhost:4010/v3');
   });
 });

@@ -4,6 +4,7 @@ import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../../src/app.setup';
+import { validateEnv } from '../../src/config/env.validation';
 import { basicAuthHeader } from '../../src/webhook/basic-auth.guard';
 
 export const BOT_UID = 'support-bot';
@@ -54,15 +55,8 @@ export class TestApp {
     imports: ModuleMetadata['imports'] = [],
   ): Promise<TestApp> {
     const env = testEnv(name, overrides);
-    // Config namespaces read process.env when the module initialises, as in production; restore it after so
-    // one app's settings never leak into the next.
-    const saved = { ...process.env };
-    Object.assign(process.env, env);
-    try {
-      return new TestApp(await createApp(env, imports), env);
-    } finally {
-      process.env = saved;
-    }
+    // Validated once, as main.ts does; the process environment is never touched, so apps cannot leak settings.
+    return new TestApp(await createApp(validateEnv(env), imports), env);
   }
 
   get prefix(): string {
