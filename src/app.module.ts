@@ -5,6 +5,7 @@ import { ConfigModule } from './config/config.module';
 import type { EnvironmentVariables } from './config/env.validation';
 import { HealthModule } from './health/health.module';
 import { ProcessingModule } from './queue/processing.module';
+import { RedisModule } from './redis';
 import { SandboxModule } from './sandbox/sandbox.module';
 import { WebhookModule } from './webhook/webhook.module';
 
@@ -21,6 +22,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(env),
+        RedisModule,
         HealthModule,
         ...(role === 'worker' ? [] : [WebhookModule]),
         ...(role !== 'worker' && sandboxPage ? [SandboxModule] : []),

@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { ConfigValidationError, EnvironmentVariables, validateEnv } from '../config/env.validation';
+import { ConfigValidationError, EnvironmentVariables, resolveDefaults, validateEnv } from '../config/env.validation';
 
 export type EnvKey = keyof EnvironmentVariables;
 type RawEnv = Record<string, string | undefined>;
@@ -21,7 +21,9 @@ export function readEnv<K extends EnvKey>(keys: readonly K[], raw: RawEnv = proc
     const ours = error.problems.filter((problem) => keys.some((key) => names(problem, key)));
     if (ours.length > 0) throw new ConfigValidationError(ours);
     const input = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== ''));
-    return plainToInstance(EnvironmentVariables, input, { exposeDefaultValues: true });
+    const env = plainToInstance(EnvironmentVariables, input, { exposeDefaultValues: true });
+    resolveDefaults(env);
+    return env;
   }
 }
 
@@ -56,9 +58,7 @@ export function cometchatApiUrl(env: Pick<EnvironmentVariables, 'COMETCHAT_API_U
   );
 }
 
-/** A Redis URL fit to print: a password in it is replaced. */
-export function printableRedisUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/)([^@/]*)@/, (_, scheme: string, auth: string) =>
-    `${scheme}${auth.includes(':') ? `${auth.split(':')[0]}:****` : '****'}@`,
-  );
-}
+export { printableRedisUrl } from '../config/app.config';
+
+/** What a command needs to reach the service's Redis, on any topology, and its keys. */
+export const REDIS_KEYS = ['REDIS_URL', 'QUEUE_PREFIX', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_CLUSTER_NODES', 'REDIS_USERNAME', 'REDIS_PASSWORD'] as const;

@@ -1,3 +1,4 @@
+import { describeTopology, redisTopology } from '../config/app.config';
 import { ConfigValidationError, EnvironmentVariables } from '../config/env.validation';
 import {
   cometchatApiUrl,
@@ -5,8 +6,8 @@ import {
   EnvKey,
   missingCredentials,
   missingCredentialsMessage,
-  printableRedisUrl,
   readEnv,
+  REDIS_KEYS,
   readFullEnv,
 } from './cli-config';
 import type { CliOutput } from './cli-output';
@@ -73,12 +74,13 @@ function checkConfiguration(): CheckResult {
 }
 
 async function checkRedis(): Promise<CheckResult> {
-  const env = envFor(['REDIS_URL', 'QUEUE_PREFIX'] as const);
-  if (!env) return skipped('redis', 'REDIS_URL or QUEUE_PREFIX is invalid (see configuration)');
-  const where = printableRedisUrl(env.REDIS_URL);
+  const env = envFor(REDIS_KEYS);
+  if (!env) return skipped('redis', 'the Redis settings are invalid (see configuration)');
+  const topology = redisTopology(env);
+  const where = describeTopology(topology);
   let ms: number;
   try {
-    ms = await pingRedis(env.REDIS_URL);
+    ms = await pingRedis(topology);
   } catch (error) {
     return {
       name: 'redis',
@@ -88,7 +90,7 @@ async function checkRedis(): Promise<CheckResult> {
     };
   }
   let failures = '';
-  const jobs = await FailedJobs.open(env.REDIS_URL, env.QUEUE_PREFIX).catch(() => undefined);
+  const jobs = await FailedJobs.open(topology, env.QUEUE_PREFIX).catch(() => undefined);
   if (jobs) {
     try {
       const counts = await Promise.all(QUEUE_NAMES.map(async (name) => `${await jobs.count(name)} ${name}`));

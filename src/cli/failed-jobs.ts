@@ -3,6 +3,8 @@ import { conversationOf } from '../messages';
 import { EVENTS_QUEUE, QUEUE_NAMES, QueueName } from '../queue/queue-definitions';
 import { CliError } from './exit-codes';
 import { requireRedis } from './redis-probe';
+import { RedisTopology } from '../config/app.config';
+import { connectRedis, RedisClient } from '../redis';
 
 export type QueueChoice = QueueName | 'all';
 
@@ -57,24 +59,27 @@ export function summarise(queue: QueueName, job: Job): FailedJobSummary {
   return summary;
 }
 
-/** The failed sets of the service's two queues, through BullMQ with the service's REDIS_URL and QUEUE_PREFIX. */
+/** The failed sets of the service's two queues, through BullMQ on the service's Redis and QUEUE_PREFIX. */
 export class FailedJobs {
   private readonly queues = new Map<QueueName, Queue>();
+  private connection?: RedisClient;
 
   private constructor(
-    private readonly url: string,
+    private readonly topology: RedisTopology,
     private readonly prefix: string,
   ) {}
 
-  static async open(url: string, prefix: string): Promise<FailedJobs> {
-    await requireRedis(url);
-    return new FailedJobs(url, prefix);
+  static async open(topology: RedisTopology, prefix: string): Promise<FailedJobs> {
+    await requireRedis(topology);
+    return new FailedJobs(topology, prefix);
   }
 
   queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { prefix: this.prefix, connection: { url: this.url, connectTimeout: 2000, maxRetriesPerRequest: 2 } });
+      this.connection ??= connectRedis(this.topology, { role: 'commands' });
+      this.connection.on('error', () => undefined);
+      queue = new Queue(name, { prefix: this.prefix, connection: this.connection });
       queue.on('error', () => undefined); // surfaced by the command that fails
       this.queues.set(name, queue);
     }
@@ -143,5 +148,6 @@ export class FailedJobs {
 
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((queue) => queue.close().catch(() => undefined)));
+    await this.connection?.quit().catch(() => this.connection?.disconnect());
   }
 }

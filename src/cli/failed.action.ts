@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
-import { readEnv } from './cli-config';
+import { redisTopology } from '../config/app.config';
+import { readEnv, REDIS_KEYS } from './cli-config';
 import type { CliOutput } from './cli-output';
 import { EXIT_FAILED, EXIT_OK } from './exit-codes';
 import { FailedJobs, FailedJobSummary, QueueChoice, queuesOf } from './failed-jobs';
@@ -16,8 +17,8 @@ export interface ActOptions {
 }
 
 async function withJobs(run: (jobs: FailedJobs) => Promise<number>): Promise<number> {
-  const env = readEnv(['REDIS_URL', 'QUEUE_PREFIX']);
-  const jobs = await FailedJobs.open(env.REDIS_URL, env.QUEUE_PREFIX);
+  const env = readEnv(REDIS_KEYS);
+  const jobs = await FailedJobs.open(redisTopology(env), env.QUEUE_PREFIX);
   try {
     return await run(jobs);
   } finally {

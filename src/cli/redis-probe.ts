@@ -1,5 +1,5 @@
-import Redis from 'ioredis';
-import { printableRedisUrl } from './cli-config';
+import { describeTopology, RedisTopology } from '../config/app.config';
+import { connectRedis } from '../redis';
 import { CliError } from './exit-codes';
 
 export const REDIS_PROBE_TIMEOUT_MS = 2000;
@@ -8,15 +8,9 @@ export const REDIS_PROBE_TIMEOUT_MS = 2000;
  * PING within the deadline on a throwaway connection that never retries, so a dead Redis fails the command
  * in seconds instead of hanging on reconnect attempts. Resolves to the round trip in ms.
  */
-export async function pingRedis(url: string, timeoutMs = REDIS_PROBE_TIMEOUT_MS): Promise<number> {
+export async function pingRedis(topology: RedisTopology, timeoutMs = REDIS_PROBE_TIMEOUT_MS): Promise<number> {
   const started = Date.now();
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
+  const client = connectRedis(topology, { role: 'probe', timeoutMs });
   let lastError: Error | undefined;
   client.on('error', (error: Error) => (lastError = error));
   let timer: NodeJS.Timeout | undefined;
@@ -34,11 +28,11 @@ export async function pingRedis(url: string, timeoutMs = REDIS_PROBE_TIMEOUT_MS)
   }
 }
 
-/** The same probe as a precondition: a CliError (exit 1) naming the URL when Redis does not answer. */
-export async function requireRedis(url: string): Promise<void> {
+/** The same probe as a precondition: a CliError (exit 1) naming the Redis when it does not answer. */
+export async function requireRedis(topology: RedisTopology): Promise<void> {
   try {
-    await pingRedis(url);
+    await pingRedis(topology);
   } catch (error) {
-    throw new CliError(`Redis at ${printableRedisUrl(url)} does not answer: ${(error as Error).message}`);
+    throw new CliError(`Redis at ${describeTopology(topology)} does not answer: ${(error as Error).message}`);
   }
 }

@@ -1,4 +1,4 @@
-import type { EnvironmentVariables } from './env.validation';
+import { EnvironmentVariables, HostPort, parseHostList } from './env.validation';
 
 /**
  * A slice of the configuration one module needs, derived from the environment validated once at boot (defaults
@@ -28,8 +28,40 @@ export const appConfig = namespace('app', (env) => ({
   shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
 }));
 
+/** Where Redis is: one node by URL, a master found through Sentinel, or a Cluster. */
+export type RedisTopology =
+  | { kind: 'single'; url: string }
+  | { kind: 'sentinel'; sentinels: HostPort[]; name: string; username?: string; password?: string }
+  | { kind: 'cluster'; nodes: HostPort[]; username?: string; password?: string };
+
+export function redisTopology(
+  env: Pick<EnvironmentVariables, 'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 'REDIS_CLUSTER_NODES' | 'REDIS_USERNAME' | 'REDIS_PASSWORD'>,
+): RedisTopology {
+  const credentials = { username: env.REDIS_USERNAME, password: env.REDIS_PASSWORD };
+  if (env.REDIS_SENTINELS) {
+    return { kind: 'sentinel', sentinels: parseHostList(env.REDIS_SENTINELS), name: env.REDIS_SENTINEL_NAME!, ...credentials };
+  }
+  if (env.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: parseHostList(env.REDIS_CLUSTER_NODES), ...credentials };
+  return { kind: 'single', url: env.REDIS_URL };
+}
+
+/** The topology in words, for logs and the CLI: no password. */
+export function describeTopology(topology: RedisTopology): string {
+  const hosts = (nodes: HostPort[]) => nodes.map(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`).join(',');
+  if (topology.kind === 'sentinel') return `Sentinel ${hosts(topology.sentinels)} (master ${topology.name})`;
+  if (topology.kind === 'cluster') return `Cluster ${hosts(topology.nodes)}`;
+  return printableRedisUrl(topology.url);
+}
+
+/** A Redis URL fit to print: a password in it is replaced. */
+export function printableRedisUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/)([^@/]*)@/, (_, scheme: string, auth: string) =>
+    `${scheme}${auth.includes(':') ? `${auth.split(':')[0]}:****` : '****'}@`,
+  );
+}
+
 export const redisConfig = namespace('redis', (env) => ({
-  url: env.REDIS_URL,
+  topology: redisTopology(env),
   prefix: env.QUEUE_PREFIX,
 }));
 

@@ -1,5 +1,5 @@
 import { cometchatConfig } from './app.config';
-import { ConfigValidationError, SANDBOX_WEBHOOK_PASSWORD, validateEnv } from './env.validation';
+import { ConfigValidationError, parseHostList, SANDBOX_WEBHOOK_PASSWORD, validateEnv } from './env.validation';
 
 const REQUIRED = {
   BOT_UID: 'support-bot',
@@ -66,6 +66,18 @@ describe('validateEnv', () => {
 
   it('refuses REPLIES_ATTEMPTS, which a time budget replaced, rather than ignore it', () => {
     expect(problemsOf({ ...REQUIRED, REPLIES_ATTEMPTS: '8' })).toEqual([expect.stringMatching(/^REPLIES_ATTEMPTS is no longer read: .*REPLIES_RETRY_BUDGET_MS/)]);
+  });
+
+  it('takes Sentinel or Cluster instead of REDIS_URL, with the same clear errors', () => {
+    const sentinel = validateEnv({ ...REQUIRED, REDIS_SENTINELS: 'a:26379,[::1]:26380', REDIS_SENTINEL_NAME: 'mymaster' });
+    expect(parseHostList(sentinel.REDIS_SENTINELS!)).toEqual([{ host: 'a', port: 26379 }, { host: '::1', port: 26380 }]);
+    expect(validateEnv({ ...REQUIRED, REDIS_CLUSTER_NODES: 'a:7000,b:7001' }).QUEUE_PREFIX).toBe('{cometchat-bot}');
+    expect(validateEnv({ ...REQUIRED }).QUEUE_PREFIX).toBe('cometchat-bot');
+    expect(problemsOf({ ...REQUIRED, REDIS_CLUSTER_NODES: 'a:7000', QUEUE_PREFIX: 'bot' })).toEqual([expect.stringMatching(/^QUEUE_PREFIX must hold a \{hash tag\}/)]);
+    expect(problemsOf({ ...REQUIRED, REDIS_SENTINELS: 'a:26379' })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_NAME is required/)]);
+    expect(problemsOf({ ...REQUIRED, REDIS_SENTINELS: 'a', REDIS_SENTINEL_NAME: 'm' })).toEqual(['REDIS_SENTINELS must be host:port,host:port']);
+    expect(problemsOf({ ...REQUIRED, REDIS_URL: 'redis://x:6379', REDIS_CLUSTER_NODES: 'a:7000' })).toEqual([expect.stringMatching(/^REDIS_URL: set it or REDIS_CLUSTER_NODES, not both/)]);
+    expect(problemsOf({ ...REQUIRED, REDIS_PASSWORD: 'p' })).toEqual([expect.stringMatching(/^REDIS_USERNAME \/ REDIS_PASSWORD are for Sentinel or Cluster/)]);
   });
 
   it('converts numeric strings to numbers', () => {

@@ -50,6 +50,26 @@ const toBool = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^(true|false|1|0|yes|no)$/i.test(value.trim()) ? /^(true|1|yes)$/i.test(value.trim()) : value;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
+/** `host:port` or `[ipv6]:port`, comma-separated. */
+const HOST_LIST = /^\s*(?:[^\s,:\[\]]+|\[[0-9a-fA-F:.]+\]):\d{1,5}\s*(?:,\s*(?:[^\s,:\[\]]+|\[[0-9a-fA-F:.]+\]):\d{1,5}\s*)*$/;
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** The nodes of REDIS_SENTINELS / REDIS_CLUSTER_NODES (already matched against HOST_LIST). */
+export function parseHostList(list: string): HostPort[] {
+  return list.split(',').map((entry) => {
+    const at = entry.trim().lastIndexOf(':');
+    return { host: entry.trim().slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(entry.trim().slice(at + 1)) };
+  });
+}
+
+/** A Cluster keeps every key of one queue in one slot only through a `{hash tag}` in the prefix. */
+export const hasHashTag = (prefix: string) => /\{[^}]+\}/.test(prefix);
+export const defaultQueuePrefix = (env: { REDIS_CLUSTER_NODES?: string }) => (env.REDIS_CLUSTER_NODES ? '{cometchat-bot}' : 'cometchat-bot');
+
 /** Every environment variable the service reads. Defaults live here, next to the rule for each. */
 export class EnvironmentVariables {
   @IntEnv(0, 65535)
@@ -62,9 +82,33 @@ export class EnvironmentVariables {
   @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://localhost:6379';
 
-  // BullMQ builds keys as `<prefix>:<queue>:<id>`; a ':' inside the prefix would blur that.
+  // BullMQ builds keys as `<prefix>:<queue>:<id>`; a ':' inside the prefix would blur that. Unset: see
+  // defaultQueuePrefix (a Cluster needs a hash tag); validateEnv always fills it in.
+  @IsOptional()
   @Matches(/^[^:\s]+$/, { message: 'QUEUE_PREFIX must be non-empty and contain no ":" or spaces' })
-  QUEUE_PREFIX = 'cometchat-bot';
+  QUEUE_PREFIX: string;
+
+  // Sentinel or Cluster instead of REDIS_URL (README "Redis topologies").
+  @IsOptional()
+  @Matches(HOST_LIST, { message: 'REDIS_SENTINELS must be host:port,host:port' })
+  REDIS_SENTINELS?: string;
+
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  REDIS_SENTINEL_NAME?: string;
+
+  @IsOptional()
+  @Matches(HOST_LIST, { message: 'REDIS_CLUSTER_NODES must be host:port,host:port' })
+  REDIS_CLUSTER_NODES?: string;
+
+  @IsOptional()
+  @IsString()
+  REDIS_USERNAME?: string;
+
+  @IsOptional()
+  @IsString()
+  REDIS_PASSWORD?: string;
 
   @IsIn(APP_ROLES as unknown as string[], { message: `APP_ROLE must be one of: ${APP_ROLES.join(', ')}` })
   APP_ROLE: AppRole = 'all';
@@ -229,6 +273,18 @@ function crossChecks(env: EnvironmentVariables, input: Record<string, unknown>):
   if (input.REPLIES_ATTEMPTS !== undefined) {
     problems.push('REPLIES_ATTEMPTS is no longer read: a reply is retried for REPLIES_RETRY_BUDGET_MS (default 30 minutes); remove it');
   }
+  if (env.REDIS_SENTINELS && env.REDIS_CLUSTER_NODES) problems.push('REDIS_SENTINELS and REDIS_CLUSTER_NODES: set one of them, not both');
+  if ((env.REDIS_SENTINELS || env.REDIS_CLUSTER_NODES) && input.REDIS_URL !== undefined) {
+    problems.push(`REDIS_URL: set it or ${env.REDIS_SENTINELS ? 'REDIS_SENTINELS' : 'REDIS_CLUSTER_NODES'}, not both`);
+  }
+  if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_NAME) problems.push("REDIS_SENTINEL_NAME is required with REDIS_SENTINELS (the master's name)");
+  if (env.REDIS_SENTINEL_NAME && !env.REDIS_SENTINELS) problems.push('REDIS_SENTINEL_NAME: set REDIS_SENTINELS too');
+  if ((env.REDIS_USERNAME !== undefined || env.REDIS_PASSWORD !== undefined) && !env.REDIS_SENTINELS && !env.REDIS_CLUSTER_NODES) {
+    problems.push('REDIS_USERNAME / REDIS_PASSWORD are for Sentinel or Cluster nodes; a REDIS_URL carries its own (redis://user:password@host:port)');
+  }
+  if (env.REDIS_CLUSTER_NODES && typeof env.QUEUE_PREFIX === 'string' && !hasHashTag(env.QUEUE_PREFIX)) {
+    problems.push(`QUEUE_PREFIX must hold a {hash tag} on Redis Cluster, e.g. {${env.QUEUE_PREFIX}}, so each queue's keys share a slot`);
+  }
   if (Number.isInteger(env.RETRY_BACKOFF_MS) && Number.isInteger(env.RETRY_BACKOFF_MAX_MS) && env.RETRY_BACKOFF_MAX_MS < env.RETRY_BACKOFF_MS) {
     problems.push(`RETRY_BACKOFF_MAX_MS (${env.RETRY_BACKOFF_MAX_MS}) must be at least RETRY_BACKOFF_MS (${env.RETRY_BACKOFF_MS})`);
   }
@@ -242,11 +298,17 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
   const errors = validateSync(env, { stopAtFirstError: true, forbidUnknownValues: false });
   const problems = [...describe(errors), ...crossChecks(env, input)];
   if (problems.length > 0) throw new ConfigValidationError(problems);
+  resolveDefaults(env);
+  return env;
+}
+
+/** Defaults that depend on other variables (also for the CLI, which may read a partly invalid environment). */
+export function resolveDefaults(env: EnvironmentVariables): void {
+  env.QUEUE_PREFIX ??= defaultQueuePrefix(env);
   env.COMETCHAT_MODE = resolveCometChatMode(env);
   if (env.COMETCHAT_MODE === 'sandbox') {
     env.COMETCHAT_APP_ID ??= 'sandbox';
     env.COMETCHAT_REGION ??= 'us';
     env.COMETCHAT_API_KEY ??= '';
   }
-  return env;
 }

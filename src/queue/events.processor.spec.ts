@@ -9,6 +9,7 @@ import { TurnFailedError } from '../responders/turn-failed.error';
 import { ConversationStateStore } from './conversation-state.store';
 import { EventsProcessor } from './events.processor';
 import type { ReplyJobData } from './job-contracts';
+import { RedisConnections } from '../redis';
 import { WorkerRedis } from './worker-redis.service';
 
 /** The processor with a stand-in registry, on the Redis at REDIS_URL with real BullMQ queues. */
@@ -41,7 +42,7 @@ describe('EventsProcessor', () => {
 
   beforeEach(() => {
     prefix = `unit-events-${randomBytes(4).toString('hex')}`;
-    redis = new WorkerRedis({ url, prefix });
+    redis = new WorkerRedis(new RedisConnections({ topology: { kind: 'single', url }, prefix }));
     events = new Queue('events', { connection: { url }, prefix });
     replies = new Queue('replies', { connection: { url }, prefix });
     respond = jest.fn();
@@ -65,7 +66,7 @@ describe('EventsProcessor', () => {
     }
     const keys = await redis.client.keys(`${prefix}:*`);
     if (keys.length) await redis.client.del(...keys);
-    await redis.onApplicationShutdown();
+    await redis.client.quit();
   });
 
   const stored = async (id: string, text?: string) => (await events.add('bot-event', callback(id, text), { jobId: `evt-${id}` })) as Job;

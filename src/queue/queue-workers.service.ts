@@ -1,12 +1,12 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
-import { appConfig, AppConfig, queueConfig, QueueConfig, redisConfig, RedisConfig } from '../config/app.config';
+import { appConfig, AppConfig, queueConfig, QueueConfig } from '../config/app.config';
+import { RedisConnections } from '../redis';
 import { ConnectionErrorLogger } from './connection-error.logger';
 import { EventsProcessor } from './events.processor';
 import { cappedBackoff, failsForGood } from './job-contracts';
 import { QUEUE_NAMES, queueDefinition, QueueName } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
-import { reconnectDelay } from './redis-client';
 import { RepliesProcessor } from './replies.processor';
 
 /**
@@ -23,7 +23,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
   constructor(
     events: EventsProcessor,
     replies: RepliesProcessor,
-    @Inject(redisConfig.KEY) private readonly redis: RedisConfig,
+    private readonly redis: RedisConnections,
     @Inject(queueConfig.KEY) private readonly queue: QueueConfig,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
     private readonly errors: ConnectionErrorLogger,
@@ -44,7 +44,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
   private start(queueName: QueueName, processor: QueueProcessor): Worker {
     const definition = queueDefinition(queueName);
     const worker = new Worker(queueName, (job, token) => processor.process(job, token), {
-      connection: { url: this.redis.url, maxRetriesPerRequest: null, retryStrategy: reconnectDelay },
+      connection: this.redis.connect({ role: 'worker' }),
       prefix: this.redis.prefix,
       concurrency: definition.concurrency(this.queue),
       limiter: definition.limiter?.(this.queue),

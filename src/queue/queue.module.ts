@@ -1,10 +1,10 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { queueConfig, QueueConfig, redisConfig, RedisConfig, webhookConfig, WebhookConfig } from '../config/app.config';
+import { queueConfig, QueueConfig, webhookConfig, WebhookConfig } from '../config/app.config';
+import { RedisConnections } from '../redis';
 import { EventsProducer } from './events.producer';
 import { jobOptions } from './job-contracts';
 import { QUEUE_NAMES, QUEUES } from './queue-definitions';
-import { reconnectDelay } from './redis-client';
 import { ConnectionErrorLogger } from './connection-error.logger';
 import { QueueErrorListener } from './queue-error.listener';
 
@@ -16,16 +16,10 @@ import { QueueErrorListener } from './queue-error.listener';
 @Module({
   imports: [
     BullModule.forRootAsync({
-      inject: [redisConfig.KEY, webhookConfig.KEY],
-      useFactory: (redis: RedisConfig, webhook: WebhookConfig) => ({
+      inject: [RedisConnections, webhookConfig.KEY],
+      useFactory: (redis: RedisConnections, webhook: WebhookConfig) => ({
         prefix: redis.prefix,
-        connection: {
-          url: redis.url,
-          enableOfflineQueue: false,
-          commandTimeout: webhook.enqueueTimeoutMs,
-          maxRetriesPerRequest: 1,
-          retryStrategy: reconnectDelay,
-        },
+        connection: redis.connect({ role: 'producer', commandTimeoutMs: webhook.enqueueTimeoutMs }),
       }),
     }),
     BullModule.registerQueueAsync(

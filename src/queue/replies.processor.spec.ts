@@ -6,6 +6,7 @@ import { CometChatError } from '../cometchat/cometchat-error';
 import type { ReplyJobData } from './job-contracts';
 import { RepliesProcessor } from './replies.processor';
 import { SentReplies } from './sent-replies';
+import { RedisConnections } from '../redis';
 import { WorkerRedis } from './worker-redis.service';
 
 /** The processor with a stand-in CometChat client, on the Redis at REDIS_URL with a real BullMQ queue. */
@@ -33,11 +34,15 @@ describe('RepliesProcessor', () => {
 
   beforeEach(() => {
     prefix = `unit-replies-${randomBytes(4).toString('hex')}`;
-    redis = new WorkerRedis({ url, prefix });
+    redis = new WorkerRedis(new RedisConnections({ topology: { kind: 'single', url }, prefix }));
     replies = new Queue('replies', { connection: { url }, prefix });
     sendBotMessage = jest.fn();
     sent = new SentReplies(redis);
-    processor = new RepliesProcessor({ sendBotMessage } as unknown as CometChatClient, sent, redis, replies, { lockMs: 30_000 } as never);
+    processor = new RepliesProcessor({ sendBotMessage } as unknown as CometChatClient, sent, redis, replies, {
+      lockMs: 30_000,
+      replies: { attempts: 1_000_000, backoffMs: 100, backoffMaxMs: 1000 },
+      repliesRetryBudgetMs: 60_000,
+    } as never);
   });
 
   afterEach(async () => {
@@ -45,7 +50,7 @@ describe('RepliesProcessor', () => {
     await replies.close();
     const keys = await redis.client.keys(`${prefix}:*`);
     if (keys.length) await redis.client.del(...keys);
-    await redis.onApplicationShutdown();
+    await redis.client.quit();
   });
 
   const queued = async (data: ReplyJobData) => (await replies.add('bot-reply', data, { jobId: data.muid })) as Job<ReplyJobData>;

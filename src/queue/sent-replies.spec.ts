@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { PrivateRedis } from '../../test/support/private-redis';
 import { SentReplies } from './sent-replies';
+import { RedisConnections } from '../redis';
 import { WorkerRedis } from './worker-redis.service';
 
 /** On a redis-server of its own, filled until it refuses writes (maxmemory with noeviction). */
@@ -12,11 +13,11 @@ describe('SentReplies', () => {
   beforeAll(async () => {
     Logger.overrideLogger(false);
     redis = await PrivateRedis.start();
-    worker = new WorkerRedis({ url: redis.url, prefix: 'unit-sent' });
+    worker = new WorkerRedis(new RedisConnections({ topology: { kind: 'single', url: redis.url }, prefix: 'unit-sent' }));
     sent = new SentReplies(worker);
   });
   afterAll(async () => {
-    await worker.onApplicationShutdown();
+    await worker.client.quit();
     await redis.stop();
     Logger.overrideLogger(['error', 'warn', 'log']);
   });

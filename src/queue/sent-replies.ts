@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../redis';
 import { REPLIES_QUEUE } from './queue-definitions';
 import { WorkerRedis } from './worker-redis.service';
 

@@ -1,24 +1,18 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
-import { redisConfig, RedisConfig } from '../config/app.config';
-import { reconnectDelay } from './redis-client';
+import { Injectable } from '@nestjs/common';
+import { RedisClient, RedisConnections } from '../redis';
 
 /**
  * The workers' own Redis connection for plain commands (conversation turns, conversation state). Patient, unlike
  * the webhook's fail-fast one: a worker waits for Redis to come back rather than drop a confirmation.
  */
 @Injectable()
-export class WorkerRedis implements OnApplicationShutdown {
-  readonly client: Redis;
+export class WorkerRedis {
+  readonly client: RedisClient;
   readonly prefix: string;
 
-  constructor(@Inject(redisConfig.KEY) config: RedisConfig) {
-    this.prefix = config.prefix;
-    this.client = new Redis(config.url, { maxRetriesPerRequest: null, retryStrategy: reconnectDelay });
+  constructor(redis: RedisConnections) {
+    this.prefix = redis.prefix;
+    this.client = redis.connect({ role: 'worker' });
     this.client.on('error', () => undefined); // the workers on the same Redis report outages
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.client.quit().catch(() => this.client.disconnect());
   }
 }

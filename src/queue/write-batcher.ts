@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis';
 
 /**
  * Holds a Redis connection's writes until the promise chains running now have settled, then sends them in one
@@ -11,13 +12,13 @@ import type { Redis } from 'ioredis';
 export class WriteBatcher {
   private holding = false;
 
-  constructor(private readonly client: Pick<Redis, 'stream'>) {}
+  constructor(private readonly client: RedisClient | Pick<Redis, 'stream'>) {}
 
   /** Holds writes until the current chains settle; a no-op while already holding or without a writable socket. */
   hold(): void {
     if (this.holding) return;
     // Absent on a Cluster client, which has one connection per node: it is then simply not batched.
-    const stream = this.client.stream;
+    const stream = 'stream' in this.client ? this.client.stream : undefined;
     if (!stream?.writable) return;
     stream.cork();
     this.holding = true;

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
 import { redisConfig, RedisConfig, sandboxConfig, SandboxConfig } from '../config/app.config';
-import { reconnectDelay } from '../queue/redis-client';
+import { connectRedis, RedisClient } from '../redis';
 
 /** A bot reply as the sandbox stored it: the Send Bot Message body, plus what CometChat would have added. */
 export interface SandboxReply {
@@ -59,8 +58,8 @@ return id`;
 export class SandboxOutbox implements OnApplicationShutdown {
   private readonly logger = new Logger(SandboxOutbox.name);
   readonly keys: { outbox: string; sent: string; messageId: string; feed: string };
-  private client?: Redis;
-  private subscriber?: Redis;
+  private client?: RedisClient;
+  private subscriber?: RedisClient;
   private subscribing?: Promise<void>;
   private readonly listeners = new Set<FeedListener>();
 
@@ -162,13 +161,13 @@ export class SandboxOutbox implements OnApplicationShutdown {
     if (!results || failed) throw failed?.[0] ?? new Error('sandbox outbox write was discarded');
   }
 
-  private commands(): Redis {
+  private commands(): RedisClient {
     return (this.client ??= this.connect());
   }
 
-  private connect(): Redis {
+  private connect(): RedisClient {
     // Fails a command after one reconnect attempt, so a reply job errors and is retried like a failed send.
-    const connection = new Redis(this.redis.url, { maxRetriesPerRequest: 1, retryStrategy: reconnectDelay });
+    const connection = connectRedis(this.redis.topology, { role: 'commands' });
     connection.on('error', (error: Error) => this.logger.debug(`sandbox Redis: ${error.message}`));
     return connection;
   }

@@ -4,7 +4,9 @@ import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../../src/app.setup';
+import { redisTopology, RedisTopology } from '../../src/config/app.config';
 import { validateEnv } from '../../src/config/env.validation';
+import { connectRedis, RedisClient } from '../../src/redis';
 import { basicAuthHeader } from '../../src/webhook/basic-auth.guard';
 
 export const BOT_UID = 'support-bot';
@@ -42,11 +44,14 @@ export interface PostOptions {
 /** The real service, booted in-process on Fastify, plus read access to its queues for assertions. */
 export class TestApp {
   private inspectors = new Map<string, Queue>();
-  private client?: Redis;
+  private client?: RedisClient;
+  private readonly connections: RedisClient[] = [];
 
   private constructor(
     readonly app: NestFastifyApplication,
     readonly env: Record<string, string>,
+    /** The app's Redis, whatever its topology (a private Sentinel or Cluster in some tests). */
+    readonly topology: RedisTopology,
   ) {}
 
   static async start(
@@ -56,7 +61,8 @@ export class TestApp {
   ): Promise<TestApp> {
     const env = testEnv(name, overrides);
     // Validated once, as main.ts does; the process environment is never touched, so apps cannot leak settings.
-    return new TestApp(await createApp(validateEnv(env), imports), env);
+    const validated = validateEnv(env);
+    return new TestApp(await createApp(validated, imports), env, redisTopology(validated));
   }
 
   get prefix(): string {
@@ -76,7 +82,7 @@ export class TestApp {
   queue(name: 'events' | 'replies'): Queue {
     let queue = this.inspectors.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: { url: this.env.REDIS_URL }, prefix: this.prefix });
+      queue = new Queue(name, { connection: this.connect(), prefix: this.prefix });
       queue.on('error', () => undefined); // outages are the point of some tests
       this.inspectors.set(name, queue);
     }
@@ -84,9 +90,15 @@ export class TestApp {
   }
 
   /** A plain Redis client on the app's Redis, closed with the app. */
-  redis(): Redis {
-    if (!this.client) this.client = new Redis(this.env.REDIS_URL);
-    return this.client;
+  redis(): RedisClient {
+    return (this.client ??= this.connect());
+  }
+
+  private connect(): RedisClient {
+    const client = connectRedis(this.topology, { role: 'commands' });
+    client.on('error', () => undefined);
+    this.connections.push(client);
+    return client;
   }
 
   async jobs(name: 'events' | 'replies'): Promise<Job[]> {
@@ -96,7 +108,7 @@ export class TestApp {
   async close({ keepKeys = false } = {}): Promise<void> {
     await this.app.close();
     await Promise.all([...this.inspectors.values()].map((q) => q.close()));
-    this.client?.disconnect();
+    this.connections.forEach((client) => client.disconnect());
     if (!keepKeys) await deleteKeys(this.prefix);
   }
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../../redis';
 import { Conversation, conversationKey } from '../../messages';
 
 /**
@@ -147,17 +147,22 @@ return {0}`,
 
   /**
    * KEYS line, turn · ARGV ttlMs, member, job id, member, job id… Marks these places' jobs parked (added
-   * delayed, so no worker takes them up before their turn); returns the next in line, if nobody holds the turn.
+   * delayed, so no worker takes them up before their turn); returns the next in line, if nobody holds the turn,
+   * or the one of them that holds it already (an earlier run was granted the turn, then failed before adding it).
    */
   seqClaimParked: {
     numberOfKeys: 2,
     lua: `${NEXT_IF_FREE}
+local owner = redis.call('HGET', KEYS[2], 'owner')
+local ours
 for i = 2, #ARGV, 2 do
   redis.call('ZADD', KEYS[1], 'NX', 0, ARGV[i])
   redis.call('HSET', KEYS[2], 'p:' .. ARGV[i], ARGV[i + 1])
+  if owner == ARGV[i + 1] then ours = {ARGV[i], ARGV[i + 1]} end
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
+if ours then return ours end
 return nextIfFree(KEYS[1], KEYS[2])`,
   },
 

@@ -175,6 +175,23 @@ describe('TurnSequencer', () => {
     expect(started).toEqual([1, 1, 1]); // never taken up before its turn
   });
 
+  it('runs at once a re-queued job whose earlier run was granted the turn, then failed before adding it', async () => {
+    const turns = startWorker();
+    const place = { member: orderedMember(1, 0, 'job-r1'), jobId: 'job-r1' };
+    // First run: granted the free line, then the add fails (Redis refused it, say).
+    await expect(
+      turns.queueInTurn(conversation, [place], async (runnableFirst) => {
+        expect(runnableFirst).toBe(true);
+        throw new Error('add refused');
+      }),
+    ).rejects.toThrow('add refused');
+    // The re-run may not grant (the job could exist already), so it adds the job parked: it must not wait for the safety net.
+    await turns.queueInTurn(conversation, [place], async () => queue.add('m', { ref: 'r1', ms: 5, member: place.member }, { jobId: place.jobId, delay: 30_000 }), {
+      mayGrant: false,
+    });
+    await until('the reply', () => runs.length === 1, 5000);
+  });
+
   it('parks a waiting job as a delayed job: it holds no worker slot', async () => {
     startWorker(30_000, 2);
     await arrive('1', 60_000); // holds its turn

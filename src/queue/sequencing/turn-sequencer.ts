@@ -1,5 +1,5 @@
 import { DelayedError, Job, JobState, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../../redis';
 import type { Conversation } from '../../messages';
 import { LINE_TTL_MS, LineKeys, lineKeys, NextInLine, SequencerRedis, withSequencerScripts } from './sequencer.scripts';
 

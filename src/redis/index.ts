@@ -1,0 +1,4 @@
+export { RedisModule } from './redis.module';
+export { RedisConnections } from './redis-connections.service';
+export { connectRedis, reconnectDelay } from './redis-connection.factory';
+export type { ConnectionProfile, RedisClient } from './redis-connection.factory';
