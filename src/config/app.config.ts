@@ -66,6 +66,12 @@ export const sandboxConfig = namespace('sandbox', (env) => ({
   outboxSize: env.SANDBOX_OUTBOX_SIZE,
 }));
 
+/** The queue dashboard's Basic Auth; unset (both, validation sees to it) means no dashboard. */
+export const adminConfig = namespace('admin', (env) => ({
+  username: env.ADMIN_USERNAME,
+  password: env.ADMIN_PASSWORD,
+}));
+
 export type AppConfig = ConfigType<typeof appConfig>;
 export type RedisConfig = ConfigType<typeof redisConfig>;
 export type BotConfig = ConfigType<typeof botConfig>;
@@ -74,3 +80,4 @@ export type CometChatConfig = ConfigType<typeof cometchatConfig>;
 export type QueueConfig = ConfigType<typeof queueConfig>;
 export type RespondersConfig = ConfigType<typeof respondersConfig>;
 export type SandboxConfig = ConfigType<typeof sandboxConfig>;
+export type AdminConfig = ConfigType<typeof adminConfig>;

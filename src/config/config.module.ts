@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule as NestConfigModule } from '@nestjs/config';
 import {
+  adminConfig,
   appConfig,
   botConfig,
   cometchatConfig,
@@ -24,7 +25,7 @@ export class ConfigModule {
           isGlobal: true,
           ignoreEnvFile: true,
           validate: validateEnv,
-          load: [appConfig, redisConfig, botConfig, webhookConfig, cometchatConfig, queueConfig, respondersConfig, sandboxConfig],
+          load: [appConfig, redisConfig, botConfig, webhookConfig, cometchatConfig, queueConfig, respondersConfig, sandboxConfig, adminConfig],
         }),
       ],
     };
