@@ -1,5 +1,6 @@
 import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { AdminModule } from './admin/admin.module';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { ConfigModule } from './config/config.module';
 import type { AppRole } from './config/env.validation';
@@ -13,9 +14,14 @@ import { WebhookModule } from './webhook/webhook.module';
 export class AppModule {
   /**
    * `imports` adds a team's own modules (responders, services) beside the built-in ones. `sandboxPage` adds the
-   * local chat page (see servesSandboxPage); it needs the webhook, so never in the worker role.
+   * local chat page (see servesSandboxPage); it needs the webhook, so never in the worker role. `queueDashboard`
+   * adds /admin/queues (see servesQueueDashboard), in every role: each serves HTTP.
    */
-  static forRole(role: AppRole, imports: ModuleMetadata['imports'] = [], { sandboxPage = false } = {}): DynamicModule {
+  static forRole(
+    role: AppRole,
+    imports: ModuleMetadata['imports'] = [],
+    { sandboxPage = false, queueDashboard = false } = {},
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -24,6 +30,7 @@ export class AppModule {
         ...(role === 'worker' ? [] : [WebhookModule]),
         ...(role !== 'worker' && sandboxPage ? [SandboxModule] : []),
         ...(role === 'api' ? [] : [ProcessingModule]),
+        ...(queueDashboard ? [AdminModule] : []),
         ...imports,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],

@@ -1,6 +1,7 @@
 import { Logger, LogLevel as NestLogLevel, ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { servesQueueDashboard } from './admin/admin.module';
 import { AppModule } from './app.module';
 import { answerOversizeBodiesReadably } from './common/oversize-body';
 import { EnvironmentVariables, LogLevel, validateEnv } from './config/env.validation';
@@ -42,7 +43,10 @@ export async function createApp(
   imports: ModuleMetadata['imports'] = [],
 ): Promise<NestFastifyApplication> {
   const env = validateEnv(rawEnv);
-  const appModule = AppModule.forRole(env.APP_ROLE, imports, { sandboxPage: servesSandboxPage(env) });
+  const appModule = AppModule.forRole(env.APP_ROLE, imports, {
+    sandboxPage: servesSandboxPage(env),
+    queueDashboard: servesQueueDashboard(env),
+  });
   const app = await NestFactory.create<NestFastifyApplication>(appModule, createAdapter(env), {
     logger: nestLogLevels(env.LOG_LEVEL),
     abortOnError: false,
