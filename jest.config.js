@@ -1,8 +1,18 @@
 /** Unit specs sit beside the code; end-to-end tests live in test/ and need Redis at REDIS_URL. */
+// ESM-only packages that CommonJS code we depend on require(): Node 24 loads them natively, Jest's VM does not
+// (without --experimental-vm-modules), so they are compiled to CommonJS for the tests. content-disposition 3
+// comes with @fastify/static, which Bull Board's Fastify adapter serves its files with (fastify-static#612).
+const ESM_ONLY = ['content-disposition'];
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
+  [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' }, diagnostics: false }],
 };
-const common = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], transform };
+const common = {
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  transform,
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
+};
 
 module.exports = {
   // Per-test budget for end-to-end tests, which wait for retries and process restarts.

@@ -1,5 +1,6 @@
 import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { AdminModule } from './admin/admin.module';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { ConfigModule } from './config/config.module';
 import type { EnvironmentVariables } from './config/env.validation';
@@ -13,10 +14,15 @@ import { WebhookModule } from './webhook/webhook.module';
 @Module({})
 export class AppModule {
   /**
-   * `env` is the validated environment. `imports` adds a team's own modules (responders, services) beside the built-in ones. `sandboxPage` adds the
-   * local chat page (see servesSandboxPage); it needs the webhook, so never in the worker role.
+   * `env` is the validated environment. `imports` adds a team's own modules (responders, services) beside the
+   * built-in ones. `sandboxPage` adds the local chat page (see servesSandboxPage); it needs the webhook, so never in
+   * the worker role. `queueDashboard` adds /admin/queues (see servesQueueDashboard), in every role: each serves HTTP.
    */
-  static forRole(env: EnvironmentVariables, imports: ModuleMetadata['imports'] = [], { sandboxPage = false } = {}): DynamicModule {
+  static forRole(
+    env: EnvironmentVariables,
+    imports: ModuleMetadata['imports'] = [],
+    { sandboxPage = false, queueDashboard = false } = {},
+  ): DynamicModule {
     const role = env.APP_ROLE;
     return {
       module: AppModule,
@@ -27,6 +33,7 @@ export class AppModule {
         ...(role === 'worker' ? [] : [WebhookModule]),
         ...(role !== 'worker' && sandboxPage ? [SandboxModule] : []),
         ...(role === 'api' ? [] : [ProcessingModule]),
+        ...(queueDashboard ? [AdminModule] : []),
         ...imports,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],

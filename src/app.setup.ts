@@ -1,6 +1,7 @@
 import { Logger, LogLevel as NestLogLevel, ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { servesQueueDashboard } from './admin/admin.module';
 import { AppModule } from './app.module';
 import { answerOversizeBodiesReadably } from './common/oversize-body';
 import { EnvironmentVariables, LogLevel } from './config/env.validation';
@@ -38,7 +39,10 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
 
 /** Builds the whole service for an environment validated once (validateEnv), by main.ts or a test. */
 export async function createApp(env: EnvironmentVariables, imports: ModuleMetadata['imports'] = []): Promise<NestFastifyApplication> {
-  const appModule = AppModule.forRole(env, imports, { sandboxPage: servesSandboxPage(env) });
+  const appModule = AppModule.forRole(env, imports, {
+    sandboxPage: servesSandboxPage(env),
+    queueDashboard: servesQueueDashboard(env),
+  });
   const app = await NestFactory.create<NestFastifyApplication>(appModule, createAdapter(env), {
     logger: nestLogLevels(env.LOG_LEVEL),
     abortOnError: false,

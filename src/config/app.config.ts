@@ -116,6 +116,12 @@ export const sandboxConfig = namespace('sandbox', (env) => ({
   outboxSize: env.SANDBOX_OUTBOX_SIZE,
 }));
 
+/** The queue dashboard's Basic Auth; unset (both, validation sees to it) means no dashboard. */
+export const adminConfig = namespace('admin', (env) => ({
+  username: env.ADMIN_USERNAME,
+  password: env.ADMIN_PASSWORD,
+}));
+
 /** Every namespace, loaded together by ConfigModule. */
 export const CONFIG_NAMESPACES = [
   appConfig,
@@ -126,6 +132,7 @@ export const CONFIG_NAMESPACES = [
   queueConfig,
   respondersConfig,
   sandboxConfig,
+  adminConfig,
 ] as const;
 
 export type AppConfig = ConfigType<typeof appConfig>;
@@ -136,3 +143,4 @@ export type CometChatConfig = ConfigType<typeof cometchatConfig>;
 export type QueueConfig = ConfigType<typeof queueConfig>;
 export type RespondersConfig = ConfigType<typeof respondersConfig>;
 export type SandboxConfig = ConfigType<typeof sandboxConfig>;
+export type AdminConfig = ConfigType<typeof adminConfig>;

@@ -177,6 +177,38 @@ describe('COMETCHAT_MODE', () => {
   });
 });
 
+describe('ADMIN_USERNAME / ADMIN_PASSWORD', () => {
+  it('are unset by default: no queue dashboard', () => {
+    const env = validateEnv({ ...REQUIRED });
+    expect(env.ADMIN_USERNAME).toBeUndefined();
+    expect(env.ADMIN_PASSWORD).toBeUndefined();
+    expect(validateEnv({ ...REQUIRED, ADMIN_USERNAME: '', ADMIN_PASSWORD: '' }).ADMIN_USERNAME).toBeUndefined();
+  });
+
+  it('are taken together', () => {
+    expect(validateEnv({ ...REQUIRED, ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'dashboard-secret' })).toMatchObject({
+      ADMIN_USERNAME: 'ops',
+      ADMIN_PASSWORD: 'dashboard-secret',
+    });
+  });
+
+  it('refuse one without the other, naming both', () => {
+    expect(problemsOf({ ...REQUIRED, ADMIN_USERNAME: 'ops' })).toEqual([
+      'ADMIN_USERNAME is set but ADMIN_PASSWORD is not: the queue dashboard needs both, or neither for no dashboard',
+    ]);
+    expect(problemsOf({ ...REQUIRED, ADMIN_PASSWORD: 'dashboard-secret' })).toEqual([
+      'ADMIN_PASSWORD is set but ADMIN_USERNAME is not: the queue dashboard needs both, or neither for no dashboard',
+    ]);
+    expect(problemsOf({ ...REQUIRED, ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: '' })).toHaveLength(1);
+  });
+
+  it('refuse a username with the Basic Auth separator', () => {
+    expect(problemsOf({ ...REQUIRED, ADMIN_USERNAME: 'ops:team', ADMIN_PASSWORD: 'dashboard-secret' })).toEqual([
+      'ADMIN_USERNAME must not contain ":" (Basic Auth separator)',
+    ]);
+  });
+});
+
 describe('cometchatConfig', () => {
   it('derives the API URL from app id and region by default', () => {
     expect(cometchatConfig.pick(validateEnv({ ...REQUIRED, COMETCHAT_REGION: 'eu' })).apiUrl).toBe('https://2248348660ad9bd4.api-eu.cometchat.io/v3');

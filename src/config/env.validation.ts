@@ -49,6 +49,15 @@ const IntEnv = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 const toBool = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^(true|false|1|0|yes|no)$/i.test(value.trim()) ? /^(true|1|yes)$/i.test(value.trim()) : value;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+/** One of a pair of variables that mean something only together: reported on the one that is set. */
+const SetWith = (other: keyof EnvironmentVariables, meaning: string) =>
+  ValidateBy({
+    name: 'setWith',
+    validator: {
+      validate: (_value, args) => (args!.object as EnvironmentVariables)[other] !== undefined,
+      defaultMessage: (args) => `${args!.property} is set but ${other} is not: ${meaning}`,
+    },
+  });
 
 /** `host:port` or `[ipv6]:port`, comma-separated. */
 const HOST_LIST = /^\s*(?:[^\s,:\[\]]+|\[[0-9a-fA-F:.]+\]):\d{1,5}\s*(?:,\s*(?:[^\s,:\[\]]+|\[[0-9a-fA-F:.]+\]):\d{1,5}\s*)*$/;
@@ -249,6 +258,18 @@ export class EnvironmentVariables {
 
   @IntEnv(1, 100_000)
   SANDBOX_OUTBOX_SIZE = 500;
+
+  // The queue dashboard (/admin/queues) and its own Basic Auth: both set, or neither (no dashboard).
+  @IsOptional()
+  @IsString()
+  @Matches(/^[^:]*$/, { message: 'ADMIN_USERNAME must not contain ":" (Basic Auth separator)' })
+  @SetWith('ADMIN_PASSWORD', 'the queue dashboard needs both, or neither for no dashboard')
+  ADMIN_USERNAME?: string;
+
+  @IsOptional()
+  @IsString()
+  @SetWith('ADMIN_USERNAME', 'the queue dashboard needs both, or neither for no dashboard')
+  ADMIN_PASSWORD?: string;
 }
 
 export class ConfigValidationError extends Error {
