@@ -21,6 +21,8 @@ export interface ReplyJobData {
   granted?: boolean;
   /** How many times CometChat answered 429 for this reply (bounded; does not use attempts). */
   rateLimited?: number;
+  /** When the callback that led to it was stored (its events job's timestamp), epoch ms: for the reply latency. */
+  receivedAt?: number;
 }
 
 /** BullMQ job ids must not contain ':' and must not be all digits; CometChat ids are digits, hence the prefixes. */
