@@ -5,6 +5,7 @@ import { HttpErrorFilter } from './common/http-error.filter';
 import { ConfigModule } from './config/config.module';
 import type { EnvironmentVariables } from './config/env.validation';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { ProcessingModule } from './queue/processing.module';
 import { RedisModule } from './redis';
 import { SandboxModule } from './sandbox/sandbox.module';
@@ -30,6 +31,7 @@ export class AppModule {
         ConfigModule.forRoot(env),
         RedisModule,
         HealthModule,
+        MetricsModule,
         ...(role === 'worker' ? [] : [WebhookModule]),
         ...(role !== 'worker' && sandboxPage ? [SandboxModule] : []),
         ...(role === 'api' ? [] : [ProcessingModule]),

@@ -2,8 +2,10 @@ import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { cometchatConfig, CometChatConfig } from '../config/app.config';
+import { MetricsModule } from '../metrics/metrics.module';
 import { SandboxOutboxModule } from '../sandbox/sandbox-outbox.module';
 import { CometChatClient } from './cometchat-client.service';
+import { CometChatMetricsInterceptor } from './cometchat-metrics.interceptor';
 import { SandboxCometChatClient } from './sandbox-cometchat-client.service';
 
 @Module({
@@ -19,8 +21,10 @@ import { SandboxCometChatClient } from './sandbox-cometchat-client.service';
       }),
     }),
     SandboxOutboxModule,
+    MetricsModule,
   ],
   providers: [
+    CometChatMetricsInterceptor,
     {
       // One token, two transports: COMETCHAT_MODE decides whether replies reach CometChat or the sandbox outbox.
       provide: CometChatClient,

@@ -83,6 +83,8 @@ describe('EventsProcessor', () => {
     expect(outcome).toEqual({ responder: 'echo', replies: ['reply-1045-0', 'reply-1045-1'] });
     const [first, second] = await Promise.all([replies.getJob('reply-1045-0'), replies.getJob('reply-1045-1')]);
     expect(first!.data).toMatchObject({ eventId: '1045', index: 0, target: { type: 'user', id: 'cometchat-uid-1' }, muid: 'reply-1045-0' });
+    // When the callback was stored, for the reply latency.
+    expect(first!.data.receivedAt).toBe(job.timestamp);
     expect(second!.data.turn).toBe(first!.data.turn);
     // The first takes the free reply line at once; the second waits, parked, for its turn.
     expect(await first!.getState()).toBe('waiting');

@@ -103,7 +103,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     const jobs = replies.map((reply, n) => {
       const index = firstIndex + n;
       const id = replyJobId(event.id, index === APOLOGY_INDEX ? 'apology' : index);
-      const data: ReplyJobData = { eventId: event.id, index, turn, target: event.conversation, reply, muid: id };
+      const data: ReplyJobData = { eventId: event.id, index, turn, target: event.conversation, reply, muid: id, receivedAt: event.receivedAt };
       return { name: BOT_REPLY_JOB, data, opts: { jobId: id } };
     });
     const places = jobs.map(({ data, opts }) => ({ member: orderedMember(turn, data.index, opts.jobId), jobId: opts.jobId }));

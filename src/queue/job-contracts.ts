@@ -23,6 +23,8 @@ export interface ReplyJobData {
   rateLimited?: number;
   /** When this reply first met a CometChat outage (a failed send, or held back by the open breaker), epoch ms. */
   failingSince?: number;
+  /** When the callback that led to it was stored (its events job's timestamp), epoch ms: for the reply latency. */
+  receivedAt?: number;
 }
 
 /** BullMQ job ids must not contain ':' and must not be all digits; CometChat ids are digits, hence the prefixes. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CometChatModule } from '../cometchat/cometchat.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { RespondersModule } from '../responders/responders.module';
 import { EventsProcessor } from './events.processor';
 import { QueueWorkers } from './queue-workers.service';
@@ -11,7 +12,7 @@ import { WorkerRedis } from './worker-redis.service';
 
 /** The worker side: loaded for APP_ROLE=worker and all. */
 @Module({
-  imports: [QueueModule, RespondersModule, CometChatModule],
+  imports: [QueueModule, RespondersModule, CometChatModule, MetricsModule],
   providers: [WorkerRedis, ConversationStateStore, EventsProcessor, RepliesProcessor, SentReplies, QueueWorkers],
 })
 export class ProcessingModule {}

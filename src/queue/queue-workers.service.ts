@@ -1,10 +1,12 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
 import { appConfig, AppConfig, queueConfig, QueueConfig } from '../config/app.config';
+import { MetricsService } from '../metrics/metrics.service';
 import { RedisConnections } from '../redis';
 import { ConnectionErrorLogger } from './connection-error.logger';
 import { EventsProcessor } from './events.processor';
 import { cappedBackoff, failsForGood } from './job-contracts';
+import { JobMetrics } from './job-metrics';
 import { QUEUE_NAMES, queueDefinition, QueueName } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
 import { RepliesProcessor } from './replies.processor';
@@ -19,6 +21,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly logger = new Logger(QueueWorkers.name);
   private readonly processors: Record<QueueName, QueueProcessor<any>>;
   private workers: Worker[] = [];
+  private readonly jobMetrics: JobMetrics;
 
   constructor(
     events: EventsProcessor,
@@ -27,8 +30,10 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(queueConfig.KEY) private readonly queue: QueueConfig,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
     private readonly errors: ConnectionErrorLogger,
+    metrics: MetricsService,
   ) {
     this.processors = { events, replies };
+    this.jobMetrics = new JobMetrics(metrics.metrics, QUEUE_NAMES);
   }
 
   onApplicationBootstrap(): void {
@@ -53,6 +58,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
       lockDuration: this.queue.lockMs,
       stalledInterval: this.queue.lockMs,
     });
+    worker.on('completed', (job: Job) => this.jobMetrics.completed(queueName, job));
     if (processor.completed) {
       const completed = processor.completed.bind(processor);
       worker.on('completed', (job: Job) => void completed(job).catch(() => undefined)); // a leftover expires
@@ -60,7 +66,9 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
     worker.on('failed', (job: Job | undefined, error: Error) => {
       if (!job) return;
       const log = `${queueName} job ${job.id} attempt ${job.attemptsMade} failed: ${error.message}`;
-      if (!failsForGood(error, job.attemptsMade, job.opts.attempts)) {
+      const forGood = failsForGood(error, job.attemptsMade, job.opts.attempts);
+      this.jobMetrics.failed(queueName, forGood);
+      if (!forGood) {
         this.logger.warn(`${log}; will retry`);
         return;
       }

@@ -1,20 +1,23 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { queueConfig, QueueConfig, webhookConfig, WebhookConfig } from '../config/app.config';
+import { MetricsModule } from '../metrics/metrics.module';
 import { RedisConnections } from '../redis';
 import { EventsProducer } from './events.producer';
 import { jobOptions } from './job-contracts';
 import { QUEUE_NAMES, QUEUES } from './queue-definitions';
 import { ConnectionErrorLogger } from './connection-error.logger';
 import { QueueErrorListener } from './queue-error.listener';
+import { QueueMetricsCollector } from './queue-metrics.collector';
 
 /**
  * The queues as producers, and the producer the webhook stores callbacks with. Their connection fails fast (no
  * offline queue, a command timeout) so the webhook can answer 503 at once instead of hanging while Redis is away.
- * Workers get their own connections in ProcessingModule.
+ * Workers get their own connections in ProcessingModule. Every role loads it, so every role reports the queues' depth.
  */
 @Module({
   imports: [
+    MetricsModule,
     BullModule.forRootAsync({
       inject: [RedisConnections, webhookConfig.KEY],
       useFactory: (redis: RedisConnections, webhook: WebhookConfig) => ({
@@ -30,7 +33,7 @@ import { QueueErrorListener } from './queue-error.listener';
       })),
     ),
   ],
-  providers: [ConnectionErrorLogger, QueueErrorListener, EventsProducer],
+  providers: [ConnectionErrorLogger, QueueErrorListener, QueueMetricsCollector, EventsProducer],
   exports: [BullModule, ConnectionErrorLogger, EventsProducer],
 })
 export class QueueModule {}

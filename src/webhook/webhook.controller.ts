@@ -2,10 +2,20 @@ import { HttpException, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { httpErrorBody } from '../common/http-error.filter';
+import type { WebhookOutcome } from '../metrics/metric-definitions';
+import { MetricsService } from '../metrics/metrics.service';
 import { MessageNotStorableError, MessageNotStoredError } from '../queue/events.producer';
 import { BASIC_REALM, BasicAuthGuard } from './basic-auth.guard';
 import { CallbackValidationPipe } from './callback-validation.pipe';
 import { InboxResult, InboxService } from './inbox.service';
+import { WebhookMetrics } from './webhook-metrics';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What the inbox made of a webhook request (accepted, duplicate, ignored), for its metrics; null otherwise. */
+    webhookOutcome: WebhookOutcome | null;
+  }
+}
 
 export const WEBHOOK_PATH = '/webhooks/cometchat';
 /** Seconds a caller should wait before redelivering when the queue is unavailable. */
@@ -21,12 +31,17 @@ export const RETRY_AFTER_SECONDS = 5;
  */
 @Injectable()
 export class WebhookController implements OnModuleInit {
+  private readonly metrics: WebhookMetrics;
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly guard: BasicAuthGuard,
     private readonly pipe: CallbackValidationPipe,
     private readonly inbox: InboxService,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.metrics = new WebhookMetrics(metrics.metrics);
+  }
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
@@ -37,10 +52,25 @@ export class WebhookController implements OnModuleInit {
       if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return next();
       reply.code(415).send(httpErrorBody(415, `Content-Encoding ${encoding} is not accepted; send the JSON uncompressed`));
     };
-    fastify.route({ method: 'POST', url: WEBHOOK_PATH, onRequest: identityOnly, handler: (request, reply) => this.receive(request, reply) });
+    // Counted once the answer is sent (onResponse), whoever gave it: the handler, a hook, Fastify's body errors. It
+    // runs after the response, adding nothing to its latency. The outcome is a request decoration (Fastify's way:
+    // requests keep one shape).
+    fastify.decorateRequest('webhookOutcome', null);
+    const answered = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      this.metrics.answered(reply.statusCode, request.webhookOutcome, reply.elapsedTime);
+      done();
+    };
+    fastify.route({
+      method: 'POST',
+      url: WEBHOOK_PATH,
+      onRequest: identityOnly,
+      onResponse: answered,
+      handler: (request, reply) => this.receive(request, reply),
+    });
     fastify.route({
       method: ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       url: WEBHOOK_PATH,
+      onResponse: answered,
       handler: async (request, reply) => {
         reply.code(405).header('allow', 'POST');
         return httpErrorBody(405, `${request.method} is not allowed here; CometChat POSTs its callbacks`);
@@ -62,7 +92,9 @@ export class WebhookController implements OnModuleInit {
       return httpErrorBody(error.getStatus(), error.message);
     }
     try {
-      return await this.inbox.receive(callback);
+      const result = await this.inbox.receive(callback);
+      request.webhookOutcome = result.status;
+      return result;
     } catch (error) {
       if (error instanceof MessageNotStorableError) {
         reply.code(422);

@@ -1,0 +1,119 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Every metric the service exports is named under this prefix, Node's process metrics included. */
+export const METRIC_PREFIX = 'cometchat_bot_';
+
+type Kind = 'counter' | 'gauge' | 'histogram';
+
+interface Definition<K extends Kind, Label extends string> {
+  kind: K;
+  /** Without the prefix. */
+  name: string;
+  help: string;
+  labelNames: readonly Label[];
+  buckets?: readonly number[];
+}
+
+const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Definition<'counter', L> => ({
+  kind: 'counter',
+  name,
+  help,
+  labelNames,
+});
+const gauge = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Definition<'gauge', L> => ({
+  kind: 'gauge',
+  name,
+  help,
+  labelNames,
+});
+const histogram = <L extends string = never>(
+  name: string,
+  help: string,
+  buckets: readonly number[],
+  labelNames: readonly L[] = [],
+): Definition<'histogram', L> => ({ kind: 'histogram', name, help, labelNames, buckets });
+
+/** What a webhook request came to: the three 200 answers, and every other answer (4xx, 5xx). */
+export type WebhookOutcome = 'accepted' | 'duplicate' | 'ignored' | 'refused';
+/** What one run of a job came to: `retried` runs again later, `failed` is kept in the failed set. */
+export type JobOutcome = 'completed' | 'retried' | 'failed';
+export const JOB_OUTCOMES: readonly JobOutcome[] = ['completed', 'retried', 'failed'];
+/** The states a queue's depth is reported in. */
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+/** What CometChat answered: a status class, 429 apart from the other 4xx, or no answer at all. */
+export type CometChatCallClass = '2xx' | '3xx' | '4xx' | '429' | '5xx' | 'network';
+export const COMETCHAT_CALL_CLASSES: readonly CometChatCallClass[] = ['2xx', '3xx', '4xx', '429', '5xx', 'network'];
+
+/**
+ * The service's metrics, declared once: the registry is built from this table, and the README lists each one
+ * (a spec checks it does). A new metric is one entry here and the line that records it.
+ */
+export const METRICS = {
+  webhookRequests: counter('webhook_requests_total', 'Webhook requests answered, by HTTP status and outcome (accepted, duplicate, ignored, refused)', [
+    'status',
+    'outcome',
+  ]),
+  webhookDuration: histogram(
+    'webhook_request_duration_seconds',
+    'Time from a webhook request arriving to its answer being sent, by outcome',
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    ['outcome'],
+  ),
+  jobs: counter('jobs_total', 'Job runs that ended, by queue and outcome (completed, retried, failed for good)', ['queue', 'outcome']),
+  queueJobs: gauge('queue_jobs', 'Jobs in the queue, by state (waiting, active, delayed, failed), read at scrape time', ['queue', 'state']),
+  queueOldestWaitingAge: gauge(
+    'queue_oldest_waiting_age_seconds',
+    'Age of the job next in line in the waiting list (since it was stored), 0 when none waits',
+    ['queue'],
+  ),
+  queueStatsUp: gauge('queue_stats_up', "1 when this scrape read the queue's figures from Redis, 0 when it could not", ['queue']),
+  turnDuration: histogram(
+    'turn_duration_seconds',
+    'Duration of a completed turn (the events job run that took the turn and ran the responders), by responder',
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    ['responder'],
+  ),
+  replyLatency: histogram(
+    'reply_latency_seconds',
+    'Time from the callback being stored to CometChat confirming the reply',
+    [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+  ),
+  cometchatRequests: counter('cometchat_requests_total', 'Calls to the CometChat REST API, by answer: 2xx, 3xx, 4xx (429 apart), 429, 5xx, network', [
+    'class',
+  ]),
+  rateLimitPause: gauge(
+    'queue_rate_limit_pause_seconds',
+    "Time left of the queue-wide pause of a rate-limited queue (replies: a 429, a spent quota, the per-minute cap), 0 while it runs",
+    ['queue'],
+  ),
+} as const;
+
+type Built<D> =
+  D extends Definition<'counter', infer L>
+    ? Counter<L>
+    : D extends Definition<'gauge', infer L>
+      ? Gauge<L>
+      : D extends Definition<'histogram', infer L>
+        ? Histogram<L>
+        : never;
+
+export type Metrics = { [K in keyof typeof METRICS]: Built<(typeof METRICS)[K]> };
+
+/** Full names, as scraped. */
+export const metricName = (definition: { name: string }) => `${METRIC_PREFIX}${definition.name}`;
+
+/** The table's metrics, registered on `registry`. */
+export function registerMetrics(registry: Registry): Metrics {
+  const build = (definition: Definition<Kind, string>) => {
+    const config = { name: metricName(definition), help: definition.help, labelNames: definition.labelNames, registers: [registry] };
+    switch (definition.kind) {
+      case 'counter':
+        return new Counter(config);
+      case 'gauge':
+        return new Gauge(config);
+      case 'histogram':
+        return new Histogram({ ...config, buckets: [...definition.buckets!] });
+    }
+  };
+  return Object.fromEntries(Object.entries(METRICS).map(([key, definition]) => [key, build(definition)])) as unknown as Metrics;
+}
