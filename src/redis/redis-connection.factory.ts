@@ -36,13 +36,15 @@ function profileOptions(profile: ConnectionProfile): RedisOptions {
 
 /** The one place a Redis connection is made, for the producer, workers, state, sandbox outbox, health and CLI. */
 export function connectRedis(topology: RedisTopology, profile: ConnectionProfile): RedisClient {
-  const options: RedisOptions = { ...profileOptions(profile), reconnectOnError: reconnectOnReadOnly };
+  const options = profileOptions(profile);
   switch (topology.kind) {
     case 'single':
       return new Redis(topology.url, options);
     case 'sentinel':
       return new Redis({
         ...options,
+        // Only here is another node behind the same address list; on one node READONLY is an answer to report.
+        reconnectOnError: reconnectOnReadOnly,
         sentinels: topology.sentinels,
         name: topology.name,
         username: topology.username,

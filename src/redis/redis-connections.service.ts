@@ -2,6 +2,8 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { redisConfig, RedisConfig } from '../config/app.config';
 import { ConnectionProfile, connectRedis, RedisClient } from './redis-connection.factory';
 
+const QUIT_TIMEOUT_MS = 1000;
+
 /**
  * Opens the app's Redis connections on its configured topology and closes them last, after the queues and
  * workers that use them (BullMQ leaves a connection it was given to its owner).
@@ -22,8 +24,17 @@ export class RedisConnections implements OnApplicationShutdown {
     return client;
   }
 
+  /** QUIT where Redis answers; a connection still reconnecting (Redis gone) would wait forever, so it is dropped. */
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.open].map((client) => client.quit().catch(() => client.disconnect())));
+    await Promise.all(
+      [...this.open].map(async (client) => {
+        let timer: NodeJS.Timeout | undefined;
+        const gone = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS)));
+        await Promise.race([client.quit().catch(() => undefined), gone]);
+        clearTimeout(timer);
+        client.disconnect();
+      }),
+    );
     this.open.clear();
   }
 }

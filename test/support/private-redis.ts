@@ -63,7 +63,7 @@ export class PrivateRedis {
   }
 
   async stop(): Promise<void> {
-    if (this.process.exitCode === null) {
+    if (this.process.exitCode === null && this.process.signalCode === null) {
       this.process.kill('SIGKILL');
       await once(this.process, 'exit');
     }
