@@ -108,6 +108,5 @@ describe('Redis topologies', () => {
       expect((await app.post(callback)).json()).toMatchObject({ status: 'accepted' });
       await expectEachAnsweredOnce([callback.data.id]);
     });
-
   });
 });

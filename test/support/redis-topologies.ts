@@ -120,7 +120,9 @@ export class PrivateCluster {
           nodes.map((n) =>
             withClient(n.port, async (c) => {
               const info = (await c.call('CLUSTER', 'INFO')) as string;
-              return info.includes('cluster_state:ok');
+              // A replica that never synced is not elected when its master dies: wait for every link.
+              const replication = await c.info('replication');
+              return info.includes('cluster_state:ok') && (replication.includes('role:master') || replication.includes('master_link_status:up'));
             }).catch(() => false),
           ),
         );
