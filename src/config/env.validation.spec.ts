@@ -80,6 +80,11 @@ describe('validateEnv', () => {
     expect(problemsOf({ ...REQUIRED, REDIS_PASSWORD: 'p' })).toEqual([expect.stringMatching(/^REDIS_USERNAME \/ REDIS_PASSWORD are for Sentinel or Cluster/)]);
   });
 
+  it('holds WEBHOOK_PASSWORD to CometChat’s 50 characters', () => {
+    expect(validateEnv({ ...REQUIRED, WEBHOOK_PASSWORD: 'p'.repeat(50) }).WEBHOOK_PASSWORD).toHaveLength(50);
+    expect(problemsOf({ ...REQUIRED, WEBHOOK_PASSWORD: 'p'.repeat(51) })).toEqual([expect.stringMatching(/^WEBHOOK_PASSWORD must be at most 50 characters/)]);
+  });
+
   it('converts numeric strings to numbers', () => {
     expect(validateEnv({ ...REQUIRED, PORT: '8080' }).PORT).toBe(8080);
   });

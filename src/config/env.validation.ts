@@ -137,7 +137,8 @@ export class EnvironmentVariables {
 
   @IsString()
   @IsNotEmpty()
-  @MaxLength(100)
+  // CometChat stores a bot's Basic Auth password of at most 50 characters: a longer one could never match.
+  @MaxLength(50, { message: 'WEBHOOK_PASSWORD must be at most 50 characters (CometChat’s limit for a bot’s Basic Auth password)' })
   @ValidateBy({
     name: 'notSandboxPasswordWhenLive',
     validator: {
