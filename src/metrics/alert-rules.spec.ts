@@ -8,6 +8,12 @@ const promtool = spawnSync('promtool', ['--version']).status === 0;
 (promtool ? describe : describe.skip)('deploy/prometheus/alerts.yml (promtool)', () => {
   const run = (...args: string[]) => spawnSync('promtool', args, { cwd: RULES, encoding: 'utf8' });
 
+  it('is scraped by a valid Prometheus configuration that loads these rules (compose observability profile)', () => {
+    const result = run('check', 'config', 'prometheus.yml');
+    expect(result.stdout + result.stderr).toMatch(/SUCCESS: 4 rules found/);
+    expect(result.status).toBe(0);
+  });
+
   it('is a valid rules file', () => {
     const result = run('check', 'rules', 'alerts.yml');
     expect(result.stdout + result.stderr).toContain('SUCCESS');

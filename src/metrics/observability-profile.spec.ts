@@ -1,0 +1,42 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+// Debian's docker-compose package checks the file here; where it is missing the compose checks cannot run.
+const compose = spawnSync('docker-compose', ['version'], { cwd: ROOT }).status === 0;
+
+(compose ? describe : describe.skip)('docker-compose.yml observability profile (docker-compose config)', () => {
+  const config = (...args: string[]) => spawnSync('docker-compose', [...args, 'config'], { cwd: ROOT, encoding: 'utf8' });
+
+  it('adds Prometheus and Grafana in the observability profile only', () => {
+    const result = config();
+    expect(result.status).toBe(0);
+    // Per service as `docker-compose config` prints it: the two of the profile carry it, redis and bot none.
+    const services = result.stdout.split(/\n(?=  [a-z-]+:\n)/).filter((block) => /^  (redis|bot|prometheus|grafana):/.test(block));
+    const profiled = services.filter((block) => /\n    profiles:\n    - observability/.test(block)).map((block) => block.trim().split(':')[0]);
+    expect(profiled.sort()).toEqual(['grafana', 'prometheus']);
+  });
+
+  it('mounts the scrape configuration, the alert rules and the provisioned dashboard', () => {
+    const result = config('--profile', 'observability');
+    expect(result.status).toBe(0);
+    for (const file of ['deploy/prometheus/prometheus.yml', 'deploy/prometheus/alerts.yml', 'deploy/grafana/provisioning', 'deploy/grafana/dashboards']) {
+      expect(result.stdout).toContain(join(ROOT, file));
+    }
+  });
+});
+
+describe('the provisioned Grafana dashboard', () => {
+  const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy/grafana/dashboards/cometchat-bot.json'), 'utf8'));
+
+  it('reads the provisioned Prometheus data source in every panel, each with a query', () => {
+    const datasource = readFileSync(join(ROOT, 'deploy/grafana/provisioning/datasources/prometheus.yml'), 'utf8');
+    expect(datasource).toContain('uid: prometheus');
+    expect(dashboard.panels.length).toBeGreaterThanOrEqual(10);
+    for (const panel of dashboard.panels) {
+      expect(panel.datasource.uid).toBe('prometheus');
+      expect(panel.targets[0].expr).toMatch(/cometchat_bot_/);
+    }
+  });
+});
