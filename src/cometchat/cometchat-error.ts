@@ -21,25 +21,29 @@ export class CometChatError extends Error {
 const DEFAULT_RATE_LIMIT_WAIT_MS = 15_000;
 const MAX_RATE_LIMIT_WAIT_MS = 10 * 60_000;
 
+/** A response header as a trimmed string (axios gives strings; a number is taken too). */
+function headerOf(headers: Record<string, unknown>, name: string): string | undefined {
+  const value = headers[name];
+  return typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : undefined;
+}
+
+/** Until the quota resets, from `X-Rate-Limit-Reset` / `X-RateLimit-Reset` (Unix seconds), when sent. */
+function resetInMs(headers: Record<string, unknown>, now: number): number | undefined {
+  const reset = headerOf(headers, 'x-rate-limit-reset') ?? headerOf(headers, 'x-ratelimit-reset');
+  return reset && /^\d+$/.test(reset) ? Number(reset) * 1000 - now : undefined;
+}
+
 /**
  * How long to wait after a 429: `Retry-After` (seconds or an HTTP date), else the reset time in
  * `X-Rate-Limit-Reset` / `X-RateLimit-Reset` (Unix seconds), else a default; clamped to [1 s, 10 min].
  */
 export function retryAfterMs(headers: Record<string, unknown>, now = Date.now()): number {
-  const header = (name: string) => {
-    const value = headers[name];
-    return typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : undefined;
-  };
   let wait: number | undefined;
-  const retryAfter = header('retry-after');
+  const retryAfter = headerOf(headers, 'retry-after');
   if (retryAfter) {
     wait = /^\d+(\.\d+)?$/.test(retryAfter) ? Number(retryAfter) * 1000 : Date.parse(retryAfter) - now;
   }
-  if (wait === undefined || Number.isNaN(wait)) {
-    const reset = header('x-rate-limit-reset') ?? header('x-ratelimit-reset');
-    if (reset && /^\d+$/.test(reset)) wait = Number(reset) * 1000 - now;
-  }
-  if (wait === undefined || Number.isNaN(wait)) wait = DEFAULT_RATE_LIMIT_WAIT_MS;
+  if (wait === undefined || Number.isNaN(wait)) wait = resetInMs(headers, now) ?? DEFAULT_RATE_LIMIT_WAIT_MS;
   return Math.min(Math.max(wait, 1000), MAX_RATE_LIMIT_WAIT_MS);
 }
 
@@ -52,17 +56,10 @@ export interface RateLimitQuota {
 
 /** `X-Rate-Limit-Remaining` (or `X-RateLimit-Remaining`) and the reset time, when CometChat sends them. */
 export function quotaOf(headers: Record<string, unknown>, now = Date.now()): RateLimitQuota | undefined {
-  const header = (name: string) => {
-    const value = headers[name];
-    return typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : undefined;
-  };
-  const remaining = header('x-rate-limit-remaining') ?? header('x-ratelimit-remaining');
+  const remaining = headerOf(headers, 'x-rate-limit-remaining') ?? headerOf(headers, 'x-ratelimit-remaining');
   if (!remaining || !/^\d+$/.test(remaining)) return undefined;
-  const reset = header('x-rate-limit-reset') ?? header('x-ratelimit-reset');
-  return {
-    remaining: Number(remaining),
-    ...(reset && /^\d+$/.test(reset) ? { resetInMs: Math.max(Number(reset) * 1000 - now, 0) } : {}),
-  };
+  const reset = resetInMs(headers, now);
+  return { remaining: Number(remaining), ...(reset !== undefined ? { resetInMs: Math.max(reset, 0) } : {}) };
 }
 
 const describeBody = (body: unknown) => (typeof body === 'string' ? body : JSON.stringify(body ?? null)).slice(0, 500);
