@@ -18,11 +18,37 @@ export interface ResponderContext {
   match?: RegExpExecArray;
   /** Typed state kept per conversation in Redis (with a TTL). */
   state: ConversationState;
-  /** Aborted when the responder's time is up; pass it to fetch/axios so slow work stops too. */
+  /** Aborted when the responder's time is up or the caller went away; pass it to fetch/axios/the model call. */
   signal: AbortSignal;
+  /** Which way the message came: the bot callback (replies sent through CometChat) or the AG-UI agent endpoint (streamed). */
+  path: 'bot' | 'agent';
+  /**
+   * The conversation's earlier messages, oldest first, when the path carries them (the agent path does: the
+   * thread's messages from RunAgentInput). On the bot path it is absent; keep memory in `state` instead.
+   */
+  history?: HistoryMessage[];
 }
 
-export type ResponderResult = BotReply | BotReply[] | void | undefined;
+/** One earlier message of a conversation. */
+export interface HistoryMessage {
+  role: 'user' | 'assistant';
+  text: string;
+  /** The sender's name or UID, when known (group chats). */
+  sender?: string;
+}
+
+/**
+ * One piece of a streamed answer. A plain string is text, as is `{type: 'text'}`; tool steps are shown live on
+ * the agent path and dropped on the bot path, which sends the collected text as one message.
+ */
+export type ResponderStreamPart =
+  | string
+  | { type: 'text'; text: string }
+  | { type: 'tool-call'; toolCallId: string; toolName: string; args: unknown }
+  | { type: 'tool-result'; toolCallId: string; toolName: string; result: unknown };
+
+/** What respond() may return: replies, nothing (silence), or a stream of parts (an async iterable). */
+export type ResponderResult = BotReply | BotReply[] | AsyncIterable<ResponderStreamPart> | void | undefined;
 
 /**
  * One bot behaviour. Which events it takes is declared in @Responder() (commands, pattern, kinds, chat,

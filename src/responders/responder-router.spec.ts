@@ -498,3 +498,74 @@ describe('ResponderRouter setup', () => {
     expect(entries.map((e) => e.options.name)).toEqual(['low', 'high']);
   });
 });
+
+describe('ResponderRouter streamed answers', () => {
+  const streaming = (parts: Array<string | object>, gapMs = 0): RegisteredResponder => ({
+    options: { name: 'streamer' },
+    instance: {
+      async *respond() {
+        for (const part of parts) {
+          if (gapMs) await new Promise((resolve) => setTimeout(resolve, gapMs));
+          yield part as never;
+        }
+      },
+    },
+  });
+
+  it('collects a stream of text into one text reply on the bot path', async () => {
+    const outcome = await run(router([streaming(['Hel', 'lo ', { type: 'text', text: 'there' }])]), text('hi'));
+    expect(outcome.replies).toEqual([textReply('Hello there')]);
+  });
+
+  it('hands every part to onPart as it comes, text as objects, tool steps included', async () => {
+    const parts: unknown[] = [];
+    const call = { type: 'tool-call', toolCallId: 't1', toolName: 'lookup', args: { id: 1 } };
+    const result = { type: 'tool-result', toolCallId: 't1', toolName: 'lookup', result: 'found' };
+    const outcome = await router([streaming(['a', call, result, 'b'])]).respond(text('hi'), new InMemoryConversationState(), {
+      path: 'agent',
+      onPart: (part) => parts.push(part),
+    });
+    expect(parts).toEqual([{ type: 'text', text: 'a' }, call, result, { type: 'text', text: 'b' }]);
+    expect(outcome.replies).toEqual([textReply('ab')]);
+  });
+
+  it('says nothing when the stream held no text', async () => {
+    expect((await run(router([streaming([' ', { type: 'tool-call', toolCallId: 'x', toolName: 'y', args: {} }])]), text('hi'))).replies).toEqual([]);
+  });
+
+  it('times out a stream that is still going past the responder timeout', async () => {
+    const slow = router([streaming(['a', 'b', 'c', 'd'], 40)], { timeoutMs: 60 });
+    await expect(run(slow, text('hi'))).rejects.toBeInstanceOf(ResponderTimeoutError);
+  });
+
+  it('tells the responder its path and history, and aborts it when the caller does', async () => {
+    let seen: ResponderContext | undefined;
+    const caller = new AbortController();
+    const waiting: RegisteredResponder = {
+      options: { name: 'waiter' },
+      instance: {
+        respond: (ctx) => {
+          seen = ctx;
+          return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+        },
+      },
+    };
+    const turn = router([waiting]).respond(text('hi'), new InMemoryConversationState(), {
+      path: 'agent',
+      history: [{ role: 'user', text: 'earlier' }],
+      signal: caller.signal,
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen?.path).toBe('agent');
+    expect(seen?.history).toEqual([{ role: 'user', text: 'earlier' }]);
+    caller.abort();
+    await expect(turn).rejects.toThrow('aborted');
+  });
+
+  it('tells a responder on the bot path so, with no history', async () => {
+    let seen: ResponderContext | undefined;
+    await run(router([named('x', {}, { respond: (ctx) => void (seen = ctx) })]), text('hi'));
+    expect(seen?.path).toBe('bot');
+    expect(seen?.history).toBeUndefined();
+  });
+});

@@ -1,5 +1,12 @@
 import type { BotEvent, BotReply } from '../messages';
-import type { BotResponder, ParsedCommand, ResponderContext } from './bot-responder.interface';
+import type {
+  BotResponder,
+  HistoryMessage,
+  ParsedCommand,
+  ResponderContext,
+  ResponderResult,
+  ResponderStreamPart,
+} from './bot-responder.interface';
 import type { ConversationState } from './conversation-state';
 import { textReply } from './reply.builders';
 import type { MessageKind, ResponderOptions } from './responder.decorator';
@@ -17,6 +24,19 @@ export interface RouterSettings {
   fallbackText?: string;
   /** Put replies in the incoming message's thread (REPLY_IN_THREAD). */
   replyInThread?: boolean;
+}
+
+/** A streamed part as the router hands it on: text always as an object. */
+export type StreamPart = Exclude<ResponderStreamPart, string>;
+
+/** How a turn is run beyond the event and state: which path, what it knows, who listens to the stream. */
+export interface RespondOptions {
+  path?: ResponderContext['path'];
+  history?: HistoryMessage[];
+  /** Aborts the responder (the agent path's client went away); its ctx.signal fires. */
+  signal?: AbortSignal;
+  /** Gets each part of a streamed answer as it comes (the agent path); the replies are still collected. */
+  onPart?: (part: StreamPart) => void;
 }
 
 export interface TurnOutcome {
@@ -96,7 +116,7 @@ export class ResponderRouter {
     return undefined;
   }
 
-  async respond(event: BotEvent, state: ConversationState): Promise<TurnOutcome> {
+  async respond(event: BotEvent, state: ConversationState, options: RespondOptions = {}): Promise<TurnOutcome> {
     const command = parseCommand(event.text);
     const selected = this.select(event, command);
     if (!selected) {
@@ -107,7 +127,16 @@ export class ResponderRouter {
     const { chosen, match } = selected;
     const timeoutMs = chosen.options.timeoutMs ?? this.settings.timeoutMs;
     const abort = new AbortController();
-    const ctx: ResponderContext = { event, command, match, state, signal: abort.signal };
+    const signal = options.signal ? AbortSignal.any([abort.signal, options.signal]) : abort.signal;
+    const ctx: ResponderContext = {
+      event,
+      command,
+      match,
+      state,
+      signal,
+      path: options.path ?? 'bot',
+      ...(options.history ? { history: options.history } : {}),
+    };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -116,8 +145,11 @@ export class ResponderRouter {
       }, timeoutMs);
     });
     try {
-      const result = await Promise.race([Promise.resolve().then(() => chosen.instance.respond(ctx)), timeout]);
-      const replies = result === undefined ? [] : Array.isArray(result) ? result : [result];
+      // The timeout covers a stream to its end, not only until respond() returns it.
+      const run = Promise.resolve()
+        .then(() => chosen.instance.respond(ctx))
+        .then((result) => collect(result, signal, options.onPart));
+      const replies = await Promise.race([run, timeout]);
       return { responder: chosen.options.name, replies: this.finish(event, replies) };
     } finally {
       clearTimeout(timer);
@@ -131,6 +163,29 @@ export class ResponderRouter {
     if (!this.settings.replyInThread || !event.parentId) return replies;
     return replies.map((reply) => (reply.parentId === undefined ? { ...reply, parentId: event.parentId } : reply));
   }
+}
+
+function isStream(result: ResponderResult): result is AsyncIterable<ResponderStreamPart> {
+  return typeof result === 'object' && result !== null && Symbol.asyncIterator in result;
+}
+
+/** Replies from what respond() returned; a stream's text becomes one text reply, its parts go to onPart. */
+async function collect(
+  result: ResponderResult,
+  signal: AbortSignal,
+  onPart?: (part: StreamPart) => void,
+): Promise<BotReply[]> {
+  if (result === undefined || result === null) return [];
+  if (!isStream(result)) return Array.isArray(result) ? result : [result as BotReply];
+  let text = '';
+  for await (const raw of result) {
+    signal.throwIfAborted();
+    const part: StreamPart = typeof raw === 'string' ? { type: 'text', text: raw } : raw;
+    if (part.type === 'text') text += part.text;
+    onPart?.(part);
+  }
+  signal.throwIfAborted();
+  return text.trim() ? [textReply(text.trim())] : [];
 }
 
 /** false when the responder does not take the event; true, or the pattern's match, when it does. */

@@ -5,7 +5,7 @@ import type { BotEvent } from '../messages';
 import type { BotResponder } from './bot-responder.interface';
 import type { ConversationState } from './conversation-state';
 import { ResponderMetadata, ResponderOptions } from './responder.decorator';
-import { ResponderRouter, TurnOutcome } from './responder-router';
+import { RespondOptions, ResponderRouter, TurnOutcome } from './responder-router';
 
 /** Every @Responder() provider in the app, found at startup; routing itself is ResponderRouter's. */
 @Injectable()
@@ -39,7 +39,7 @@ export class ResponderRegistry implements OnModuleInit {
     return this.router.commands();
   }
 
-  respond(event: BotEvent, state: ConversationState): Promise<TurnOutcome> {
-    return this.router.respond(event, state);
+  respond(event: BotEvent, state: ConversationState, options?: RespondOptions): Promise<TurnOutcome> {
+    return this.router.respond(event, state, options);
   }
 }

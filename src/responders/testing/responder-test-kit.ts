@@ -3,7 +3,7 @@ import type { BotEvent, BotReply } from '../../messages';
 import type { BotResponder } from '../bot-responder.interface';
 import { InMemoryConversationState } from '../conversation-state';
 import { responderOptionsOf } from '../responder.decorator';
-import { ResponderRouter, RouterSettings } from '../responder-router';
+import { RespondOptions, ResponderRouter, RouterSettings, StreamPart } from '../responder-router';
 
 /**
  * Unit-test a responder in a few lines, with no Redis and no HTTP: build an event from a fixture or a few
@@ -78,6 +78,8 @@ export interface TurnResult {
   texts: string[];
   /** The conversation state after the turn (pass it to the next turn to continue the conversation). */
   state: InMemoryConversationState;
+  /** The streamed parts, in order, as the agent path would show them (empty when the responder did not stream). */
+  parts: StreamPart[];
 }
 
 /**
@@ -88,7 +90,14 @@ export interface TurnResult {
 export async function runTurn(
   responders: BotResponder | BotResponder[],
   event: BotEvent,
-  options: { state?: InMemoryConversationState; settings?: Partial<RouterSettings> } = {},
+  options: {
+    state?: InMemoryConversationState;
+    settings?: Partial<RouterSettings>;
+    /** 'agent' runs the turn as the AG-UI endpoint does; default 'bot'. */
+    path?: RespondOptions['path'];
+    history?: RespondOptions['history'];
+    signal?: AbortSignal;
+  } = {},
 ): Promise<TurnResult> {
   const list = (Array.isArray(responders) ? responders : [responders]).map((instance) => {
     const declared = responderOptionsOf(instance);
@@ -97,7 +106,13 @@ export async function runTurn(
   });
   const router = new ResponderRouter(list, { timeoutMs: 30_000, ...options.settings });
   const state = options.state ?? new InMemoryConversationState();
-  const { responder, replies } = await router.respond(event, state);
+  const parts: StreamPart[] = [];
+  const { responder, replies } = await router.respond(event, state, {
+    path: options.path,
+    history: options.history,
+    signal: options.signal,
+    onPart: (part) => parts.push(part),
+  });
   const texts = replies.filter((r) => r.type === 'text').map((r) => String(r.data.text));
-  return { responder, replies, texts, state };
+  return { responder, replies, texts, state, parts };
 }
