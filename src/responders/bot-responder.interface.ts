@@ -11,7 +11,13 @@ export interface ParsedCommand {
 
 /** What a responder gets for one incoming message. */
 export interface ResponderContext {
+  /** The message to answer: the newest of the batch when the turn coalesced several. */
   event: BotEvent;
+  /**
+   * Every message this turn answers, oldest first, `event` last. One message unless the responder declared
+   * `coalesce: true` and a burst arrived while the conversation's previous turn ran.
+   */
+  batch: BotEvent[];
   /** Set when the text is a slash command. */
   command?: ParsedCommand;
   /** The match of the responder's declared `pattern`, when it has one. */

@@ -32,6 +32,8 @@ export type StreamPart = Exclude<ResponderStreamPart, string>;
 /** How a turn is run beyond the event and state: which path, what it knows, who listens to the stream. */
 export interface RespondOptions {
   path?: ResponderContext['path'];
+  /** The messages a coalesced turn answers, oldest first, ending with the event; default just the event. */
+  batch?: BotEvent[];
   history?: HistoryMessage[];
   /** Aborts the responder (the agent path's client went away); its ctx.signal fires. */
   signal?: AbortSignal;
@@ -130,6 +132,7 @@ export class ResponderRouter {
     const signal = options.signal ? AbortSignal.any([abort.signal, options.signal]) : abort.signal;
     const ctx: ResponderContext = {
       event,
+      batch: options.batch ?? [event],
       command,
       match,
       state,

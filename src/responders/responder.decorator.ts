@@ -21,6 +21,11 @@ export interface ResponderOptions {
   mentioned?: boolean;
   /** Overrides RESPONDER_TIMEOUT_MS for this responder. */
   timeoutMs?: number;
+  /**
+   * Answer a burst once: the conversation's messages that arrived while its previous turn ran reach respond()
+   * together as ctx.batch (oldest first), and the turn is answered once. Default false: one turn per message.
+   */
+  coalesce?: boolean;
 }
 
 /** Marks the metadata the registry discovers. */
