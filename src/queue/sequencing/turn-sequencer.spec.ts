@@ -43,8 +43,8 @@ describe('TurnSequencer', () => {
     redis.disconnect();
   });
 
-  /** A worker whose jobs take turns: each holds its turn for `ms`, and hands it on once completed. */
-  function startWorker(parkMs = 30_000, concurrency = 8): TurnSequencer {
+  /** A worker whose jobs take turns: each holds its turn for `ms`, and hands it on once completed (unless its ref is in `lost`). */
+  function startWorker(parkMs = 30_000, concurrency = 8, lost = new Set<string>()): TurnSequencer {
     const turns = new TurnSequencer({ prefix, queue, redis, parkMs, jobIdOf: async (ref) => `job-${ref}` });
     worker = new Worker(
       'q',
@@ -59,7 +59,7 @@ describe('TurnSequencer', () => {
       },
       { connection: { url, maxRetriesPerRequest: null }, prefix, concurrency },
     );
-    worker.on('completed', (job) => void turns.release(conversation, job.id!));
+    worker.on('completed', (job) => void (lost.has(job.data.ref) ? undefined : turns.release(conversation, job.id!)));
     return turns;
   }
 
@@ -143,6 +143,23 @@ describe('TurnSequencer', () => {
     await redis.hset(keys.turn, 'owner', 'job-1', 'n', '1', 'since', String(Date.now()));
     await arrive('2');
     await until('turn 2 after the safety net', () => runs.length === 2, 5000);
+  });
+
+  it('drops a woken head whose job is over but never took the turn (writes lost in a failover), at the next safety net', async () => {
+    const keys = lineKeys(prefix, 'q', conversation);
+    startWorker(500, 8, new Set(['2']));
+    await arrive('1', 300);
+    await until('turn 1', () => running === 1);
+    await arrive('2', 5);
+    await until('turn 2', () => runs.length === 2);
+    // What a failover can leave: the hand-off that woke job 2 survived, its taking and ending the turn did not.
+    const member = '00012:2'; // message 2's place (length, digits, ref)
+    await redis.hdel(keys.turn, 'owner', 'n', 'since');
+    await redis.zadd(keys.line, 0, member);
+    await redis.hset(keys.turn, `p:${member}`, '~job-2');
+    await arrive('3');
+    await until('turn 3 after the safety net', () => runs.length === 3, 5000);
+    expect(runs.map((r) => r.ref)).toEqual(['1', '2', '3']);
   });
 
   it('puts a job that comes back (a replay) into its place in line instead of beside the running turn', async () => {

@@ -75,7 +75,8 @@ export class TurnSequencer {
       }
       // Nobody holds the turn but another member heads the line: wake it, or drop it if its job is gone.
       const next: NextInLine = [String(head), headParked as string | null, headClaim as string | null];
-      const outcome = await this.wake(next);
+      // A job taken up again (its safety net, mostly) also checks a head marked woken (see wake()).
+      const outcome = await this.wake(next, job.attemptsStarted > 1);
       if (outcome === 'pending' && headParked === null && headClaim) {
         // A fresh place whose job has not been taken up yet: it will hand the turn on, or, if its job never comes,
         // be found stale when this job looks again.
@@ -135,9 +136,14 @@ export class TurnSequencer {
    * itself (waiting to be taken up, or still being parked: it looks once more after parking), 'gone' when no job
    * will run it.
    */
-  private async wake([member, parked, claim]: NonNullable<NextInLine>): Promise<'woken' | 'pending' | 'gone'> {
-    // Woken already by someone else: it runs, or its own safety net wakes it if that someone died meanwhile.
-    if (parked?.startsWith('~')) return 'pending';
+  private async wake([member, parked, claim]: NonNullable<NextInLine>, checkWoken = false): Promise<'woken' | 'pending' | 'gone'> {
+    if (parked?.startsWith('~')) {
+      // Woken already by someone else: it runs, or its own safety net wakes it if that someone died meanwhile.
+      // On a safety net, look closer: a Redis failover can keep the waking and lose the job's taking and ending of
+      // the turn, leaving a head whose job is over and nobody to hand on.
+      if (!checkWoken) return 'pending';
+      return (await this.isOver(parked.slice(1))) ? 'gone' : 'pending';
+    }
     if (parked && (await this.promote(parked))) return 'woken';
     let jobId = parked;
     if (!jobId && claim) {
