@@ -42,16 +42,27 @@ export function pinoOptions(env: LoggingEnv): LoggerOptions {
   };
 }
 
-/** LOG_FORMAT=pretty: one coloured line per entry for a person at a terminal, written in step with the JSON it reads. */
-export function prettyStream(colorize = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR): DestinationStream {
-  return pretty({ colorize, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', messageKey: 'msg' });
+/**
+ * LOG_FORMAT=pretty: one line per entry (time, level, context: message) and its fields below, for a person at a
+ * terminal; coloured where the terminal supports it (pino-pretty's default, which honours NO_COLOR). Written in step
+ * with the logging call, as the JSON is.
+ */
+export function prettyStream(destination?: DestinationStream): DestinationStream {
+  return pretty({
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    messageKey: 'msg',
+    messageFormat: '{if context}{context}: {end}{msg}',
+    ignore: 'pid,hostname,context',
+    ...(destination ? { destination, colorize: false } : {}),
+  });
 }
 
-/** The service's root logger: JSON lines on stdout, or pretty ones. */
+/** The service's root logger: JSON lines on stdout (or `destination`), or pretty ones. */
 export function createRootLogger(env: LoggingEnv, destination?: DestinationStream): pino.Logger {
   const options = pinoOptions(env);
-  const stream = destination ?? (env.LOG_FORMAT === 'pretty' ? prettyStream() : undefined);
-  return stream ? pino(options, stream) : pino(options);
+  if (env.LOG_FORMAT === 'pretty') return pino(options, prettyStream(destination));
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /**
