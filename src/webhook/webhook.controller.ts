@@ -66,9 +66,8 @@ export class WebhookController implements OnModuleInit {
     const answered = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
       const status = reply.statusCode;
       const outcome = this.metrics.answered(status, request.webhookOutcome, reply.elapsedTime);
-      const line = requestLine(request, status, outcome, reply.elapsedTime);
-      if (status >= 500) this.logger.warn(line, 'webhook request');
-      else this.logger.info(line, 'webhook request');
+      const level = status >= 500 ? 'warn' : 'info';
+      if (this.logger.logger.isLevelEnabled(level)) this.logger[level](requestLine(request, status, outcome, reply.elapsedTime), 'webhook request');
       done();
     };
     fastify.route({
