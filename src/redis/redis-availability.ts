@@ -7,7 +7,7 @@ import type { RedisClient } from './redis-connection.factory';
  */
 export class RedisAvailability {
   private readonly logger = new Logger('Redis');
-  /** The connections without Redis, and the first one's loss. */
+  /** The connections without Redis, and when the first of them lost it. */
   private readonly lost = new Set<RedisClient>();
   private lostAt = 0;
   private closing = false;
