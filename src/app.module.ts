@@ -5,6 +5,7 @@ import { HttpErrorFilter } from './common/http-error.filter';
 import { ConfigModule } from './config/config.module';
 import type { EnvironmentVariables } from './config/env.validation';
 import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProcessingModule } from './queue/processing.module';
 import { RedisModule } from './redis';
@@ -29,6 +30,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(env),
+        LoggingModule.forRoot(env),
         RedisModule,
         HealthModule,
         MetricsModule,

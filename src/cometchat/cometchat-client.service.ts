@@ -13,6 +13,8 @@ export interface OutgoingMessage {
 /** The message CometChat stored, as its 200 answer returns it (only the fields we use are typed). */
 export interface SentMessage {
   id: string;
+  /** CometChat's HTTP status (absent where nothing was sent over HTTP: the sandbox). */
+  status?: number;
   /** What is left of the app's request quota, when CometChat's answer says. */
   quota?: RateLimitQuota;
   [field: string]: unknown;
@@ -45,7 +47,7 @@ export class CometChatClient {
     try {
       const response = await this.http.axiosRef.post<{ data: SentMessage }>(path, body, { headers });
       const quota = quotaOf(response.headers as Record<string, unknown>);
-      return { ...(response.data?.data ?? { id: '' }), ...(quota ? { quota } : {}) };
+      return { ...(response.data?.data ?? { id: '' }), status: response.status, ...(quota ? { quota } : {}) };
     } catch (error) {
       throw classify(error);
     }

@@ -25,6 +25,7 @@ export const appConfig = namespace('app', (env) => ({
   host: env.HOST,
   role: env.APP_ROLE,
   logLevel: env.LOG_LEVEL,
+  logFormat: env.LOG_FORMAT,
   shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
 }));
 

@@ -31,9 +31,15 @@ describe('validateEnv', () => {
       QUEUE_PREFIX: 'cometchat-bot',
       APP_ROLE: 'all',
       LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
       ...REQUIRED,
     });
     expect(env.COMETCHAT_API_URL).toBeUndefined();
+  });
+
+  it('takes LOG_FORMAT json or pretty, and names the choices otherwise', () => {
+    expect(validateEnv({ ...REQUIRED, LOG_FORMAT: 'pretty' }).LOG_FORMAT).toBe('pretty');
+    expect(problemsOf({ ...REQUIRED, LOG_FORMAT: 'xml' })).toEqual(['LOG_FORMAT must be one of: json, pretty']);
   });
 
   it('lowercases BOT_UID, as CometChat does with UIDs', () => {

@@ -24,6 +24,8 @@ export const GROUP_CHAT_SETTINGS = ['mentionedMessages', 'slashedMessages', 'all
 export type GroupChatSetting = (typeof GROUP_CHAT_SETTINGS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 export const COMETCHAT_MODES = ['live', 'sandbox'] as const;
 export type CometChatMode = (typeof COMETCHAT_MODES)[number];
 /** docker-compose's development-only webhook password: fine for the sandbox, never for a live bot. */
@@ -178,6 +180,9 @@ export class EnvironmentVariables {
 
   @IsIn(LOG_LEVELS as unknown as string[], { message: `LOG_LEVEL must be one of: ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
+
+  @IsIn(LOG_FORMATS as unknown as string[], { message: `LOG_FORMAT must be one of: ${LOG_FORMATS.join(', ')}` })
+  LOG_FORMAT: LogFormat = 'json';
 
   // Extensions of the contract, all with safe defaults.
   @IntEnv(1024)

@@ -1,20 +1,26 @@
-import { Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { RedisConnections } from '../redis';
 
 const QUIET_MS = 30_000;
 
 /**
- * While Redis is away every reconnect attempt raises the same error; log each distinct message once per
- * 30 s per source so an outage is visible without flooding the log.
+ * The errors BullMQ's queues and workers raise. While Redis is away they are the same loss on every reconnect
+ * attempt, which RedisAvailability has logged once already: those are dropped. Any other is logged once per 30 s per
+ * source and message, so a fault is visible without flooding the log.
  */
+@Injectable()
 export class ConnectionErrorLogger {
   private readonly logger = new Logger('Redis');
   private readonly lastLogged = new Map<string, number>();
 
+  constructor(private readonly redis: RedisConnections) {}
+
   report(source: string, error: Error): void {
+    if (this.redis.availability.down) return;
     const key = `${source}:${error.message}`;
     const now = Date.now();
     if (now - (this.lastLogged.get(key) ?? 0) < QUIET_MS) return;
     this.lastLogged.set(key, now);
-    this.logger.warn(`${source}: ${error.message}`);
+    this.logger.warn({ msg: 'Redis error', source, reason: error.message });
   }
 }

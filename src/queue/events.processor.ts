@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
 import { botConfig, BotConfig, queueConfig, QueueConfig, respondersConfig, RespondersConfig } from '../config/app.config';
-import { BotEvent, BotReply, conversationOf, mentionStripper, toBotEvent } from '../messages';
+import { BotEvent, BotReply, conversationKey, conversationOf, mentionStripper, toBotEvent } from '../messages';
 import { textReply } from '../responders/reply.builders';
 import { ResponderRegistry } from '../responders/responder.registry';
 import { ConversationStateStore } from './conversation-state.store';
@@ -64,19 +64,17 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
   async process(job: Job<EventJobData>, token?: string): Promise<EventOutcome> {
     const callback = job.data;
     const turn = await this.turns.enter(job, token, conversationOf(callback), callback.data.id);
+    const started = performance.now();
     const event = toBotEvent(callback, this.botUid, this.stripMentions, job.timestamp);
 
     let outcome;
     try {
       outcome = await this.registry.respond(event, this.states.for(event.conversation));
     } catch (error) {
-      const why = (error as Error).message;
-      if (!failsForGood(error, job.attemptsMade + 1, job.opts.attempts)) {
-        this.logger.warn(`message ${event.id}: responder failed (attempt ${job.attemptsMade + 1}), will retry: ${why}`);
-        throw error;
+      // Logged once, retried or not, by QueueWorkers (logLine).
+      if (failsForGood(error, job.attemptsMade + 1, job.opts.attempts) && this.config.apologyText) {
+        await this.enqueue(event, turn, [textReply(this.config.apologyText)], false, APOLOGY_INDEX);
       }
-      this.logger.error(`message ${event.id}: turn failed for good: ${why}`);
-      if (this.config.apologyText) await this.enqueue(event, turn, [textReply(this.config.apologyText)], false, APOLOGY_INDEX);
       throw error;
     }
     // Only a first run can find its replies not queued yet (an earlier run, retried or stalled, may have).
@@ -85,7 +83,20 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     // Handed on before BullMQ records the completion, so that completion fetches the next message at once. A
     // crash in between runs this turn again later, in line, never beside the next one; its replies stay queued once.
     await this.turns.release(event.conversation, job.id!);
+    this.logger.log({
+      ...this.logLine(job),
+      responder: outcome.responder,
+      replies: replies.length,
+      attempt: job.attemptsMade + 1,
+      outcome: replies.length > 0 ? 'answered' : 'silent',
+      durationMs: Math.round(performance.now() - started),
+    });
     return { responder: outcome.responder, replies };
+  }
+
+  /** A turn's log lines name its message and conversation. */
+  logLine(job: Job<EventJobData>) {
+    return { msg: 'turn', messageId: job.data.data.id, conversation: conversationKey(conversationOf(job.data)) };
   }
 
   /** The turn is over: the conversation's next message may run. */

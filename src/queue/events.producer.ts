@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { redisConfig, RedisConfig, webhookConfig, WebhookConfig } from '../config/app.config';
@@ -50,7 +50,6 @@ interface Delivery {
  */
 @Injectable()
 export class EventsProducer implements OnModuleInit {
-  private readonly logger = new Logger(EventsProducer.name);
   private readonly timeoutMs: number;
   private readonly prefix: string;
   /** The events queue's connection, once it is up; until then, producerReady. */
@@ -99,10 +98,9 @@ export class EventsProducer implements OnModuleInit {
     this.batch = [];
     // One timer for the whole batch: a message not stored in time is answered 503. A late success is harmless: the
     // message is stored and a redelivery is answered "duplicate".
+    // The reason reaches the log on each 503's request line (WebhookController), not here a second time.
     const timer = setTimeout(() => {
-      const late = batch.filter((d) => d.answer);
-      this.logger.warn(`${late.length} message(s) not stored: no answer from Redis in ${this.timeoutMs} ms`);
-      late.forEach((d) => d.answer?.(new Error(`no answer from Redis in ${this.timeoutMs} ms`)));
+      batch.forEach((d) => d.answer?.(new Error(`no answer from Redis in ${this.timeoutMs} ms`)));
     }, this.timeoutMs);
     try {
       const { redis, writes } = this.producer ?? (await this.producerReady);
@@ -125,7 +123,6 @@ export class EventsProducer implements OnModuleInit {
       delivery.answer?.(job.id);
     } catch (error) {
       this.takeBack(redis, claimed, delivery, n);
-      if (delivery.answer) this.logger.warn(`message ${id} not stored: ${(error as Error).message}`);
       delivery.answer?.(error as Error);
     }
   }

@@ -8,4 +8,10 @@ export interface QueueProcessor<Data = unknown, Result = unknown> {
   failedForGood(job: Job<Data>): Promise<void>;
   /** Called once BullMQ has recorded the job completed. */
   completed?(job: Job<Data>): Promise<void>;
+  /**
+   * What every log line of a run of the job starts with: its message ('turn', 'send') and the fields naming the job's
+   * subject. The processor writes the line of a run that succeeded; QueueWorkers the one of a run that failed (with
+   * its error), once.
+   */
+  logLine(job: Job<Data>, error?: Error): { msg: string } & Record<string, unknown>;
 }

@@ -65,14 +65,23 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
     }
     worker.on('failed', (job: Job | undefined, error: Error) => {
       if (!job) return;
-      const log = `${queueName} job ${job.id} attempt ${job.attemptsMade} failed: ${error.message}`;
       const forGood = failsForGood(error, job.attemptsMade, job.opts.attempts);
       this.jobMetrics.failed(queueName, forGood);
+      // The one line for this failure, whoever raised it (the processor, a stall, a lost lock).
+      const line = {
+        ...processor.logLine(job, error),
+        queue: queueName,
+        jobId: job.id,
+        attempt: job.attemptsMade,
+        outcome: forGood ? 'failed' : 'retrying',
+        reason: error.message,
+        ...(job.processedOn ? { durationMs: Date.now() - job.processedOn } : {}),
+      };
       if (!forGood) {
-        this.logger.warn(`${log}; will retry`);
+        this.logger.warn(line);
         return;
       }
-      this.logger.error(`${log}; kept in the failed set`);
+      this.logger.error(line); // kept in the failed set
       processor.failedForGood(job).catch((handOff: Error) => {
         // Not lost: a parked follower looks again by itself once its safety net lapses (TurnSequencer).
         this.logger.warn(`${queueName} job ${job.id}: could not hand its turn on: ${handOff.message}`);

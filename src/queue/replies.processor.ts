@@ -3,7 +3,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { queueConfig, QueueConfig } from '../config/app.config';
 import { CometChatClient, SentMessage } from '../cometchat/cometchat-client.service';
-import { classify, RateLimitQuota } from '../cometchat/cometchat-error';
+import { classify, CometChatError, RateLimitQuota } from '../cometchat/cometchat-error';
+import { conversationKey } from '../messages';
 import { MAX_RATE_LIMITED, ReplyJobData } from './job-contracts';
 import { REPLIES_QUEUE } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
@@ -11,6 +12,14 @@ import { BREAKER_THRESHOLD, SendBreaker } from './send-breaker';
 import { SentReplies } from './sent-replies';
 import { orderedMember, TurnSequencer } from './sequencing/turn-sequencer';
 import { WorkerRedis } from './worker-redis.service';
+
+/** CometChat refused the reply for good (a 4xx other than 429): its status stays with the failure, for the log. */
+export class SendRefusedError extends UnrecoverableError {
+  constructor(readonly status: number | undefined, message: string) {
+    super(message);
+    this.name = 'SendRefusedError';
+  }
+}
 
 export interface ReplyOutcome {
   messageId: string;
@@ -58,24 +67,26 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     const previous = job.attemptsStarted > 1 ? await this.sent.sentAs(job.id!) : null;
     if (previous !== null) {
       await this.turns.release(target, job.id!);
+      this.logger.log({ ...this.logLine(job), attempt: job.attemptsMade + 1, outcome: 'already-sent', messageId: previous });
       return { messageId: previous, alreadySent: true };
     }
 
     const admission = this.breaker.admit();
     if (!admission.go) return this.holdBack(job, admission.waitMs);
     let sent: SentMessage;
+    const started = performance.now();
     try {
       sent = await this.cometchat.sendBotMessage(job.data);
     } catch (raw) {
+      // A failed send is logged once, by QueueWorkers (logLine); a 429 here, since it is no failure.
       const error = classify(raw);
       if (error.kind === 'transient') return this.failedSend(job, error);
       if (error.kind === 'rate-limited') {
         this.breaker.answered(); // up, but asking us to wait: its own pause follows
-        return this.deferRateLimited(job, error.retryAfterMs!, error.message);
+        return this.deferRateLimited(job, error);
       }
       await this.answered();
-      this.logger.error(`reply ${job.id} refused for good: ${error.message}`);
-      throw new UnrecoverableError(error.message);
+      throw new SendRefusedError(error.status, error.message);
     } finally {
       if (admission.probe) this.breaker.released();
     }
@@ -84,7 +95,9 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     // completion lost, a stall) finds it. The next reply of the conversation may go meanwhile: it is after this one.
     // Nothing that can fail comes before the record: a failure then would send the reply again.
     const messageId = sent.id;
+    const durationMs = Math.round(performance.now() - started);
     await Promise.all([this.sent.record(job.id!, messageId), this.turns.release(target, job.id!)]);
+    this.logger.log({ ...this.logLine(job), status: sent.status, attempt: job.attemptsMade + 1, outcome: 'sent', messageId, durationMs });
     await this.answered();
     if (sent.quota) await this.honour(sent.quota).catch(() => undefined); // a missed pause costs a 429, no more
     return { messageId, alreadySent: false };
@@ -93,6 +106,18 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
   /** Once the completion is recorded, BullMQ's completed job guards the reply; the sent record may go. */
   completed(job: Job<ReplyJobData>): Promise<void> {
     return this.sent.forget(job.id!);
+  }
+
+  /** A send's log lines name the reply (its job id), its muid and conversation, and CometChat's status when it answered. */
+  logLine(job: Job<ReplyJobData>, error?: Error) {
+    const status = error instanceof CometChatError || error instanceof SendRefusedError ? error.status : undefined;
+    return {
+      msg: 'send',
+      replyId: job.id,
+      muid: job.data.muid,
+      conversation: conversationKey(job.data.target),
+      ...(status !== undefined ? { status } : {}),
+    };
   }
 
   /** The reply was refused for good: the conversation's next reply may go. */
@@ -146,12 +171,19 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
    * across every process, until CometChat's window reopens (BullMQ's queue-wide rate limit), so a storm costs about
    * one call per window. The job goes back to waiting, keeping its turn and its attempts.
    */
-  private async deferRateLimited(job: Job<ReplyJobData>, waitMs: number, why: string): Promise<never> {
+  private async deferRateLimited(job: Job<ReplyJobData>, error: CometChatError): Promise<never> {
     const rateLimited = (job.data.rateLimited ?? 0) + 1;
     if (rateLimited > MAX_RATE_LIMITED) {
-      throw new UnrecoverableError(`rate-limited ${MAX_RATE_LIMITED} times in a row; last: ${why}`);
+      throw new SendRefusedError(error.status, `rate-limited ${MAX_RATE_LIMITED} times in a row; last: ${error.message}`);
     }
-    this.logger.warn(`CometChat rate limit (429) on reply ${job.id}: sending paused for ${waitMs} ms`);
+    const waitMs = error.retryAfterMs!;
+    this.logger.warn({
+      ...this.logLine(job, error),
+      attempt: job.attemptsMade + 1,
+      outcome: 'rate-limited',
+      reason: `CometChat rate limit (429): sending paused for ${waitMs} ms`,
+      waitMs,
+    });
     await job.updateData({ ...job.data, rateLimited });
     await this.replies.rateLimit(waitMs);
     throw Worker.RateLimitError();

@@ -13,6 +13,6 @@ export class WorkerRedis {
   constructor(redis: RedisConnections) {
     this.prefix = redis.prefix;
     this.client = redis.connect({ role: 'worker' });
-    this.client.on('error', () => undefined); // the workers on the same Redis report outages
+    this.client.on('error', () => undefined); // RedisAvailability logs an outage once, for every connection
   }
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { redisConfig, RedisConfig } from '../config/app.config';
+import { RedisAvailability } from './redis-availability';
 import { ConnectionProfile, connectRedis, RedisClient } from './redis-connection.factory';
 
 const QUIT_TIMEOUT_MS = 1000;
@@ -11,6 +12,8 @@ const QUIT_TIMEOUT_MS = 1000;
 @Injectable()
 export class RedisConnections implements OnApplicationShutdown {
   private readonly open = new Set<RedisClient>();
+  /** Redis lost and restored, logged once each for all of these connections. */
+  readonly availability = new RedisAvailability();
 
   constructor(@Inject(redisConfig.KEY) private readonly config: RedisConfig) {}
 
@@ -20,12 +23,14 @@ export class RedisConnections implements OnApplicationShutdown {
 
   connect(profile: ConnectionProfile): RedisClient {
     const client = connectRedis(this.config.topology, profile);
+    this.availability.watch(client, profile.role);
     this.open.add(client);
     return client;
   }
 
   /** QUIT where Redis answers; a connection still reconnecting (Redis gone) would wait forever, so it is dropped. */
   async onApplicationShutdown(): Promise<void> {
+    this.availability.close();
     await Promise.all(
       [...this.open].map(async (client) => {
         let timer: NodeJS.Timeout | undefined;

@@ -15,8 +15,8 @@ export class WebhookMetrics {
 
   constructor(private readonly metrics: Metrics) {}
 
-  /** An answer sent: a 200 comes to what the inbox made of it; anything else was refused. */
-  answered(status: number, inboxOutcome: WebhookOutcome | null, elapsedMs: number): void {
+  /** An answer sent: a 200 comes to what the inbox made of it; anything else was refused. Returns that outcome. */
+  answered(status: number, inboxOutcome: WebhookOutcome | null, elapsedMs: number): WebhookOutcome {
     const outcome: WebhookOutcome = status === 200 && inboxOutcome ? inboxOutcome : 'refused';
     const key = `${status}:${outcome}`;
     let answer = this.answers.get(key);
@@ -29,5 +29,6 @@ export class WebhookMetrics {
     }
     answer.count.inc();
     answer.latency.observe(elapsedMs / 1000);
+    return outcome;
   }
 }

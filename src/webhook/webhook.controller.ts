@@ -1,6 +1,7 @@
 import { HttpException, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PinoLogger } from 'nestjs-pino';
 import { httpErrorBody } from '../common/http-error.filter';
 import type { WebhookOutcome } from '../metrics/metric-definitions';
 import { MetricsService } from '../metrics/metrics.service';
@@ -9,11 +10,14 @@ import { BASIC_REALM, BasicAuthGuard } from './basic-auth.guard';
 import { CallbackValidationPipe } from './callback-validation.pipe';
 import { InboxResult, InboxService } from './inbox.service';
 import { WebhookMetrics } from './webhook-metrics';
+import { requestLine } from './webhook-request-log';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** What the inbox made of a webhook request (accepted, duplicate, ignored), for its metrics; null otherwise. */
     webhookOutcome: WebhookOutcome | null;
+    /** Why the request was ignored or refused, for its log line; null when accepted or not known. */
+    webhookReason: string | null;
   }
 }
 
@@ -39,8 +43,10 @@ export class WebhookController implements OnModuleInit {
     private readonly pipe: CallbackValidationPipe,
     private readonly inbox: InboxService,
     metrics: MetricsService,
+    private readonly logger: PinoLogger,
   ) {
     this.metrics = new WebhookMetrics(metrics.metrics);
+    logger.setContext('Webhook');
   }
 
   onModuleInit(): void {
@@ -52,12 +58,16 @@ export class WebhookController implements OnModuleInit {
       if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return next();
       reply.code(415).send(httpErrorBody(415, `Content-Encoding ${encoding} is not accepted; send the JSON uncompressed`));
     };
-    // Counted once the answer is sent (onResponse), whoever gave it: the handler, a hook, Fastify's body errors. It
-    // runs after the response, adding nothing to its latency. The outcome is a request decoration (Fastify's way:
-    // requests keep one shape).
+    // Counted and logged once the answer is sent (onResponse), whoever gave it: the handler, a hook, Fastify's body
+    // errors. It runs after the response, adding nothing to its latency. The outcome is a request decoration
+    // (Fastify's way: requests keep one shape). One log line per request, the only one the webhook writes.
     fastify.decorateRequest('webhookOutcome', null);
+    fastify.decorateRequest('webhookReason', null);
     const answered = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-      this.metrics.answered(reply.statusCode, request.webhookOutcome, reply.elapsedTime);
+      const status = reply.statusCode;
+      const outcome = this.metrics.answered(status, request.webhookOutcome, reply.elapsedTime);
+      const level = status >= 500 ? 'warn' : 'info';
+      if (this.logger.logger.isLevelEnabled(level)) this.logger[level](requestLine(request, status, outcome, reply.elapsedTime), 'webhook request');
       done();
     };
     fastify.route({
@@ -80,6 +90,7 @@ export class WebhookController implements OnModuleInit {
 
   private async receive(request: FastifyRequest, reply: FastifyReply): Promise<InboxResult | ReturnType<typeof httpErrorBody>> {
     if (!this.guard.accepts(request.headers.authorization)) {
+      request.webhookReason = 'missing or invalid Basic Auth credentials';
       reply.code(401).header('www-authenticate', BASIC_REALM);
       return httpErrorBody(401, 'Missing or invalid Basic Auth credentials');
     }
@@ -88,14 +99,17 @@ export class WebhookController implements OnModuleInit {
       callback = this.pipe.transform(request.body);
     } catch (error) {
       if (!(error instanceof HttpException)) throw error;
+      request.webhookReason = error.message;
       reply.code(error.getStatus());
       return httpErrorBody(error.getStatus(), error.message);
     }
     try {
       const result = await this.inbox.receive(callback);
       request.webhookOutcome = result.status;
+      if (result.status === 'ignored') request.webhookReason = result.reason;
       return result;
     } catch (error) {
+      request.webhookReason = (error as Error).message;
       if (error instanceof MessageNotStorableError) {
         reply.code(422);
         return httpErrorBody(422, `Message not stored: ${error.message}`);

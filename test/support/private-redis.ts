@@ -13,15 +13,21 @@ export class PrivateRedis {
     readonly port: number,
     private readonly process: ChildProcess,
     private readonly dir: string,
+    private readonly password?: string,
   ) {}
 
-  static async start(args: string[] = []): Promise<PrivateRedis> {
-    const port = await freePort();
+  /**
+   * `port`: one of the test's choosing, e.g. to bring a stopped Redis back where its clients look for it.
+   * `password`: Redis requires it (requirepass); `url` and `client()` carry it.
+   */
+  static async start(args: string[] = [], { port, password }: { port?: number; password?: string } = {}): Promise<PrivateRedis> {
+    port ??= await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'private-redis-'));
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args], {
+    const auth = password === undefined ? [] : ['--requirepass', password];
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...auth, ...args], {
       stdio: 'ignore',
     });
-    const redis = new PrivateRedis(port, child, dir);
+    const redis = new PrivateRedis(port, child, dir, password);
     await waitFor(
       'the private redis-server',
       async () => {
@@ -38,7 +44,7 @@ export class PrivateRedis {
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.password === undefined ? '' : `:${encodeURIComponent(this.password)}@`}127.0.0.1:${this.port}`;
   }
 
   /** A client of the test's; disconnect it when done. */

@@ -15,13 +15,22 @@ export async function freePort(): Promise<number> {
 
 /** The service as operators run it: its own process (`src/main.ts` through ts-node), real signals. */
 export class ServiceProcess {
+  /** stdout and stderr as they came, interleaved. */
   output = '';
+  stdout = '';
+  stderr = '';
   private constructor(
     readonly child: ChildProcess,
     readonly port: number,
   ) {
-    child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      this.output += d.toString();
+      this.stdout += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      this.output += d.toString();
+      this.stderr += d.toString();
+    });
   }
 
   static spawn(env: Record<string, string>): ServiceProcess {
