@@ -165,6 +165,7 @@ describe('traces', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_SERVICE_NAME: 'bot-east',
     });
     // Pipelined on one connection, in one write: both requests are handled in the same event-loop turn, so the
     // producer stores their jobs in one batch.
@@ -193,6 +194,7 @@ describe('traces', () => {
       return found.length === 2 && found;
     });
     expect(webhooks[0].traceId).not.toBe(webhooks[1].traceId);
+    expect(webhooks.map((s) => s.service)).toEqual(['bot-east', 'bot-east']);
     await waitFor('both events jobs traced', () => receiver.spans.filter((s) => s.name === 'add events.bot-event').length === 2);
     for (const webhook of webhooks) {
       const adds = receiver.spans.filter((s) => s.traceId === webhook.traceId && s.name === 'add events.bot-event');

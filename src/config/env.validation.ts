@@ -277,7 +277,7 @@ export class EnvironmentVariables {
   @SetWith('ADMIN_USERNAME', 'the queue dashboard needs both, or neither for no dashboard')
   ADMIN_PASSWORD?: string;
 
-  // Traces (README "Operating it"): OpenTelemetry's standard variables. Its SDK reads them itself, at start
+  // Traces (README "Traces"): OpenTelemetry's standard variables. Its SDK reads them itself, at start
   // (src/tracing); they are declared here so that a mistake is named at boot and the app knows whether tracing is on.
   @IsOptional()
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' })

@@ -45,7 +45,8 @@ describe('tracing', () => {
   });
 
   it('off (no endpoint, or disabled), loads no OpenTelemetry module and patches nothing', () => {
-    for (const env of [{}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_SDK_DISABLED: 'true' }]) {
+    const offs: Array<Record<string, string>> = [{}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_SDK_DISABLED: 'true' }];
+    for (const env of offs) {
       expect(startIn(env)).toEqual({ enabled: false, loaded: [], httpPatched: false });
     }
   });

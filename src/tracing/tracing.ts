@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 
-export const DEFAULT_SERVICE_NAME = 'cometchat-bot-service';
+const DEFAULT_SERVICE_NAME = 'cometchat-bot-service';
 
 /** The OpenTelemetry variables that decide whether traces are exported at all. */
 export interface TracingSwitch {
