@@ -66,6 +66,13 @@ class OtlpReceiver {
   }
 }
 
+/** OTLP/JSON to the receiver, batches sent within 50 ms so the test need not wait long. */
+const exportingTo = (receiver: OtlpReceiver) => ({
+  OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+  OTEL_BSP_SCHEDULE_DELAY: '50',
+});
+
 /** One message followed across processes and queues by its trace, exported to an OTLP endpoint. */
 describe('traces', () => {
   let cometchat: FakeCometChat;
@@ -116,11 +123,7 @@ describe('traces', () => {
   }
 
   it('one trace runs from the webhook request through both jobs to the CometChat call', async () => {
-    const running = await start('tracing-on', {
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
-      OTEL_BSP_SCHEDULE_DELAY: '50',
-    });
+    const running = await start('tracing-on', exportingTo(receiver));
     const { job } = await oneMessage(running);
 
     const send = await waitFor(
@@ -161,12 +164,7 @@ describe('traces', () => {
   });
 
   it('callbacks stored together in one batch each keep their own request’s trace', async () => {
-    const running = await start('tracing-batch', {
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
-      OTEL_BSP_SCHEDULE_DELAY: '50',
-      OTEL_SERVICE_NAME: 'bot-east',
-    });
+    const running = await start('tracing-batch', { ...exportingTo(receiver), OTEL_SERVICE_NAME: 'bot-east' });
     // Pipelined on one connection, in one write: both requests are handled in the same event-loop turn, so the
     // producer stores their jobs in one batch.
     const callbacks = [fixture('user-text'), fixture('user-text')];
@@ -203,12 +201,7 @@ describe('traces', () => {
   });
 
   it('is off with OTEL_SDK_DISABLED=true: nothing is exported and jobs carry no trace context', async () => {
-    const running = await start('tracing-off', {
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
-      OTEL_BSP_SCHEDULE_DELAY: '50',
-      OTEL_SDK_DISABLED: 'true',
-    });
+    const running = await start('tracing-off', { ...exportingTo(receiver), OTEL_SDK_DISABLED: 'true' });
     const { job } = await oneMessage(running);
     expect(job.opts.telemetry).toBeUndefined();
 
