@@ -1,11 +1,12 @@
+// First, in this order: .env, then tracing, which must be in place before anything loads http or fastify.
+import './config/env-file';
+import { tracing } from './tracing/start';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { existsSync } from 'node:fs';
 import { createApp } from './app.setup';
 import { ConfigValidationError, validateEnv } from './config/env.validation';
 
 async function bootstrap(): Promise<void> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
   let env;
   try {
     env = validateEnv(process.env);
@@ -37,6 +38,8 @@ async function bootstrap(): Promise<void> {
       await app.getHttpAdapter().close();
       // Then workers finish their jobs (bounded by SHUTDOWN_GRACE_MS) and connections close.
       await app.close();
+      // Last, so the spans of the drain are sent too.
+      await tracing.shutdown();
       process.exit(0);
     } catch (error) {
       logger.error(`shutdown failed: ${(error as Error).message}`);

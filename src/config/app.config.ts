@@ -1,3 +1,4 @@
+import { tracesWanted } from '../tracing/tracing';
 import { EnvironmentVariables, HostPort, parseHostList } from './env.validation';
 
 /**
@@ -123,6 +124,9 @@ export const adminConfig = namespace('admin', (env) => ({
   password: env.ADMIN_PASSWORD,
 }));
 
+/** Whether traces are exported (OTEL_EXPORTER_OTLP_ENDPOINT set, the SDK not disabled): BullMQ is then traced too. */
+export const tracingConfig = namespace('tracing', (env) => ({ enabled: tracesWanted(env) }));
+
 /** Every namespace, loaded together by ConfigModule. */
 export const CONFIG_NAMESPACES = [
   appConfig,
@@ -134,6 +138,7 @@ export const CONFIG_NAMESPACES = [
   respondersConfig,
   sandboxConfig,
   adminConfig,
+  tracingConfig,
 ] as const;
 
 export type AppConfig = ConfigType<typeof appConfig>;
@@ -145,3 +150,4 @@ export type QueueConfig = ConfigType<typeof queueConfig>;
 export type RespondersConfig = ConfigType<typeof respondersConfig>;
 export type SandboxConfig = ConfigType<typeof sandboxConfig>;
 export type AdminConfig = ConfigType<typeof adminConfig>;
+export type TracingConfig = ConfigType<typeof tracingConfig>;

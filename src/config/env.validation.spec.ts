@@ -1,4 +1,4 @@
-import { cometchatConfig } from './app.config';
+import { cometchatConfig, tracingConfig } from './app.config';
 import { ConfigValidationError, parseHostList, SANDBOX_WEBHOOK_PASSWORD, validateEnv } from './env.validation';
 
 const REQUIRED = {
@@ -59,6 +59,27 @@ describe('validateEnv', () => {
     expect(validateEnv({ ...REQUIRED, COMETCHAT_MAX_REQUESTS_PER_MINUTE: '500' }).COMETCHAT_MAX_REQUESTS_PER_MINUTE).toBe(500);
     expect(problemsOf({ ...REQUIRED, COMETCHAT_MAX_REQUESTS_PER_MINUTE: '0' })).toEqual([expect.stringContaining('COMETCHAT_MAX_REQUESTS_PER_MINUTE')]);
     expect(problemsOf({ ...REQUIRED, COMETCHAT_MAX_REQUESTS_PER_MINUTE: 'lots' })).toEqual([expect.stringContaining('COMETCHAT_MAX_REQUESTS_PER_MINUTE')]);
+  });
+
+  it('turns tracing on only with an OTLP endpoint and the SDK not disabled, naming bad OTEL_* values', () => {
+    const tracing = (extra: Record<string, string>) => tracingConfig.pick(validateEnv({ ...REQUIRED, ...extra })).enabled;
+    expect(tracing({})).toBe(false);
+    expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(true);
+    expect(tracing({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' })).toBe(true);
+    expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'TRUE' })).toBe(false);
+    expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'false' })).toBe(true);
+    expect(
+      problemsOf({
+        ...REQUIRED,
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http',
+        OTEL_SDK_DISABLED: 'yes',
+      }),
+    ).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL',
+      'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL must be one of: http/protobuf, http/json, grpc',
+      'OTEL_SDK_DISABLED must be true or false',
+    ]);
   });
 
   it('retries a reply for 30 minutes by default, with delays capped at a minute', () => {

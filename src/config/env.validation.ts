@@ -28,6 +28,8 @@ export const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 export const COMETCHAT_MODES = ['live', 'sandbox'] as const;
 export type CometChatMode = (typeof COMETCHAT_MODES)[number];
+/** OTLP encodings the OpenTelemetry SDK can export with. */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
 /** docker-compose's development-only webhook password: fine for the sandbox, never for a live bot. */
 export const SANDBOX_WEBHOOK_PASSWORD = 'sandbox-dev-only';
 
@@ -50,6 +52,9 @@ const IntEnv = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   applyDecorators(Transform(toInt), IsInt(), Min(min), Max(max));
 const toBool = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^(true|false|1|0|yes|no)$/i.test(value.trim()) ? /^(true|1|yes)$/i.test(value.trim()) : value;
+/** OpenTelemetry's booleans: only true or false, in any case (its SDK reads anything else as false). */
+const toOtelBool = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^(true|false)$/i.test(value.trim()) ? value.trim().toLowerCase() === 'true' : value;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 /** One of a pair of variables that mean something only together: reported on the one that is set. */
 const SetWith = (other: keyof EnvironmentVariables, meaning: string) =>
@@ -276,6 +281,35 @@ export class EnvironmentVariables {
   @IsString()
   @SetWith('ADMIN_USERNAME', 'the queue dashboard needs both, or neither for no dashboard')
   ADMIN_PASSWORD?: string;
+
+  // Traces (README "Traces"): OpenTelemetry's standard variables. Its SDK reads them itself, at start
+  // (src/tracing); they are declared here so that a mistake is named at boot and the app knows whether tracing is on.
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL' })
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+
+  @IsOptional()
+  @IsIn(OTLP_PROTOCOLS as unknown as string[], { message: `OTEL_EXPORTER_OTLP_PROTOCOL must be one of: ${OTLP_PROTOCOLS.join(', ')}` })
+  OTEL_EXPORTER_OTLP_PROTOCOL?: string;
+
+  @IsOptional()
+  @IsIn(OTLP_PROTOCOLS as unknown as string[], {
+    message: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL must be one of: ${OTLP_PROTOCOLS.join(', ')}`,
+  })
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?: string;
+
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  OTEL_SERVICE_NAME?: string;
+
+  @Transform(toOtelBool)
+  @IsBoolean({ message: 'OTEL_SDK_DISABLED must be true or false' })
+  OTEL_SDK_DISABLED = false;
 }
 
 export class ConfigValidationError extends Error {

@@ -9,13 +9,13 @@ const compose = spawnSync('docker-compose', ['version'], { cwd: ROOT }).status =
 (compose ? describe : describe.skip)('docker-compose.yml observability profile (docker-compose config)', () => {
   const config = (...args: string[]) => spawnSync('docker-compose', [...args, 'config'], { cwd: ROOT, encoding: 'utf8' });
 
-  it('adds Prometheus and Grafana in the observability profile only', () => {
+  it('adds Prometheus, Grafana and Jaeger in the observability profile only', () => {
     const result = config();
     expect(result.status).toBe(0);
     // Per service as `docker-compose config` prints it: the two of the profile carry it, redis and bot none.
-    const services = result.stdout.split(/\n(?=  [a-z-]+:\n)/).filter((block) => /^  (redis|bot|prometheus|grafana):/.test(block));
+    const services = result.stdout.split(/\n(?=  [a-z-]+:\n)/).filter((block) => /^  (redis|bot|prometheus|grafana|jaeger):/.test(block));
     const profiled = services.filter((block) => /\n    profiles:\n    - observability/.test(block)).map((block) => block.trim().split(':')[0]);
-    expect(profiled.sort()).toEqual(['grafana', 'prometheus']);
+    expect(profiled.sort()).toEqual(['grafana', 'jaeger', 'prometheus']);
   });
 
   it('mounts the scrape configuration, the alert rules and the provisioned dashboard', () => {

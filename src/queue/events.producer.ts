@@ -40,6 +40,8 @@ interface Producer {
 interface Delivery {
   callback: CometChatCallback;
   jobId: string;
+  /** With tracing on, its request's trace context: the batch is stored in a later turn, under the first one's. */
+  traceContext?: unknown;
   answer?: (storedAs: string | undefined | Error) => void;
 }
 
@@ -81,7 +83,7 @@ export class EventsProducer implements OnModuleInit {
     // instead, which is how a redelivery is told apart without a second round trip.
     const jobId = deliveryId(callback.data.id);
     return new Promise((resolve, reject) => {
-      const delivery: Delivery = { callback, jobId };
+      const delivery: Delivery = { callback, jobId, traceContext: this.events.opts.telemetry?.contextManager.active() };
       delivery.answer = (storedAs) => {
         delivery.answer = undefined;
         // A RangeError is the message's own (too deep, too long to serialise): redelivering it would not help.
@@ -118,7 +120,9 @@ export class EventsProducer implements OnModuleInit {
     const { callback, jobId } = delivery;
     const id = callback.data.id;
     try {
-      const job = await this.events.add(BOT_EVENT_JOB, callback, { jobId, deduplication: { id, ttl: DEDUPLICATION_TTL_MS } });
+      const add = () => this.events.add(BOT_EVENT_JOB, callback, { jobId, deduplication: { id, ttl: DEDUPLICATION_TTL_MS } });
+      const telemetry = this.events.opts.telemetry;
+      const job = await (telemetry ? telemetry.contextManager.with(delivery.traceContext, add) : add());
       if (job.id !== jobId) this.takeBack(redis, claimed, delivery, n);
       delivery.answer?.(job.id);
     } catch (error) {

@@ -1,8 +1,9 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
-import { appConfig, AppConfig, queueConfig, QueueConfig } from '../config/app.config';
+import { appConfig, AppConfig, queueConfig, QueueConfig, tracingConfig, TracingConfig } from '../config/app.config';
 import { MetricsService } from '../metrics/metrics.service';
 import { RedisConnections } from '../redis';
+import { bullmqTelemetry } from '../tracing/bullmq-telemetry';
 import { ConnectionErrorLogger } from './connection-error.logger';
 import { EventsProcessor } from './events.processor';
 import { cappedBackoff, failsForGood } from './job-contracts';
@@ -29,6 +30,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly redis: RedisConnections,
     @Inject(queueConfig.KEY) private readonly queue: QueueConfig,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
+    @Inject(tracingConfig.KEY) private readonly tracing: TracingConfig,
     private readonly errors: ConnectionErrorLogger,
     metrics: MetricsService,
   ) {
@@ -57,6 +59,8 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
       // A job whose process died is handed to another worker once its lock lapses.
       lockDuration: this.queue.lockMs,
       stalledInterval: this.queue.lockMs,
+      // Tracing on: each job's processing continues the trace its add started.
+      telemetry: bullmqTelemetry(this.tracing),
     });
     worker.on('completed', (job: Job) => this.jobMetrics.completed(queueName, job));
     if (processor.completed) {

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { waitFor } from '../../test/support/wait-for';
-import { appConfig, queueConfig, RespondersConfig } from '../config/app.config';
+import { appConfig, queueConfig, RespondersConfig, tracingConfig } from '../config/app.config';
 import { validateEnv } from '../config/env.validation';
 import type { CometChatCallback } from '../messages';
 import { MetricsService } from '../metrics/metrics.service';
@@ -75,6 +75,7 @@ describe('QueueWorkers logs', () => {
       connections,
       queue,
       appConfig.pick(env),
+      tracingConfig.pick(env),
       new ConnectionErrorLogger(connections),
       new MetricsService(),
     );

@@ -1,8 +1,9 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { queueConfig, QueueConfig, webhookConfig, WebhookConfig } from '../config/app.config';
+import { queueConfig, QueueConfig, tracingConfig, TracingConfig, webhookConfig, WebhookConfig } from '../config/app.config';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RedisConnections } from '../redis';
+import { bullmqTelemetry } from '../tracing/bullmq-telemetry';
 import { EventsProducer } from './events.producer';
 import { jobOptions } from './job-contracts';
 import { QUEUE_NAMES, QUEUES } from './queue-definitions';
@@ -19,10 +20,11 @@ import { QueueMetricsCollector } from './queue-metrics.collector';
   imports: [
     MetricsModule,
     BullModule.forRootAsync({
-      inject: [RedisConnections, webhookConfig.KEY],
-      useFactory: (redis: RedisConnections, webhook: WebhookConfig) => ({
+      inject: [RedisConnections, webhookConfig.KEY, tracingConfig.KEY],
+      useFactory: (redis: RedisConnections, webhook: WebhookConfig, tracing: TracingConfig) => ({
         prefix: redis.prefix,
         connection: redis.connect({ role: 'producer', commandTimeoutMs: webhook.enqueueTimeoutMs }),
+        telemetry: bullmqTelemetry(tracing),
       }),
     }),
     BullModule.registerQueueAsync(
