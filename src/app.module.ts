@@ -1,6 +1,7 @@
 import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AdminModule } from './admin/admin.module';
+import { CometChatModule } from './cometchat/cometchat.module';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { ConfigModule } from './config/config.module';
 import type { EnvironmentVariables } from './config/env.validation';
@@ -8,6 +9,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProcessingModule } from './queue/processing.module';
 import { RedisModule } from './redis';
+import { SandboxReplySenderModule } from './sandbox/sandbox-reply-sender.module';
 import { SandboxModule } from './sandbox/sandbox.module';
 import { WebhookModule } from './webhook/webhook.module';
 
@@ -25,6 +27,8 @@ export class AppModule {
     { sandboxPage = false, queueDashboard = false } = {},
   ): DynamicModule {
     const role = env.APP_ROLE;
+    // Replies reach CometChat, or in sandbox mode the local outbox: the one place that knows both exist.
+    const replySender = env.COMETCHAT_MODE === 'sandbox' ? SandboxReplySenderModule : CometChatModule;
     return {
       module: AppModule,
       imports: [
@@ -34,7 +38,7 @@ export class AppModule {
         MetricsModule,
         ...(role === 'worker' ? [] : [WebhookModule]),
         ...(role !== 'worker' && sandboxPage ? [SandboxModule] : []),
-        ...(role === 'api' ? [] : [ProcessingModule]),
+        ...(role === 'api' ? [] : [ProcessingModule.register({ replySender })]),
         ...(queueDashboard ? [AdminModule] : []),
         ...imports,
       ],

@@ -2,8 +2,8 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { queueConfig, QueueConfig } from '../config/app.config';
-import { CometChatClient, SentMessage } from '../cometchat/cometchat-client.service';
 import { classify, RateLimitQuota } from '../cometchat/cometchat-error';
+import { REPLY_SENDER, ReplySender, SentMessage } from '../cometchat/reply-sender';
 import { MAX_RATE_LIMITED, ReplyJobData } from './job-contracts';
 import { REPLIES_QUEUE } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
@@ -19,7 +19,7 @@ export interface ReplyOutcome {
 }
 
 /**
- * Sends one reply through CometChat, in its conversation's order, turning each kind of failure into the right
+ * Sends one reply through CometChat (or the sandbox: whatever REPLY_SENDER is), in its conversation's order, turning each kind of failure into the right
  * retry.
  */
 @Injectable()
@@ -30,7 +30,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
   private readonly budgetMs: number;
 
   constructor(
-    private readonly cometchat: CometChatClient,
+    @Inject(REPLY_SENDER) private readonly sender: ReplySender,
     private readonly sent: SentReplies,
     redis: WorkerRedis,
     @InjectQueue(REPLIES_QUEUE) private readonly replies: Queue<ReplyJobData>,
@@ -65,7 +65,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     if (!admission.go) return this.holdBack(job, admission.waitMs);
     let sent: SentMessage;
     try {
-      sent = await this.cometchat.sendBotMessage(job.data);
+      sent = await this.sender.sendBotMessage(job.data);
     } catch (raw) {
       const error = classify(raw);
       if (error.kind === 'transient') return this.failedSend(job, error);
