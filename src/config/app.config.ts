@@ -122,6 +122,12 @@ export const adminConfig = namespace('admin', (env) => ({
   password: env.ADMIN_PASSWORD,
 }));
 
+/** The AG-UI endpoint; no token (unset) means no endpoint. */
+export const agentConfig = namespace('agent', (env) => ({
+  token: env.AGENT_TOKEN,
+  heartbeatMs: env.AGENT_HEARTBEAT_MS,
+}));
+
 /** Every namespace, loaded together by ConfigModule. */
 export const CONFIG_NAMESPACES = [
   appConfig,
@@ -133,6 +139,7 @@ export const CONFIG_NAMESPACES = [
   respondersConfig,
   sandboxConfig,
   adminConfig,
+  agentConfig,
 ] as const;
 
 export type AppConfig = ConfigType<typeof appConfig>;
@@ -144,3 +151,4 @@ export type QueueConfig = ConfigType<typeof queueConfig>;
 export type RespondersConfig = ConfigType<typeof respondersConfig>;
 export type SandboxConfig = ConfigType<typeof sandboxConfig>;
 export type AdminConfig = ConfigType<typeof adminConfig>;
+export type AgentConfig = ConfigType<typeof agentConfig>;

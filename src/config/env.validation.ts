@@ -271,6 +271,15 @@ export class EnvironmentVariables {
   @IsString()
   @SetWith('ADMIN_USERNAME', 'the queue dashboard needs both, or neither for no dashboard')
   ADMIN_PASSWORD?: string;
+
+  // The AG-UI endpoint (POST /agents/ag-ui) for CometChat's AI Agents, behind this Bearer token; unset: no endpoint.
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{16,}$/, { message: 'AGENT_TOKEN must be at least 16 printable characters, without spaces' })
+  AGENT_TOKEN?: string;
+
+  // A comment line this often keeps proxies from closing an AG-UI stream while a responder thinks.
+  @IntEnv(10, 300_000)
+  AGENT_HEARTBEAT_MS = 15_000;
 }
 
 export class ConfigValidationError extends Error {
