@@ -1,4 +1,4 @@
-import { contentToText, type ContentPart, type Message, type RunAgentInput, type UserMessage } from '@ag-ui/core';
+import type { ContentPart, Message, RunAgentInput, UserMessage } from '@ag-ui/core';
 import { RunAgentInputSchema } from '@ag-ui/core/schemas';
 import type { Attachment, BotEvent } from '../messages';
 import type { HistoryMessage } from '../responders';
@@ -57,7 +57,16 @@ function attachmentsOf(content: UserMessage['content']): Array<Attachment & { ki
   });
 }
 
-const textOf = (message: Message): string => contentToText((message as { content?: UserMessage['content'] }).content).trim();
+/** The text of a message; a multimodal one's text parts a line each (core's contentToText runs them together). */
+function textOf(message: Message): string {
+  const content = (message as { content?: UserMessage['content'] }).content;
+  if (typeof content === 'string') return content.trim();
+  if (!Array.isArray(content)) return '';
+  return content
+    .flatMap((part) => (part.type === 'text' ? [part.text.trim()] : []))
+    .filter(Boolean)
+    .join('\n');
+}
 
 /** The user who wrote, from `forwardedProps.user` ({uid, name?}) when the caller sends it, else AG_UI_USER. */
 function senderOf(input: RunAgentInput, message: UserMessage): BotEvent['sender'] {
