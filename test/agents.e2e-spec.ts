@@ -338,6 +338,24 @@ describe('AI Agent (AG-UI) endpoint', () => {
   });
 });
 
+describe('AI Agent (AG-UI) endpoint on shutdown', () => {
+  it('ends a run in flight with RUN_ERROR (SERVICE_STOPPING) and lets the server close', async () => {
+    const app = await TestApp.start('agents-stop', { AGENT_TOKEN: TOKEN, APP_ROLE: 'api' }, [AgentTestRespondersModule]);
+    await app.app.listen({ port: 0, host: '127.0.0.1' });
+    const agent = new HttpAgent({ url: `${await app.app.getUrl()}/agents/ag-ui`, headers: { Authorization: `Bearer ${TOKEN}` }, initialMessages: [user('hang on')] });
+    const events: BaseEvent[] = [];
+    const started = new Gate();
+    const running = agent
+      .runAgent({}, { onEvent: ({ event }) => void events.push(event), onRunStartedEvent: () => started.release() })
+      .catch(() => undefined);
+    await started.opened;
+    await app.close();
+    await running;
+    expect(events.map((event) => event.type)).toEqual([EventType.RUN_STARTED, EventType.RUN_ERROR]);
+    expect(events[1]).toMatchObject({ code: 'SERVICE_STOPPING', message: 'the service is shutting down' });
+  });
+});
+
 describe('AI Agent (AG-UI) endpoint without AGENT_TOKEN', () => {
   it('does not exist: 404', async () => {
     const app = await TestApp.start('agents-off', { APP_ROLE: 'api' });
