@@ -11,7 +11,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { AGUIEvent } from '@ag-ui/core';
+import type { AGUIEvent, RunAgentInput } from '@ag-ui/core';
 import { EventEncoder } from '@ag-ui/encoder';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { agentConfig, AgentConfig, botConfig, BotConfig } from '../config/app.config';
@@ -20,9 +20,7 @@ import { ResponderRegistry } from '../responders/responder.registry';
 import { RunStoppedError } from './ag-ui-events';
 import { AgentTokenGuard } from './agent-token.guard';
 import { runAgentTurn } from './agent-run';
-import { InvalidRunAgentInputError, NoUserMessageError, parseRunAgentInput, turnOf } from './run-agent-input';
-
-export const AG_UI_PATH = '/agents/ag-ui';
+import { agentConversation, AgentTurn, InvalidRunAgentInputError, NoUserMessageError, parseRunAgentInput, turnOf } from './run-agent-input';
 
 /**
  * CometChat's AI Agent endpoint (cometchat-api.md §11): a RunAgentInput in, the responders' answer out as AG-UI
@@ -53,16 +51,7 @@ export class AgUiController implements OnModuleInit {
 
   @Post('ag-ui')
   async run(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
-    let input;
-    let turn;
-    try {
-      input = parseRunAgentInput(body);
-      turn = turnOf(input, this.bot.uid);
-    } catch (error) {
-      if (error instanceof InvalidRunAgentInputError) throw new BadRequestException(error.message);
-      if (error instanceof NoUserMessageError) throw new UnprocessableEntityException(error.message);
-      throw error;
-    }
+    const { input, turn } = this.read(body);
 
     reply.hijack();
     const raw = reply.raw;
@@ -101,7 +90,17 @@ export class AgUiController implements OnModuleInit {
       if (!raw.writableEnded) raw.end();
     }
   }
+
+  /** The run asked for, or the 400/422 that says why there is none; answered as JSON before any stream. */
+  private read(body: unknown): { input: RunAgentInput; turn: AgentTurn } {
+    try {
+      const input = parseRunAgentInput(body);
+      return { input, turn: turnOf(input, this.bot.uid) };
+    } catch (error) {
+      if (error instanceof InvalidRunAgentInputError) throw new BadRequestException(error.message);
+      if (error instanceof NoUserMessageError) throw new UnprocessableEntityException(error.message);
+      throw error;
+    }
+  }
 }
 
-/** The agent path's state lives apart from the bot path's: a thread id may look like a user's UID. */
-export const agentConversation = (threadId: string) => ({ type: 'user' as const, id: `ag-ui:${threadId}` });

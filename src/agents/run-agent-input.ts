@@ -1,6 +1,6 @@
 import type { ContentPart, Message, RunAgentInput, UserMessage } from '@ag-ui/core';
 import { RunAgentInputSchema } from '@ag-ui/core/schemas';
-import type { Attachment, BotEvent } from '../messages';
+import type { Attachment, BotEvent, Conversation } from '../messages';
 import type { HistoryMessage } from '../responders';
 
 /** The sender of an agent-path message when forwardedProps does not name one. */
@@ -32,6 +32,9 @@ export function parseRunAgentInput(body: unknown): RunAgentInput {
   }
   return parsed.data as RunAgentInput;
 }
+
+/** The agent path's state lives apart from the bot path's: a thread id may look like a user's UID. */
+export const agentConversation = (threadId: string): Conversation => ({ type: 'user', id: `ag-ui:${threadId}` });
 
 /** What a turn on the agent path gets: the event to answer and the thread before it. */
 export interface AgentTurn {
