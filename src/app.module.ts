@@ -1,6 +1,8 @@
 import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AdminModule } from './admin/admin.module';
+import { AgentsModule } from './agents/agents.module';
+import { CometChatModule } from './cometchat/cometchat.module';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { ConfigModule } from './config/config.module';
 import type { EnvironmentVariables } from './config/env.validation';
@@ -9,6 +11,7 @@ import { LoggingModule } from './logging';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProcessingModule } from './queue/processing.module';
 import { RedisModule } from './redis';
+import { SandboxReplySenderModule } from './sandbox/sandbox-reply-sender.module';
 import { SandboxModule } from './sandbox/sandbox.module';
 import { WebhookModule } from './webhook/webhook.module';
 
@@ -26,6 +29,8 @@ export class AppModule {
     { sandboxPage = false, queueDashboard = false } = {},
   ): DynamicModule {
     const role = env.APP_ROLE;
+    // Replies reach CometChat, or in sandbox mode the local outbox: the one place that knows both exist.
+    const replySender = env.COMETCHAT_MODE === 'sandbox' ? SandboxReplySenderModule : CometChatModule;
     return {
       module: AppModule,
       imports: [
@@ -35,8 +40,10 @@ export class AppModule {
         HealthModule,
         MetricsModule,
         ...(role === 'worker' ? [] : [WebhookModule]),
+        // The AG-UI endpoint answers in the request, so it runs where HTTP traffic is taken; no token, no route.
+        ...(role !== 'worker' && env.AGENT_TOKEN ? [AgentsModule] : []),
         ...(role !== 'worker' && sandboxPage ? [SandboxModule] : []),
-        ...(role === 'api' ? [] : [ProcessingModule]),
+        ...(role === 'api' ? [] : [ProcessingModule.register({ replySender })]),
         ...(queueDashboard ? [AdminModule] : []),
         ...imports,
       ],

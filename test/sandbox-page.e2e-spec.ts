@@ -1,5 +1,7 @@
+import { Module } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { Browser, chromium, Page } from 'playwright-core';
+import { Responder, type ResponderStreamPart } from '../src/responders';
 import { TestApp } from './support/test-app';
 
 /** Debian's Chromium (`apt-get install chromium`); .ci/run installs it. No browser is ever downloaded. */
@@ -15,6 +17,26 @@ const CHROMIUM_ARGS = [
 ];
 /** Where the screenshot for a human look goes (not part of the repository). */
 const SCREENSHOT = '/tmp/sandbox-page.png';
+const AGENT_SCREENSHOT = '/tmp/sandbox-agent-tab.png';
+const AGENT_TOKEN = 'sandbox-page-agent-token-42';
+
+/** The test opens it: until then the streaming responder below has said only its first part. */
+let releaseSecondPart: () => void = () => undefined;
+
+/** Streams its answer in two parts with a gap the test controls, as a model's tokens arrive. */
+@Responder({ name: 'two-part-stream', priority: 10, pattern: /^tell me slowly/ })
+class TwoPartStreamResponder {
+  async *respond(): AsyncIterable<ResponderStreamPart> {
+    const gap = new Promise<void>((resolve) => (releaseSecondPart = resolve));
+    yield 'First part, ';
+    yield 'still streaming. ';
+    await gap;
+    yield 'Second part: done.';
+  }
+}
+
+@Module({ providers: [TwoPartStreamResponder] })
+class StreamingResponderModule {}
 
 /** The chat page in a real headless browser, against the real app (APP_ROLE=all, sandbox mode) on a real port. */
 describe('sandbox chat page in a browser', () => {
@@ -26,7 +48,7 @@ describe('sandbox chat page in a browser', () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
     }
-    app = await TestApp.start('sandbox-page', { COMETCHAT_API_KEY: '', APP_ROLE: 'all' });
+    app = await TestApp.start('sandbox-page', { COMETCHAT_API_KEY: '', APP_ROLE: 'all', AGENT_TOKEN }, [StreamingResponderModule]);
     await app.app.listen({ port: 0, host: '127.0.0.1' });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -79,5 +101,46 @@ describe('sandbox chat page in a browser', () => {
     expect(await page.locator('#conversations li').allTextContents()).toEqual(
       expect.arrayContaining([expect.stringContaining('You and the bot'), expect.stringContaining('ops-room')]),
     );
+  });
+
+  it('streams an AI Agent (AG-UI) answer into the agent tab as it arrives', async () => {
+    await page.click('#tab-agent');
+    await page.locator('#agent-view').waitFor();
+    expect(await page.locator('#bot-view').isHidden()).toBe(true);
+
+    // A wrong token is refused by the endpoint, and the page says so.
+    await page.fill('#agent-token', 'not-the-right-token-at-all');
+    await page.fill('#agent-text', 'hello agent');
+    await page.press('#agent-text', 'Enter');
+    await page.locator('#agent-status[data-state="error"]', { hasText: 'HTTP 401' }).waitFor();
+
+    await page.fill('#agent-token', AGENT_TOKEN);
+    await page.click('#agent-new-thread');
+    await page.fill('#agent-text', 'tell me slowly');
+    await page.click('#agent-send');
+
+    // The first deltas are on the page while the responder still holds the rest back.
+    const bubble = page.locator('#agent-messages .message.bot .bubble', { hasText: 'First part, still streaming.' });
+    await bubble.waitFor();
+    expect(await bubble.getAttribute('class')).toContain('streaming');
+    expect(await bubble.textContent()).not.toContain('Second part');
+    expect(await page.locator('#agent-status').getAttribute('data-state')).toBe('streaming');
+
+    releaseSecondPart();
+    await page.locator('#agent-messages .message.bot .bubble:not(.streaming)', { hasText: 'First part, still streaming. Second part: done.' }).waitFor();
+    await page.locator('#agent-status[data-state="finished"]').waitFor();
+    expect(await page.locator('#agent-messages .message.bot').count()).toBe(1);
+
+    // A responder that does not stream (the echo) answers in the same tab.
+    await page.fill('#agent-text', 'echo this');
+    await page.press('#agent-text', 'Enter');
+    await page.locator('#agent-messages .message.bot .bubble', { hasText: 'echo this' }).waitFor();
+    await page.screenshot({ path: AGENT_SCREENSHOT, fullPage: true });
+
+    // The token came from the person, never from the service.
+    const session = await page.evaluate(() => fetch('/sandbox/session').then((r) => r.text()));
+    expect(JSON.parse(session)).toMatchObject({ agentEndpoint: true });
+    const served = await page.evaluate(() => Promise.all(['/sandbox', '/sandbox/sandbox.js', '/sandbox/session'].map((u) => fetch(u).then((r) => r.text()))));
+    for (const body of served) expect(body).not.toContain(AGENT_TOKEN);
   });
 });

@@ -1,11 +1,12 @@
 import { Logger, Module } from '@nestjs/common';
 import { request as httpRequest, IncomingMessage } from 'node:http';
 import { CometChatClient } from '../src/cometchat/cometchat-client.service';
-import { SandboxCometChatClient } from '../src/cometchat/sandbox-cometchat-client.service';
+import { REPLY_SENDER } from '../src/cometchat/reply-sender';
 import { ConfigValidationError } from '../src/config/env.validation';
 import { BotReply, Responder } from '../src/responders';
 import { LIVE_SANDBOX_PAGE_WARNING } from '../src/sandbox/sandbox-mode';
 import { SandboxOutbox } from '../src/sandbox/sandbox-outbox.service';
+import { SandboxReplySender } from '../src/sandbox/sandbox-reply-sender.service';
 import { FakeCometChat } from './support/fake-cometchat';
 import { fixture } from './support/fixtures';
 import { basicAuth, BOT_UID, TestApp, WEBHOOK_PASSWORD } from './support/test-app';
@@ -93,7 +94,7 @@ describe('sandbox mode', () => {
     it('when there is no API key, saying so once at boot', async () => {
       const warn = jest.spyOn(Logger.prototype, 'warn');
       const app = await start(SANDBOX);
-      expect(app.app.get(CometChatClient)).toBeInstanceOf(SandboxCometChatClient);
+      expect(app.app.get(REPLY_SENDER)).toBeInstanceOf(SandboxReplySender);
       expect(banners(warn)).toHaveLength(1);
       expect(banners(warn)[0][0]).toContain('replies are NOT sent to CometChat');
       expect(banners(warn)[0][0]).toContain(`${app.prefix}:sandbox:outbox`);
@@ -102,7 +103,7 @@ describe('sandbox mode', () => {
     it('never when an API key is set and COMETCHAT_MODE is not: the bot is live', async () => {
       const warn = jest.spyOn(Logger.prototype, 'warn');
       const app = await start({});
-      expect(app.app.get(CometChatClient)).not.toBeInstanceOf(SandboxCometChatClient);
+      expect(app.app.get(REPLY_SENDER)).toBeInstanceOf(CometChatClient);
       expect(banners(warn)).toHaveLength(0);
 
       const callback = fixture('user-text');

@@ -1,28 +1,14 @@
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable } from '@nestjs/common';
 import { botConfig, BotConfig } from '../config/app.config';
-import type { BotReply, Conversation } from '../messages';
-import { classify, quotaOf, RateLimitQuota } from './cometchat-error';
+import { classify, quotaOf } from './cometchat-error';
+import type { OutgoingMessage, ReplySender, SentMessage } from './reply-sender';
 
-export interface OutgoingMessage {
-  target: Conversation;
-  reply: BotReply;
-  muid: string;
-}
-
-/** The message CometChat stored, as its 200 answer returns it (only the fields we use are typed). */
-export interface SentMessage {
-  id: string;
-  /** CometChat's HTTP status (absent where nothing was sent over HTTP: the sandbox). */
-  status?: number;
-  /** What is left of the app's request quota, when CometChat's answer says. */
-  quota?: RateLimitQuota;
-  [field: string]: unknown;
-}
+export type { OutgoingMessage, SentMessage } from './reply-sender';
 
 /** CometChat's REST API v3, as far as the bot needs it. Throws a classified CometChatError on failure. */
 @Injectable()
-export class CometChatClient {
+export class CometChatClient implements ReplySender {
   private readonly messagesPath: string;
   private readonly botUid: string;
 

@@ -1,13 +1,12 @@
 import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { cometchatConfig, CometChatConfig } from '../config/app.config';
 import { MetricsModule } from '../metrics/metrics.module';
-import { SandboxOutboxModule } from '../sandbox/sandbox-outbox.module';
 import { CometChatClient } from './cometchat-client.service';
 import { CometChatMetricsInterceptor } from './cometchat-metrics.interceptor';
-import { SandboxCometChatClient } from './sandbox-cometchat-client.service';
+import { REPLY_SENDER } from './reply-sender';
 
+/** The live CometChat REST client, also provided as the REPLY_SENDER of a live bot. */
 @Module({
   imports: [
     HttpModule.registerAsync({
@@ -20,21 +19,9 @@ import { SandboxCometChatClient } from './sandbox-cometchat-client.service';
         maxRedirects: 0,
       }),
     }),
-    SandboxOutboxModule,
     MetricsModule,
   ],
-  providers: [
-    CometChatMetricsInterceptor,
-    {
-      // One token, two transports: COMETCHAT_MODE decides whether replies reach CometChat or the sandbox outbox.
-      provide: CometChatClient,
-      inject: [cometchatConfig.KEY, ModuleRef],
-      useFactory: (config: CometChatConfig, moduleRef: ModuleRef) =>
-        moduleRef.create<Pick<CometChatClient, 'sendBotMessage'>>(
-          config.mode === 'sandbox' ? SandboxCometChatClient : CometChatClient,
-        ),
-    },
-  ],
-  exports: [CometChatClient],
+  providers: [CometChatMetricsInterceptor, CometChatClient, { provide: REPLY_SENDER, useExisting: CometChatClient }],
+  exports: [CometChatClient, REPLY_SENDER],
 })
 export class CometChatModule {}

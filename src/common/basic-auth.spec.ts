@@ -1,4 +1,4 @@
-import { basicAuthHeader, basicChallenge, BasicCredentials, credentialsOf } from './basic-auth';
+import { basicAuthHeader, basicChallenge, BasicCredentials, bearerChallenge, BearerToken, credentialsOf } from './basic-auth';
 
 const basic = (userPass: string) => `Basic ${Buffer.from(userPass, 'utf8').toString('base64')}`;
 
@@ -37,5 +37,24 @@ describe('BasicCredentials', () => {
 
   it('words the challenge of a realm', () => {
     expect(basicChallenge('ops')).toBe('Basic realm="ops", charset="UTF-8"');
+  });
+});
+
+describe('BearerToken', () => {
+  const token = new BearerToken('agent-token-0123456789');
+
+  it('accepts exactly this token, the scheme in any case', () => {
+    expect(token.accepts('Bearer agent-token-0123456789')).toBe(true);
+    expect(token.accepts('bearer agent-token-0123456789')).toBe(true);
+    expect(token.accepts('Bearer agent-token-012345678')).toBe(false);
+    expect(token.accepts('Bearer agent-token-0123456789x')).toBe(false);
+    expect(token.accepts('Bearer ')).toBe(false);
+    expect(token.accepts('agent-token-0123456789')).toBe(false);
+    expect(token.accepts(basicAuthHeader('agent', 'agent-token-0123456789'))).toBe(false);
+    expect(token.accepts(undefined)).toBe(false);
+  });
+
+  it('words the challenge of a realm', () => {
+    expect(bearerChallenge('agents')).toBe('Bearer realm="agents"');
   });
 });

@@ -32,3 +32,20 @@ export function credentialsOf(header: string | undefined): string | undefined {
   const match = header ? /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
   return match ? Buffer.from(match[1], 'base64').toString('utf8') : undefined;
 }
+
+/** The `WWW-Authenticate` value that asks for a Bearer token of this realm. */
+export const bearerChallenge = (realm: string) => `Bearer realm="${realm}"`;
+
+/** One Bearer token (`Authorization: Bearer <token>`), checked in constant time like BasicCredentials. */
+export class BearerToken {
+  private readonly expected: Buffer;
+
+  constructor(token: string) {
+    this.expected = digest(token);
+  }
+
+  accepts(authorization: string | undefined): boolean {
+    const presented = authorization ? /^bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined;
+    return presented !== undefined && timingSafeEqual(digest(presented), this.expected);
+  }
+}

@@ -126,6 +126,11 @@ export const adminConfig = namespace('admin', (env) => ({
 
 /** Whether traces are exported (OTEL_EXPORTER_OTLP_ENDPOINT set, the SDK not disabled): BullMQ is then traced too. */
 export const tracingConfig = namespace('tracing', (env) => ({ enabled: tracesWanted(env) }));
+/** The AG-UI endpoint; no token (unset) means no endpoint. */
+export const agentConfig = namespace('agent', (env) => ({
+  token: env.AGENT_TOKEN,
+  heartbeatMs: env.AGENT_HEARTBEAT_MS,
+}));
 
 /** Every namespace, loaded together by ConfigModule. */
 export const CONFIG_NAMESPACES = [
@@ -139,6 +144,7 @@ export const CONFIG_NAMESPACES = [
   sandboxConfig,
   adminConfig,
   tracingConfig,
+  agentConfig,
 ] as const;
 
 export type AppConfig = ConfigType<typeof appConfig>;
@@ -151,3 +157,4 @@ export type RespondersConfig = ConfigType<typeof respondersConfig>;
 export type SandboxConfig = ConfigType<typeof sandboxConfig>;
 export type AdminConfig = ConfigType<typeof adminConfig>;
 export type TracingConfig = ConfigType<typeof tracingConfig>;
+export type AgentConfig = ConfigType<typeof agentConfig>;

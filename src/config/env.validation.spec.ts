@@ -241,6 +241,24 @@ describe('ADMIN_USERNAME / ADMIN_PASSWORD', () => {
   });
 });
 
+describe('AGENT_TOKEN / AGENT_HEARTBEAT_MS', () => {
+  it('leave the AG-UI endpoint off by default, with a 15 s heartbeat', () => {
+    const env = validateEnv(REQUIRED);
+    expect(env.AGENT_TOKEN).toBeUndefined();
+    expect(env.AGENT_HEARTBEAT_MS).toBe(15_000);
+  });
+
+  it('take a token of 16 printable characters or more', () => {
+    expect(validateEnv({ ...REQUIRED, AGENT_TOKEN: 'a-token-of-16-ch' }).AGENT_TOKEN).toBe('a-token-of-16-ch');
+  });
+
+  it('refuse a short token or one with spaces, naming it', () => {
+    for (const AGENT_TOKEN of ['short', 'a token with spaces in it']) {
+      expect(() => validateEnv({ ...REQUIRED, AGENT_TOKEN })).toThrow('AGENT_TOKEN must be at least 16 printable characters, without spaces');
+    }
+  });
+});
+
 describe('cometchatConfig', () => {
   it('derives the API URL from app id and region by default', () => {
     expect(cometchatConfig.pick(validateEnv({ ...REQUIRED, COMETCHAT_REGION: 'eu' })).apiUrl).toBe('https://2248348660ad9bd4.api-eu.cometchat.io/v3');

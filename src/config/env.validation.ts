@@ -310,6 +310,15 @@ export class EnvironmentVariables {
   @Transform(toOtelBool)
   @IsBoolean({ message: 'OTEL_SDK_DISABLED must be true or false' })
   OTEL_SDK_DISABLED = false;
+
+  // The AG-UI endpoint (POST /agents/ag-ui) for CometChat's AI Agents, behind this Bearer token; unset: no endpoint.
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{16,}$/, { message: 'AGENT_TOKEN must be at least 16 printable characters, without spaces' })
+  AGENT_TOKEN?: string;
+
+  // A comment line this often keeps proxies from closing an AG-UI stream while a responder thinks.
+  @IntEnv(10, 300_000)
+  AGENT_HEARTBEAT_MS = 15_000;
 }
 
 export class ConfigValidationError extends Error {

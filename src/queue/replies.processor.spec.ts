@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
 import { randomBytes } from 'node:crypto';
-import type { CometChatClient } from '../cometchat/cometchat-client.service';
+import type { ReplySender } from '../cometchat/reply-sender';
 import { CometChatError } from '../cometchat/cometchat-error';
 import type { ReplyJobData } from './job-contracts';
 import { RepliesProcessor } from './replies.processor';
@@ -38,7 +38,7 @@ describe('RepliesProcessor', () => {
     replies = new Queue('replies', { connection: { url }, prefix });
     sendBotMessage = jest.fn();
     sent = new SentReplies(redis);
-    processor = new RepliesProcessor({ sendBotMessage } as unknown as CometChatClient, sent, redis, replies, {
+    processor = new RepliesProcessor({ sendBotMessage } as unknown as ReplySender, sent, redis, replies, {
       lockMs: 30_000,
       replies: { attempts: 1_000_000, backoffMs: 100, backoffMaxMs: 1000 },
       repliesRetryBudgetMs: 60_000,

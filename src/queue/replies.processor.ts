@@ -2,8 +2,8 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { queueConfig, QueueConfig } from '../config/app.config';
-import { CometChatClient, SentMessage } from '../cometchat/cometchat-client.service';
 import { classify, CometChatError, RateLimitQuota } from '../cometchat/cometchat-error';
+import { REPLY_SENDER, ReplySender, SentMessage } from '../cometchat/reply-sender';
 import { conversationKey } from '../messages';
 import { MAX_RATE_LIMITED, ReplyJobData } from './job-contracts';
 import { REPLIES_QUEUE } from './queue-definitions';
@@ -28,7 +28,7 @@ export interface ReplyOutcome {
 }
 
 /**
- * Sends one reply through CometChat, in its conversation's order, turning each kind of failure into the right
+ * Sends one reply through CometChat (or the sandbox: whatever REPLY_SENDER is), in its conversation's order, turning each kind of failure into the right
  * retry.
  */
 @Injectable()
@@ -39,7 +39,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
   private readonly budgetMs: number;
 
   constructor(
-    private readonly cometchat: CometChatClient,
+    @Inject(REPLY_SENDER) private readonly sender: ReplySender,
     private readonly sent: SentReplies,
     redis: WorkerRedis,
     @InjectQueue(REPLIES_QUEUE) private readonly replies: Queue<ReplyJobData>,
@@ -76,7 +76,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     let sent: SentMessage;
     const started = performance.now();
     try {
-      sent = await this.cometchat.sendBotMessage(job.data);
+      sent = await this.sender.sendBotMessage(job.data);
     } catch (raw) {
       // A failed send is logged once, by QueueWorkers (logLine); a 429 here, since it is no failure.
       const error = classify(raw);

@@ -1,6 +1,15 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, Post, Res, ValidationPipe } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { botConfig, BotConfig, cometchatConfig, CometChatConfig, respondersConfig, RespondersConfig } from '../config/app.config';
+import {
+  agentConfig,
+  AgentConfig,
+  botConfig,
+  BotConfig,
+  cometchatConfig,
+  CometChatConfig,
+  respondersConfig,
+  RespondersConfig,
+} from '../config/app.config';
 import { SandboxMessageDto } from './dto/sandbox-message.dto';
 import { SandboxChatService, SandboxSendResult } from './sandbox-chat.service';
 import { SandboxEventStream } from './sandbox-event-stream.service';
@@ -23,6 +32,7 @@ export class SandboxController {
     @Inject(botConfig.KEY) private readonly bot: BotConfig,
     @Inject(cometchatConfig.KEY) private readonly cometchat: CometChatConfig,
     @Inject(respondersConfig.KEY) private readonly responders: RespondersConfig,
+    @Inject(agentConfig.KEY) private readonly agent: AgentConfig,
   ) {}
 
   @Get()
@@ -47,13 +57,17 @@ export class SandboxController {
     return this.assets.js;
   }
 
-  /** What the page needs to know about the bot; in live mode it warns that replies go to CometChat. */
+  /**
+   * What the page needs to know about the bot; in live mode it warns that replies go to CometChat. Whether the
+   * AG-UI endpoint is on, never its token: the page asks the person for it.
+   */
   @Get('session')
   session() {
     return {
       botUid: this.bot.uid,
       mode: this.cometchat.mode,
       groupChatSetting: this.responders.groupChatSetting,
+      agentEndpoint: this.agent.token !== undefined,
     };
   }
 

@@ -6,7 +6,7 @@ import { SandboxController } from './sandbox.controller';
 
 /**
  * The local chat page (GET /sandbox). AppModule adds it only where it should be served: see servesSandboxPage.
- * Replies reach the outbox through the sandbox CometChat client in CometChatModule, possibly in another process.
+ * Replies reach the outbox through SandboxReplySender (the REPLY_SENDER of sandbox mode), possibly in another process.
  */
 @Module({
   imports: [SandboxOutboxModule],

@@ -82,6 +82,16 @@ export interface TurnResult {
   parts: StreamPart[];
 }
 
+/** The router production uses, over the responders given (instances of @Responder() classes). */
+export function routerFor(responders: BotResponder | BotResponder[], settings: Partial<RouterSettings> = {}): ResponderRouter {
+  const list = (Array.isArray(responders) ? responders : [responders]).map((instance) => {
+    const declared = responderOptionsOf(instance);
+    if (!declared) throw new Error(`${instance.constructor.name} is not decorated with @Responder()`);
+    return { options: declared, instance };
+  });
+  return new ResponderRouter(list, { timeoutMs: 30_000, ...settings });
+}
+
 /**
  * Runs one turn through the responders given (instances of @Responder() classes, built with whatever fakes
  * their constructors need), exactly as the registry does: priorities, declared criteria, match(), timeout,
@@ -99,12 +109,7 @@ export async function runTurn(
     signal?: AbortSignal;
   } = {},
 ): Promise<TurnResult> {
-  const list = (Array.isArray(responders) ? responders : [responders]).map((instance) => {
-    const declared = responderOptionsOf(instance);
-    if (!declared) throw new Error(`${instance.constructor.name} is not decorated with @Responder()`);
-    return { options: declared, instance };
-  });
-  const router = new ResponderRouter(list, { timeoutMs: 30_000, ...options.settings });
+  const router = routerFor(responders, options.settings);
   const state = options.state ?? new InMemoryConversationState();
   const parts: StreamPart[] = [];
   const { responder, replies } = await router.respond(event, state, {

@@ -603,8 +603,231 @@
     els.slashHelp.addEventListener('click', () => send('/help'));
   }
 
+  // ---- the AI Agent (AG-UI) tab ----
+  // What CometChat's AI Agents do with a deployment URL: POST the whole thread as a RunAgentInput and read the
+  // answer as server-sent events while it streams. The token is typed here and kept in this tab's session
+  // storage only: the service never hands it to the page, in any mode.
+
+  const agentEls = {
+    tabBot: $('tab-bot'),
+    tabAgent: $('tab-agent'),
+    botView: $('bot-view'),
+    agentView: $('agent-view'),
+    endpoint: $('agent-endpoint'),
+    token: $('agent-token'),
+    newThread: $('agent-new-thread'),
+    thread: $('agent-thread'),
+    messages: $('agent-messages'),
+    composer: $('agent-composer'),
+    text: $('agent-text'),
+    send: $('agent-send'),
+    stop: $('agent-stop'),
+    status: $('agent-status'),
+  };
+  const TOKEN_KEY = 'cometchat-sandbox:agent-token';
+  const newId = () => (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
+  const agent = { threadId: newId(), messages: [], run: null, bubbles: new Map(), tools: new Map() };
+
+  function showTab(name) {
+    const onAgent = name === 'agent';
+    agentEls.tabBot.setAttribute('aria-selected', String(!onAgent));
+    agentEls.tabAgent.setAttribute('aria-selected', String(onAgent));
+    agentEls.botView.hidden = onAgent;
+    agentEls.agentView.hidden = !onAgent;
+    (onAgent ? agentEls.text : els.text).focus();
+  }
+
+  function agentStatus(state, message) {
+    agentEls.status.dataset.state = state;
+    agentEls.status.textContent = message;
+  }
+
+  function newThread() {
+    agent.run?.abort();
+    agent.threadId = newId();
+    agent.messages = [];
+    agentEls.messages.replaceChildren();
+    agentEls.thread.textContent = 'thread ' + agent.threadId;
+    agentStatus('idle', '');
+  }
+
+  function agentMessage(kind, author, mine) {
+    const { li, body } = shell(kind, author, mine);
+    li.classList.add('agent');
+    agentEls.messages.append(li);
+    agentEls.messages.scrollTop = agentEls.messages.scrollHeight;
+    return body;
+  }
+
+  function onAgentEvent(event) {
+    switch (event.type) {
+      case 'RUN_STARTED':
+        agentStatus('running', 'run started…');
+        break;
+      case 'TEXT_MESSAGE_START': {
+        const bubble = text('div', '', 'bubble streaming');
+        agentMessage('bot', 'agent').append(bubble);
+        agent.bubbles.set(event.messageId, bubble);
+        agentStatus('streaming', 'streaming…');
+        break;
+      }
+      case 'TEXT_MESSAGE_CONTENT': {
+        const bubble = agent.bubbles.get(event.messageId);
+        if (bubble) bubble.textContent += event.delta;
+        agentEls.messages.scrollTop = agentEls.messages.scrollHeight;
+        break;
+      }
+      case 'TEXT_MESSAGE_END': {
+        const bubble = agent.bubbles.get(event.messageId);
+        if (!bubble) break;
+        bubble.classList.remove('streaming');
+        agent.messages.push({ id: event.messageId, role: 'assistant', content: bubble.textContent });
+        break;
+      }
+      case 'TOOL_CALL_START': {
+        const node = document.createElement('div');
+        node.className = 'tool-call';
+        const args = text('code', '', 'tool-args');
+        node.append(text('span', '🔧 ' + event.toolCallName, 'tool-name'), document.createTextNode(' '), args);
+        agentMessage('bot', 'tool call').append(node);
+        agent.tools.set(event.toolCallId, { node, args });
+        break;
+      }
+      case 'TOOL_CALL_ARGS': {
+        const tool = agent.tools.get(event.toolCallId);
+        if (tool) tool.args.textContent += event.delta;
+        break;
+      }
+      case 'TOOL_CALL_RESULT': {
+        const tool = agent.tools.get(event.toolCallId);
+        if (tool) tool.node.append(document.createElement('br'), text('span', '→ ' + event.content, 'tool-result'));
+        break;
+      }
+      case 'RUN_FINISHED':
+        agentStatus('finished', 'run finished');
+        break;
+      case 'RUN_ERROR':
+        for (const bubble of agent.bubbles.values()) bubble.classList.remove('streaming');
+        agentStatus('error', 'RUN_ERROR: ' + event.message + (event.code ? ' (' + event.code + ')' : ''));
+        break;
+    }
+  }
+
+  /** One server-sent event block: `data:` lines hold the event; `: ping` comments only keep the stream open. */
+  function onAgentBlock(block) {
+    const data = block
+      .split('\n')
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(5).replace(/^ /, ''))
+      .join('\n');
+    if (data) onAgentEvent(JSON.parse(data));
+  }
+
+  async function askAgent(value) {
+    const token = agentEls.token.value.trim();
+    if (!token) {
+      agentStatus('error', 'Enter the service’s AGENT_TOKEN first.');
+      agentEls.token.focus();
+      return;
+    }
+    try {
+      sessionStorage.setItem(TOKEN_KEY, token);
+    } catch {
+      /* private mode: typed again next time */
+    }
+    const message = { id: newId(), role: 'user', content: value };
+    agent.messages.push(message);
+    agentMessage('sent', state.me.name || state.me.uid, true).append(text('div', value, 'bubble'));
+
+    const run = new AbortController();
+    agent.run = run;
+    agentEls.send.disabled = true;
+    agentEls.stop.hidden = false;
+    agentStatus('running', 'sending…');
+    const input = {
+      threadId: agent.threadId,
+      runId: newId(),
+      messages: agent.messages.slice(),
+      tools: [],
+      context: [],
+      state: {},
+      forwardedProps: { user: { uid: state.me.uid, name: state.me.name || state.me.uid } },
+    };
+    try {
+      const response = await fetch('/agents/ag-ui', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: 'Bearer ' + token },
+        body: JSON.stringify(input),
+        signal: run.signal,
+      });
+      if (!response.ok) {
+        let why = '';
+        try {
+          why = (await response.json()).message || '';
+        } catch {
+          /* not JSON */
+        }
+        agentStatus('error', 'HTTP ' + response.status + (why ? ' · ' + why : ''));
+        return;
+      }
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value: chunk, done } = await reader.read();
+        if (done) break;
+        buffer += chunk;
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          onAgentBlock(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+        }
+      }
+      if (buffer.trim()) onAgentBlock(buffer);
+    } catch (error) {
+      agentStatus(run.signal.aborted ? 'idle' : 'error', run.signal.aborted ? 'stopped' : 'the stream broke: ' + error.message);
+    } finally {
+      if (agent.run === run) agent.run = null;
+      agentEls.send.disabled = false;
+      agentEls.stop.hidden = true;
+    }
+  }
+
+  function bindAgent() {
+    agentEls.tabBot.addEventListener('click', () => showTab('bot'));
+    agentEls.tabAgent.addEventListener('click', () => showTab('agent'));
+    try {
+      agentEls.token.value = sessionStorage.getItem(TOKEN_KEY) || '';
+    } catch {
+      /* private mode */
+    }
+    agentEls.newThread.addEventListener('click', newThread);
+    agentEls.stop.addEventListener('click', () => agent.run?.abort());
+    agentEls.composer.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const value = agentEls.text.value.trim();
+      if (!value || agent.run) return;
+      agentEls.text.value = '';
+      askAgent(value);
+    });
+    agentEls.text.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey) {
+        event.preventDefault();
+        agentEls.composer.requestSubmit();
+      }
+    });
+    newThread();
+  }
+
+  function showAgentEndpoint() {
+    if (state.session.agentEndpoint) return;
+    agentEls.endpoint.classList.add('off');
+    agentEls.endpoint.textContent = 'The AG-UI endpoint is off: set AGENT_TOKEN to turn it on.';
+    agentEls.send.disabled = true;
+  }
+
   async function start() {
     bind();
+    bindAgent();
     try {
       const response = await fetch('/sandbox/session');
       if (response.ok) state.session = await response.json();
@@ -617,6 +840,7 @@
       ? 'Live mode: replies are sent to CometChat for real (and fail for users that do not exist there).'
       : 'Sandbox mode: replies stay in the local outbox; nothing is sent to CometChat.';
     els.groupHint.textContent = groupSubtitle();
+    showAgentEndpoint();
     open(directKey(state.me.uid));
     connect();
   }

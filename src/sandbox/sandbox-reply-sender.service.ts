@@ -1,15 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { OutgoingMessage, ReplySender, SentMessage } from '../cometchat/reply-sender';
 import { botConfig, BotConfig } from '../config/app.config';
-import { conversationIdOf } from '../sandbox/sandbox-callback.factory';
-import { SandboxOutbox, SandboxReply } from '../sandbox/sandbox-outbox.service';
-import type { CometChatClient, OutgoingMessage, SentMessage } from './cometchat-client.service';
+import { conversationIdOf } from './sandbox-callback.factory';
+import { SandboxOutbox, SandboxReply } from './sandbox-outbox.service';
 
 /**
- * CometChatClient's stand-in in sandbox mode: "sends" a reply by storing it in the sandbox outbox. Provided
- * under the CometChatClient token, so the replies processor, its retries and its record of sent replies run unchanged.
+ * The REPLY_SENDER of sandbox mode: "sends" a reply by storing it in the sandbox outbox, so the replies
+ * processor, its retries and its record of sent replies run unchanged.
  */
 @Injectable()
-export class SandboxCometChatClient implements Pick<CometChatClient, 'sendBotMessage'> {
+export class SandboxReplySender implements ReplySender {
   constructor(
     private readonly outbox: SandboxOutbox,
     @Inject(botConfig.KEY) private readonly bot: BotConfig,

@@ -1,0 +1,106 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Inject,
+  Logger,
+  OnModuleInit,
+  Post,
+  Res,
+  UnprocessableEntityException,
+  UseGuards,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { AGUIEvent, RunAgentInput } from '@ag-ui/core';
+import { EventEncoder } from '@ag-ui/encoder';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { agentConfig, AgentConfig, botConfig, BotConfig } from '../config/app.config';
+import { ConversationStateStore } from '../queue/conversation-state.store';
+import { ResponderRegistry } from '../responders/responder.registry';
+import { RunStoppedError } from './ag-ui-events';
+import { AgentTokenGuard } from './agent-token.guard';
+import { runAgentTurn } from './agent-run';
+import { agentConversation, AgentTurn, InvalidRunAgentInputError, NoUserMessageError, parseRunAgentInput, turnOf } from './run-agent-input';
+
+/**
+ * CometChat's AI Agent endpoint (cometchat-api.md §11): a RunAgentInput in, the responders' answer out as AG-UI
+ * events over server-sent events, while the request lasts. Nothing is queued: the answer is the stream.
+ */
+@Controller('agents')
+@UseGuards(AgentTokenGuard)
+export class AgUiController implements OnModuleInit {
+  private readonly logger = new Logger(AgUiController.name);
+  private readonly encoder = new EventEncoder();
+  /** The runs in flight, each stopped (RUN_ERROR, stream closed) when the server starts closing. */
+  private readonly running = new Set<AbortController>();
+
+  constructor(
+    private readonly registry: ResponderRegistry,
+    private readonly states: ConversationStateStore,
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(botConfig.KEY) private readonly bot: BotConfig,
+    @Inject(agentConfig.KEY) private readonly config: AgentConfig,
+  ) {}
+
+  onModuleInit(): void {
+    // An open stream would keep the server's close waiting until its responder ends.
+    this.adapterHost.httpAdapter.getInstance<FastifyInstance>().addHook('preClose', async () => {
+      for (const run of this.running) run.abort(new RunStoppedError());
+    });
+  }
+
+  @Post('ag-ui')
+  async run(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
+    const { input, turn } = this.read(body);
+
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      // nginx and its kind buffer responses by default: a stream must not wait in a buffer.
+      'x-accel-buffering': 'no',
+    });
+    raw.flushHeaders();
+    const write = (chunk: string) => {
+      if (!raw.writableEnded && !raw.destroyed) raw.write(chunk);
+    };
+    const heartbeat = setInterval(() => write(': ping\n\n'), this.config.heartbeatMs);
+    const run = new AbortController();
+    this.running.add(run);
+    // The client went away before the end: the responder (and the model call it passes the signal to) stops.
+    raw.on('close', () => {
+      if (!raw.writableFinished) run.abort(new Error('the client closed the stream'));
+    });
+
+    const { event } = turn;
+    try {
+      const { error } = await runAgentTurn({
+        input,
+        turn,
+        respond: (options) => this.registry.respond(event, this.states.for(agentConversation(input.threadId)), options),
+        emit: (agUiEvent: AGUIEvent) => write(this.encoder.encodeSSE(agUiEvent)),
+        signal: run.signal,
+      });
+      if (error && !raw.destroyed) this.logger.warn(`AG-UI run ${input.runId} (thread ${input.threadId}) failed: ${(error as Error).message ?? error}`);
+    } finally {
+      clearInterval(heartbeat);
+      this.running.delete(run);
+      if (!raw.writableEnded) raw.end();
+    }
+  }
+
+  /** The run asked for, or the 400/422 that says why there is none; answered as JSON before any stream. */
+  private read(body: unknown): { input: RunAgentInput; turn: AgentTurn } {
+    try {
+      const input = parseRunAgentInput(body);
+      return { input, turn: turnOf(input, this.bot.uid) };
+    } catch (error) {
+      if (error instanceof InvalidRunAgentInputError) throw new BadRequestException(error.message);
+      if (error instanceof NoUserMessageError) throw new UnprocessableEntityException(error.message);
+      throw error;
+    }
+  }
+}
+

@@ -1,0 +1,30 @@
+import type { BotReply, Conversation } from '../messages';
+import type { RateLimitQuota } from './cometchat-error';
+
+export interface OutgoingMessage {
+  target: Conversation;
+  reply: BotReply;
+  muid: string;
+}
+
+/** The message CometChat stored, as its 200 answer returns it (only the fields we use are typed). */
+export interface SentMessage {
+  id: string;
+  /** CometChat's HTTP status (absent where nothing was sent over HTTP: the sandbox). */
+  status?: number;
+  /** What is left of the app's request quota, when CometChat's answer says. */
+  quota?: RateLimitQuota;
+  [field: string]: unknown;
+}
+
+/**
+ * Where the replies processor sends a reply: CometChat (CometChatModule provides CometChatClient under this
+ * token) or the sandbox outbox (SandboxReplySenderModule). AppModule picks the module by COMETCHAT_MODE, so
+ * nothing here knows the sandbox exists. Failures are thrown classified (see cometchat-error), so retries,
+ * backoff and the record of sent replies work the same for either.
+ */
+export interface ReplySender {
+  sendBotMessage(message: OutgoingMessage): Promise<SentMessage>;
+}
+
+export const REPLY_SENDER = Symbol('REPLY_SENDER');
