@@ -108,7 +108,8 @@ export class LlmResponder implements BotResponder {
     let failed = true;
     try {
       if (this.config.streaming) {
-        for await (const part of streamText(options).fullStream) {
+        // Errors come as parts and are thrown below: no default logging of them to the console.
+        for await (const part of streamText({ ...options, onError: () => undefined }).fullStream) {
           if (part.type === 'error') throw part.error;
           if (part.type === 'abort') throw ctx.signal.reason ?? new Error('the model call was aborted');
           const out = streamPart(part);
