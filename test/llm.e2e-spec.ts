@@ -296,6 +296,19 @@ describe('the LLM responder, end to end (fake OpenAI-compatible server)', () => 
     expect(textsTo(cometchat.calls, 'llm-slow')).toEqual([APOLOGY]);
   });
 
+  it('is off without LLM_MODEL: the echo answers and no model is called', async () => {
+    const { LLM_MODEL, ...withoutModel } = llmEnv();
+    const off = await TestApp.start('llm-off', withoutModel, [TeamToolsModule]);
+    try {
+      await off.post(direct('anyone there?', 'llm-off-user'));
+      await waitFor('the echo', () => textsTo(cometchat.calls, 'llm-off-user').length === 1);
+      expect(textsTo(cometchat.calls, 'llm-off-user')).toEqual(['anyone there?']);
+      expect(model.about('anyone there?')).toHaveLength(0);
+    } finally {
+      await off.close();
+    }
+  });
+
   describe('with LLM_STREAMING=false', () => {
     let plain: TestApp;
     beforeAll(async () => {
