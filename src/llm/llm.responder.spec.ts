@@ -3,6 +3,9 @@ import { MockLanguageModelV4 } from 'ai/test';
 import { z } from 'zod';
 import type { LlmConfig } from '../config/app.config';
 import { MetricsService } from '../metrics/metrics.service';
+import { InMemoryConversationState } from '../responders/conversation-state';
+import { responderOptionsOf } from '../responders/responder.decorator';
+import { ResponderRouter } from '../responders/responder-router';
 import { buildEvent, runTurn } from '../responders/testing';
 import { HISTORY_FIELD } from './llm-memory';
 import { LlmToolRegistry } from './llm-tool.registry';
@@ -111,6 +114,25 @@ describe('LlmResponder', () => {
       { role: 'user', text: 'who am I?' },
     ]);
     expect(spent.spent.get('ana')).toBe(20); // two calls of 7 + 3 tokens
+  });
+
+  it('answers a coalesced burst once, every message in the prompt and in memory, senders named in groups', async () => {
+    const model = new MockLanguageModelV4({ doStream: [textAnswer('Both noted.')] });
+    const { responder } = setup(model);
+    expect(responderOptionsOf(responder)).toMatchObject({ coalesce: true });
+    const router = new ResponderRouter([{ options: responderOptionsOf(responder)!, instance: responder }], { timeoutMs: 5000 });
+    const first = buildEvent({ text: 'first thing', sender: 'ana', senderName: 'Ana', group: 'team', mention: true });
+    const second = buildEvent({ text: 'second thing', sender: 'ben', senderName: 'Ben', group: 'team', mention: true });
+    const state = new InMemoryConversationState();
+    const { replies } = await router.respond(second, state, { batch: [first, second] });
+
+    expect(replies.map((r) => r.data.text)).toEqual(['Both noted.']);
+    expect(promptText(model).slice(1)).toEqual([
+      { role: 'user', text: 'Ana: first thing' },
+      { role: 'user', text: 'Ben: second thing' },
+    ]);
+    expect(promptText(model)[0].text).toMatch(/group chat/);
+    expect(state.snapshot()[HISTORY_FIELD]).toEqual([{ ids: [first.id, second.id], user: [{ text: 'first thing', sender: 'Ana' }, { text: 'second thing', sender: 'Ben' }], assistant: 'Both noted.' }]);
   });
 
   it('answers the limit text without calling the model once the budget is spent', async () => {

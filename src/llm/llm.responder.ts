@@ -140,8 +140,11 @@ export class LlmResponder implements BotResponder {
       this.logger.log(
         `message ${ctx.event.id}: model ${this.config.model} ${how} in ${ms} ms, ${spent.calls} call(s), ${spent.input} input + ${spent.output} output tokens`,
       );
-      // Tokens spent on a call that failed count too: the provider bills them.
-      await this.usage.add(ctx.event.sender.uid, spent.total);
+      // Tokens spent on a call that failed count too: the provider bills them. A count Redis missed is not worth
+      // failing an answer already made (or hiding the error that ended it) for.
+      await this.usage.add(ctx.event.sender.uid, spent.total).catch((error: Error) => {
+        this.logger.warn(`message ${ctx.event.id}: ${spent.total} tokens of ${ctx.event.sender.uid} not counted: ${error.message}`);
+      });
     }
     await remember(text.trim());
   }
