@@ -107,28 +107,11 @@ export class LlmResponder implements BotResponder {
     let text = '';
     let failed = true;
     try {
-      if (this.config.streaming) {
-        // Errors come as parts and are thrown below: no default logging of them to the console.
-        for await (const part of streamText({ ...options, onError: () => undefined }).fullStream) {
-          if (part.type === 'error') throw part.error;
-          if (part.type === 'abort') throw ctx.signal.reason ?? new Error('the model call was aborted');
-          const out = streamPart(part);
-          if (out) {
-            if (typeof out === 'string') text += out;
-            yield out;
-          }
-        }
-      } else {
-        const result = await generateText(options);
-        for (const step of result.steps) {
-          for (const part of step.content) {
-            const out = streamPart(part);
-            if (out) {
-              if (typeof out === 'string') text += out;
-              yield out;
-            }
-          }
-        }
+      for await (const raw of this.modelParts(options, ctx.signal)) {
+        const part = streamPart(raw);
+        if (part === undefined) continue;
+        if (typeof part === 'string') text += part;
+        yield part;
       }
       failed = false;
     } finally {
@@ -148,10 +131,27 @@ export class LlmResponder implements BotResponder {
     }
     await remember(text.trim());
   }
+
+  /** What the model produced, part by part: as it streams, or (LLM_STREAMING=false) each call's parts once it ends. */
+  private async *modelParts(options: Parameters<typeof streamText<ToolSet>>[0], signal: AbortSignal): AsyncGenerator<ModelPart> {
+    if (!this.config.streaming) {
+      for (const step of (await generateText(options)).steps) yield* step.content;
+      return;
+    }
+    // Errors come as parts, thrown here: no default printing of them to the console.
+    for await (const part of streamText({ ...options, onError: () => undefined }).fullStream) {
+      if (part.type === 'error') throw part.error;
+      if (part.type === 'abort') throw signal.reason ?? new Error('the model call was aborted');
+      yield part;
+    }
+  }
 }
 
+/** A part of the SDK's output (a fullStream part, or a step's content part). */
+type ModelPart = { type: string; [key: string]: any };
+
 /** A part of the model's output as the responder API streams it; other parts (steps, reasoning, …) are internal. */
-function streamPart(part: { type: string; [key: string]: any }): ResponderStreamPart | undefined {
+function streamPart(part: ModelPart): ResponderStreamPart | undefined {
   switch (part.type) {
     case 'text-delta':
       return part.text || undefined;
