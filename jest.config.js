@@ -2,7 +2,8 @@
 // ESM-only packages that CommonJS code we depend on require(): Node 24 loads them natively, Jest's VM does not
 // (without --experimental-vm-modules), so they are compiled to CommonJS for the tests. content-disposition 3
 // comes with @fastify/static, which Bull Board's Fastify adapter serves its files with (fastify-static#612).
-const ESM_ONLY = ['content-disposition'];
+// The AI SDK (ai, @ai-sdk/*) and @workflow/serde ship ESM only too.
+const ESM_ONLY = ['content-disposition', 'ai', '@ai-sdk/[^/]+', '@workflow/serde'];
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
   [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' }, diagnostics: false }],
@@ -12,6 +13,8 @@ const common = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform,
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
+  // The SDK imports zod/v4/locales/en.js, which zod's exports map to its ESM file even for require(): its CommonJS twin.
+  moduleNameMapper: { '^zod/v4/locales/(.+)\\.js$': 'zod/v4/locales/$1.cjs' },
 };
 
 module.exports = {

@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module';
 import type { EnvironmentVariables } from './config/env.validation';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging';
+import { LlmModule } from './llm/llm.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProcessingModule } from './queue/processing.module';
 import { RedisModule } from './redis';
@@ -45,6 +46,8 @@ export class AppModule {
         ...(role !== 'worker' && sandboxPage ? [SandboxModule] : []),
         ...(role === 'api' ? [] : [ProcessingModule.register({ replySender })]),
         ...(queueDashboard ? [AdminModule] : []),
+        // The LLM responder only with a model to call; in every role, as the responders it joins may run in any.
+        ...(env.LLM_MODEL ? [LlmModule] : []),
         ...imports,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],

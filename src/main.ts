@@ -4,6 +4,7 @@ import { tracing } from './tracing/start';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.setup';
+import { BotModule } from './bot/bot.module';
 import { ConfigValidationError, validateEnv } from './config/env.validation';
 
 async function bootstrap(): Promise<void> {
@@ -16,7 +17,8 @@ async function bootstrap(): Promise<void> {
     process.exit(1);
   }
 
-  const app = await createApp(env);
+  // The team's responders and tools (src/bot/) beside the built-in ones.
+  const app = await createApp(env, [BotModule]);
   const logger = new Logger('main');
   await app.listen({ port: env.PORT, host: env.HOST });
   logger.log(`listening on ${env.HOST}:${env.PORT} as APP_ROLE=${env.APP_ROLE}`);

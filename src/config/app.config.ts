@@ -118,6 +118,23 @@ export const sandboxConfig = namespace('sandbox', (env) => ({
   outboxSize: env.SANDBOX_OUTBOX_SIZE,
 }));
 
+/** The LLM responder; `model` unset means no LLM responder (LlmModule is not loaded). */
+export const llmConfig = namespace('llm', (env) => ({
+  model: env.LLM_MODEL,
+  baseUrl: env.LLM_BASE_URL.replace(/\/+$/, ''),
+  apiKey: env.LLM_API_KEY,
+  systemPrompt: env.LLM_SYSTEM_PROMPT,
+  systemPromptFile: env.LLM_SYSTEM_PROMPT_FILE,
+  historyTurns: env.LLM_HISTORY_TURNS,
+  historyMaxTokens: env.LLM_HISTORY_MAX_TOKENS,
+  maxSteps: env.LLM_MAX_STEPS,
+  maxOutputTokens: env.LLM_MAX_OUTPUT_TOKENS,
+  dailyTokensPerUser: env.LLM_DAILY_TOKENS_PER_USER,
+  limitText: env.LLM_LIMIT_TEXT,
+  streaming: env.LLM_STREAMING,
+  groupChatSetting: env.GROUP_CHAT_SETTING,
+}));
+
 /** The queue dashboard's Basic Auth; unset (both, validation sees to it) means no dashboard. */
 export const adminConfig = namespace('admin', (env) => ({
   username: env.ADMIN_USERNAME,
@@ -145,6 +162,7 @@ export const CONFIG_NAMESPACES = [
   adminConfig,
   tracingConfig,
   agentConfig,
+  llmConfig,
 ] as const;
 
 export type AppConfig = ConfigType<typeof appConfig>;
@@ -158,3 +176,4 @@ export type SandboxConfig = ConfigType<typeof sandboxConfig>;
 export type AdminConfig = ConfigType<typeof adminConfig>;
 export type TracingConfig = ConfigType<typeof tracingConfig>;
 export type AgentConfig = ConfigType<typeof agentConfig>;
+export type LlmConfig = ConfigType<typeof llmConfig>;

@@ -1,4 +1,4 @@
-import { cometchatConfig, tracingConfig } from './app.config';
+import { cometchatConfig, llmConfig, tracingConfig } from './app.config';
 import { ConfigValidationError, parseHostList, SANDBOX_WEBHOOK_PASSWORD, validateEnv } from './env.validation';
 
 const REQUIRED = {
@@ -256,6 +256,38 @@ describe('AGENT_TOKEN / AGENT_HEARTBEAT_MS', () => {
     for (const AGENT_TOKEN of ['short', 'a token with spaces in it']) {
       expect(() => validateEnv({ ...REQUIRED, AGENT_TOKEN })).toThrow('AGENT_TOKEN must be at least 16 printable characters, without spaces');
     }
+  });
+});
+
+describe('LLM_*', () => {
+  it('leave the LLM responder off by default, with the documented defaults ready', () => {
+    const llm = llmConfig.pick(validateEnv({ ...REQUIRED }));
+    expect(llm).toMatchObject({
+      model: undefined,
+      baseUrl: 'https://api.openai.com/v1',
+      historyTurns: 20,
+      historyMaxTokens: 8000,
+      maxSteps: 5,
+      maxOutputTokens: 1024,
+      dailyTokensPerUser: undefined,
+      streaming: true,
+    });
+    expect(llm.limitText).toMatch(/limit/);
+  });
+
+  it('read the model, the endpoint (without a trailing slash) and the budgets', () => {
+    const llm = llmConfig.pick(
+      validateEnv({ ...REQUIRED, LLM_MODEL: 'gpt-4o-mini', LLM_BASE_URL: 'http://localhost:11434/v1/', LLM_DAILY_TOKENS_PER_USER: '50000', LLM_STREAMING: 'false' }),
+    );
+    expect(llm).toMatchObject({ model: 'gpt-4o-mini', baseUrl: 'http://localhost:11434/v1', dailyTokensPerUser: 50000, streaming: false });
+  });
+
+  it('refuse a system prompt given twice, a bad URL and out-of-range numbers', () => {
+    expect(problemsOf({ ...REQUIRED, LLM_SYSTEM_PROMPT: 'Be kind.', LLM_SYSTEM_PROMPT_FILE: 'prompt.txt' })).toEqual([
+      'LLM_SYSTEM_PROMPT and LLM_SYSTEM_PROMPT_FILE: set one of them, not both',
+    ]);
+    expect(problemsOf({ ...REQUIRED, LLM_BASE_URL: 'localhost:11434' })).toEqual(['LLM_BASE_URL must be an http(s) URL']);
+    expect(problemsOf({ ...REQUIRED, LLM_MAX_STEPS: '0', LLM_DAILY_TOKENS_PER_USER: 'lots' })).toHaveLength(2);
   });
 });
 

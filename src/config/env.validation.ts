@@ -262,6 +262,57 @@ export class EnvironmentVariables {
   @IsString()
   FAQ_FILE?: string;
 
+  // The LLM responder (README "An AI bot in five minutes"): on when LLM_MODEL is set.
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  LLM_MODEL?: string;
+
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'LLM_BASE_URL must be an http(s) URL' })
+  LLM_BASE_URL = 'https://api.openai.com/v1';
+
+  @IsOptional()
+  @IsString()
+  LLM_API_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(100_000)
+  LLM_SYSTEM_PROMPT?: string;
+
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  LLM_SYSTEM_PROMPT_FILE?: string;
+
+  @IntEnv(0, 1000)
+  LLM_HISTORY_TURNS = 20;
+
+  // Approximate (characters / 4) cap on the history sent with each call.
+  @IntEnv(0, 10_000_000)
+  LLM_HISTORY_MAX_TOKENS = 8000;
+
+  @IntEnv(1, 100)
+  LLM_MAX_STEPS = 5;
+
+  @IntEnv(1, 1_000_000)
+  LLM_MAX_OUTPUT_TOKENS = 1024;
+
+  // Unset: no daily budget.
+  @IsOptional()
+  @IntEnv(1)
+  LLM_DAILY_TOKENS_PER_USER?: number;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(4000)
+  LLM_LIMIT_TEXT = "You've reached today's limit for AI answers. Please try again tomorrow.";
+
+  // false: one non-streaming completion per step, for servers that stream poorly.
+  @Transform(toBool)
+  @IsBoolean({ message: 'LLM_STREAMING must be true or false' })
+  LLM_STREAMING = true;
+
   // Sandbox (README "Try it in a minute"). The chat page is on in sandbox mode; SANDBOX_UI=true adds it in live mode.
   @Transform(toBool)
   @IsBoolean({ message: 'SANDBOX_UI must be true or false' })
@@ -354,6 +405,9 @@ function crossChecks(env: EnvironmentVariables, input: Record<string, unknown>):
   }
   if (env.REDIS_CLUSTER_NODES && typeof env.QUEUE_PREFIX === 'string' && !hasHashTag(env.QUEUE_PREFIX)) {
     problems.push(`QUEUE_PREFIX must hold a {hash tag} on Redis Cluster, e.g. {${env.QUEUE_PREFIX}}, so each queue's keys share a slot`);
+  }
+  if (env.LLM_SYSTEM_PROMPT !== undefined && env.LLM_SYSTEM_PROMPT_FILE !== undefined) {
+    problems.push('LLM_SYSTEM_PROMPT and LLM_SYSTEM_PROMPT_FILE: set one of them, not both');
   }
   if (Number.isInteger(env.RETRY_BACKOFF_MS) && Number.isInteger(env.RETRY_BACKOFF_MAX_MS) && env.RETRY_BACKOFF_MAX_MS < env.RETRY_BACKOFF_MS) {
     problems.push(`RETRY_BACKOFF_MAX_MS (${env.RETRY_BACKOFF_MAX_MS}) must be at least RETRY_BACKOFF_MS (${env.RETRY_BACKOFF_MS})`);

@@ -43,6 +43,8 @@ export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 /** What CometChat answered: a status class, 429 apart from the other 4xx, or no answer at all. */
 export type CometChatCallClass = '2xx' | '3xx' | '4xx' | '429' | '5xx' | 'network';
 export const COMETCHAT_CALL_CLASSES: readonly CometChatCallClass[] = ['2xx', '3xx', '4xx', '429', '5xx', 'network'];
+/** How one model call of the LLM responder ended: `aborted` by the responder timeout or the caller. */
+export type LlmCallOutcome = 'ok' | 'error' | 'aborted';
 
 /**
  * The service's metrics, declared once: the registry is built from this table, and the README lists each one
@@ -86,6 +88,14 @@ export const METRICS = {
     "Time left of the queue-wide pause of a rate-limited queue (replies: a 429, a spent quota, the per-minute cap), 0 while it runs",
     ['queue'],
   ),
+  llmTokens: counter('llm_tokens_total', 'Tokens the LLM responder used, by kind (input, output), as the model reported them', ['kind']),
+  llmCallDuration: histogram(
+    'llm_call_duration_seconds',
+    'Duration of one model call of the LLM responder (one step; a tool round trip is two), by outcome (ok, error, aborted)',
+    [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120],
+    ['outcome'],
+  ),
+  llmBudgetRefusals: counter('llm_budget_refusals_total', "Messages answered with LLM_LIMIT_TEXT because the sender's daily token budget was spent"),
 } as const;
 
 type Built<D> =

@@ -1,0 +1,169 @@
+import { Inject, Logger } from '@nestjs/common';
+import { generateText, LanguageModel, LanguageModelUsage, ModelMessage, stepCountIs, streamText, ToolSet } from 'ai';
+import { llmConfig, LlmConfig } from '../config/app.config';
+import type { LlmCallOutcome } from '../metrics/metric-definitions';
+import { MetricsService } from '../metrics/metrics.service';
+import type { BotEvent, BotResponder, ResponderContext, ResponderStreamPart } from '../responders';
+import { Responder, textReply } from '../responders';
+import {
+  boundMessages,
+  ConversationMemory,
+  exchangesToMessages,
+  historyToMessages,
+  turnLines,
+  userLine,
+} from './llm-memory';
+import { LlmToolRegistry } from './llm-tool.registry';
+import { LlmUsageStore } from './llm-usage.store';
+import { GROUP_CHAT_NOTE, LLM_INSTRUCTIONS, LLM_LANGUAGE_MODEL } from './llm.tokens';
+
+/** Below the commands and FAQ-like responders (0 and up), above the echo (-100). */
+export const LLM_PRIORITY = -50;
+
+/**
+ * Answers text with an OpenAI-compatible chat model (on when LLM_MODEL is set). Memory: the conversation's last
+ * LLM_HISTORY_TURNS exchanges from conversation state (or the history the agent path sends). Tools: every
+ * @LlmTool() in the app, at most LLM_MAX_STEPS model calls a turn. The answer streams; the bot path collects it.
+ * A model error (429, 5xx, network) throws out of the turn: the queue retries it with backoff, then APOLOGY_TEXT.
+ */
+@Responder({ name: 'llm', priority: LLM_PRIORITY, kinds: ['text'], coalesce: true })
+export class LlmResponder implements BotResponder {
+  private readonly logger = new Logger('LlmResponder');
+
+  constructor(
+    @Inject(llmConfig.KEY) private readonly config: LlmConfig,
+    @Inject(LLM_LANGUAGE_MODEL) private readonly model: LanguageModel,
+    @Inject(LLM_INSTRUCTIONS) private readonly instructions: string,
+    private readonly tools: LlmToolRegistry,
+    private readonly usage: LlmUsageStore,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** Text that is not a slash command (commands belong to command responders); in groups, per GROUP_CHAT_SETTING. */
+  match(event: BotEvent): boolean {
+    if (!event.text || event.text.startsWith('/')) return false;
+    if (event.conversation.type !== 'group') return true;
+    const setting = this.config.groupChatSetting;
+    return setting === 'allMessages' || (setting === 'mentionedMessages' && event.mentionsBot);
+  }
+
+  async respond(ctx: ResponderContext) {
+    const uid = ctx.event.sender.uid;
+    if (!(await this.usage.allows(uid))) {
+      this.metrics.metrics.llmBudgetRefusals.inc();
+      this.logger.log(`message ${ctx.event.id}: ${uid} spent today's LLM_DAILY_TOKENS_PER_USER; limit message sent`);
+      return textReply(this.config.limitText);
+    }
+    const group = ctx.event.conversation.type === 'group';
+    const lines = turnLines(ctx.batch);
+    const ids = ctx.batch.map((event) => event.id);
+    const memory = ctx.history ? undefined : new ConversationMemory(ctx.state, { turns: this.config.historyTurns, maxTokens: this.config.historyMaxTokens });
+    const earlier = ctx.history
+      ? historyToMessages(boundMessages(ctx.history, this.config.historyTurns, this.config.historyMaxTokens), group)
+      : exchangesToMessages(await memory!.earlier(ids), group);
+    const messages: ModelMessage[] = [...earlier, ...lines.map((line): ModelMessage => ({ role: 'user', content: userLine(line.text, line.sender, group) }))];
+    return this.answer(ctx, messages, group, async (answer) => {
+      if (memory && answer) await memory.append({ ids, user: lines, assistant: answer });
+    });
+  }
+
+  /** The model's answer as a stream of parts; usage and latency recorded however it ends. */
+  private async *answer(
+    ctx: ResponderContext,
+    messages: ModelMessage[],
+    group: boolean,
+    remember: (answer: string) => Promise<void>,
+  ): AsyncGenerator<ResponderStreamPart> {
+    const started = performance.now();
+    const spent = { input: 0, output: 0, total: 0, calls: 0 };
+    let callStarted: number | undefined;
+    const endCall = (outcome: LlmCallOutcome) => {
+      if (callStarted === undefined) return;
+      this.metrics.metrics.llmCallDuration.observe({ outcome }, (performance.now() - callStarted) / 1000);
+      callStarted = undefined;
+    };
+    const options = {
+      model: this.model,
+      instructions: group ? `${this.instructions}\n\n${GROUP_CHAT_NOTE}` : this.instructions,
+      messages,
+      tools: this.tools.toolSet(ctx.event, ctx.signal),
+      stopWhen: stepCountIs(this.config.maxSteps),
+      maxOutputTokens: this.config.maxOutputTokens,
+      // The queue retries the whole turn, with its backoff: retrying here too would multiply the attempts.
+      maxRetries: 0,
+      abortSignal: ctx.signal,
+      onLanguageModelCallStart: () => {
+        callStarted = performance.now();
+      },
+      onLanguageModelCallEnd: ({ usage }: { usage: LanguageModelUsage }) => {
+        endCall('ok');
+        spent.calls++;
+        spent.input += usage.inputTokens ?? 0;
+        spent.output += usage.outputTokens ?? 0;
+        spent.total += usage.totalTokens ?? (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+      },
+    } satisfies Parameters<typeof streamText<ToolSet>>[0];
+
+    let text = '';
+    let failed = true;
+    try {
+      for await (const raw of this.modelParts(options, ctx.signal)) {
+        const part = streamPart(raw);
+        if (part === undefined) continue;
+        if (typeof part === 'string') text += part;
+        yield part;
+      }
+      failed = false;
+    } finally {
+      endCall(ctx.signal.aborted ? 'aborted' : 'error');
+      this.metrics.metrics.llmTokens.inc({ kind: 'input' }, spent.input);
+      this.metrics.metrics.llmTokens.inc({ kind: 'output' }, spent.output);
+      const ms = Math.round(performance.now() - started);
+      const how = failed ? (ctx.signal.aborted ? 'aborted' : 'failed') : 'answered';
+      this.logger.log(
+        `message ${ctx.event.id}: model ${this.config.model} ${how} in ${ms} ms, ${spent.calls} call(s), ${spent.input} input + ${spent.output} output tokens`,
+      );
+      // Tokens spent on a call that failed count too: the provider bills them. A count Redis missed is not worth
+      // failing an answer already made (or hiding the error that ended it) for.
+      await this.usage.add(ctx.event.sender.uid, spent.total).catch((error: Error) => {
+        this.logger.warn(`message ${ctx.event.id}: ${spent.total} tokens of ${ctx.event.sender.uid} not counted: ${error.message}`);
+      });
+    }
+    await remember(text.trim());
+  }
+
+  /** What the model produced, part by part: as it streams, or (LLM_STREAMING=false) each call's parts once it ends. */
+  private async *modelParts(options: Parameters<typeof streamText<ToolSet>>[0], signal: AbortSignal): AsyncGenerator<ModelPart> {
+    if (!this.config.streaming) {
+      for (const step of (await generateText(options)).steps) yield* step.content;
+      return;
+    }
+    // Errors come as parts, thrown here: no default printing of them to the console.
+    for await (const part of streamText({ ...options, onError: () => undefined }).fullStream) {
+      if (part.type === 'error') throw part.error;
+      if (part.type === 'abort') throw signal.reason ?? new Error('the model call was aborted');
+      yield part;
+    }
+  }
+}
+
+/** A part of the SDK's output (a fullStream part, or a step's content part). */
+type ModelPart = { type: string; [key: string]: any };
+
+/** A part of the model's output as the responder API streams it; other parts (steps, reasoning, …) are internal. */
+function streamPart(part: ModelPart): ResponderStreamPart | undefined {
+  switch (part.type) {
+    case 'text-delta':
+      return part.text || undefined;
+    case 'text':
+      return part.text || undefined;
+    case 'tool-call':
+      return { type: 'tool-call', toolCallId: part.toolCallId, toolName: part.toolName, args: part.input };
+    case 'tool-result':
+      return { type: 'tool-result', toolCallId: part.toolCallId, toolName: part.toolName, result: part.output };
+    case 'tool-error':
+      return { type: 'tool-result', toolCallId: part.toolCallId, toolName: part.toolName, result: { error: String(part.error) } };
+    default:
+      return undefined;
+  }
+}
