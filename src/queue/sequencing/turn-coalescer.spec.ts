@@ -64,7 +64,7 @@ describe('TurnCoalescer', () => {
     expect(refsOf(batch)).toEqual(['101', '102']);
     expect(batch[0]).toMatchObject({ jobId: 'job-101', data: { text: 'I need' } });
     expect(batch[0].timestamp).toBe((await queue.getJob('job-101'))!.timestamp);
-    expect(await redis.zrange(keys().line, 0, -1)).toEqual([]);
+    expect(await redis.zrange(keys().line, '0', '-1')).toEqual([]);
     // Each absorbed job is marked with the message that answers it; the turn record keeps nothing of theirs.
     expect(await redis.get(absorbedKey(prefix, 'q', 'job-101'))).toBe('100');
     expect(Object.keys(await redis.hgetall(keys().turn)).sort()).toEqual(['m', 'n', 'owner', 'since']);
@@ -78,7 +78,7 @@ describe('TurnCoalescer', () => {
     await arrive('202'); // after the absorb: stays in line for the next turn
 
     expect(await absorb('200')).toEqual(batch);
-    expect(await redis.zrange(keys().line, 0, -1)).toEqual([expect.stringMatching(/:202$/)]);
+    expect(await redis.zrange(keys().line, '0', '-1')).toEqual([expect.stringMatching(/:202$/)]);
   });
 
   it('records a batch of one too, so that a re-run after the hand-off does not take the next turn\'s messages', async () => {
@@ -96,7 +96,7 @@ describe('TurnCoalescer', () => {
     await arrive('403');
 
     expect(refsOf(await absorb('400'))).toEqual(['401']);
-    expect((await redis.zrange(keys().line, 0, -1)).map((m) => m.split(':')[1])).toEqual(['402', '403']);
+    expect((await redis.zrange(keys().line, '0', '-1')).map((m) => m.split(':')[1])).toEqual(['402', '403']);
   });
 
   it('stops at the first message the caller does not take (another responder\'s)', async () => {
