@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { BotEvent, BotResponder, ResponderContext, Responder, textReply } from '../src/responders';
+import { BotEvent, BotResponder, ResponderContext, Responder, textReply, TurnFailedError } from '../src/responders';
 import { FakeCometChat, RecordedCall } from './support/fake-cometchat';
 import { fixture } from './support/fixtures';
 import { freePort, ServiceProcess } from './support/service-process';
@@ -10,6 +10,8 @@ import { waitFor } from './support/wait-for';
 const turns: Array<{ responder: string; sender: string; texts: string[]; event: string }> = [];
 /** A turn whose batch starts with one of these texts waits until the test opens its gate. */
 const gates = new Map<string, { open: () => void; opened: Promise<void> }>();
+/** A turn whose batch holds one of these texts fails for good. */
+const failing = new Set<string>();
 
 function hold(text: string): () => void {
   let open!: () => void;
@@ -22,6 +24,7 @@ async function turn(responder: string, { event, batch }: ResponderContext) {
   const texts = batch.map((e: BotEvent) => e.text ?? '');
   turns.push({ responder, sender: event.sender.uid, texts, event: event.text ?? '' });
   await gates.get(texts[0])?.opened;
+  if (texts.some((text) => failing.has(text))) throw new TurnFailedError('a failing batch');
   return textReply(texts.join(' + '));
 }
 
@@ -74,7 +77,8 @@ describe('burst coalescing', () => {
 
   beforeAll(async () => {
     cometchat = await new FakeCometChat().start();
-    app = await TestApp.start('coalescing', { COMETCHAT_API_URL: cometchat.url, EVENTS_CONCURRENCY: '8', JOB_LOCK_MS: '30000' }, [
+    const env = { COMETCHAT_API_URL: cometchat.url, EVENTS_CONCURRENCY: '8', JOB_LOCK_MS: '30000', APOLOGY_TEXT: 'Sorry.' };
+    app = await TestApp.start('coalescing', env, [
       CoalescingTestModule,
     ]);
   });
@@ -153,6 +157,39 @@ describe('burst coalescing', () => {
 
     await waitFor('four answers', () => delivered(cometchat.calls, sender).length === 4);
     expect(delivered(cometchat.calls, sender)).toEqual(['hi', 'I need', 'status ok', 'thanks + a lot']);
+  });
+
+  it('apologises once for a batch whose turn failed for good, and a replay of that job answers the same batch', async () => {
+    const sender = 'burst-failing-user';
+    const need = message(sender, 'I need');
+    failing.add('oops');
+    const open = hold('hi');
+    await post(message(sender, 'hi'));
+    await started(sender, 'hi');
+    await post(need);
+    await post(message(sender, 'oops'));
+    open();
+
+    await waitFor('the apology', () => delivered(cometchat.calls, sender).length === 2);
+    expect(delivered(cometchat.calls, sender)).toEqual(['hi', 'Sorry.']);
+    const failed = await waitFor('the failed turn', async () => {
+      const job = await jobOf(need.data.id);
+      return (await job?.isFailed()) && job;
+    });
+    failing.delete('oops');
+    const openLater = hold('later');
+    await post(message(sender, 'later'));
+    await started(sender, 'later');
+    // Replayed while "later" runs: it waits in line, and "after" waits behind it.
+    await failed.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    await waitFor('the replay to wait for its turn', async () => (await failed.getState()) === 'delayed');
+    await post(message(sender, 'after'));
+    openLater();
+
+    await waitFor('every answer', () => delivered(cometchat.calls, sender).length === 5);
+    // The replay answers the batch it recorded, not the message waiting behind it then.
+    expect(delivered(cometchat.calls, sender)).toEqual(['hi', 'Sorry.', 'later', 'I need + oops', 'after']);
+    expect(turnsOf(sender)).toEqual([['hi'], ['I need', 'oops'], ['later'], ['I need', 'oops'], ['after']]);
   });
 
   it('leaves a responder that does not coalesce as it was: each message answered once, in order', async () => {

@@ -2,7 +2,7 @@ import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { Conversation } from '../../messages';
-import { absorbedKey, batchKey, claimMessagesArgs, lineKeys, withSequencerScripts } from './sequencer.scripts';
+import { absorbedKey, batchKey, claimMessagesArgs, LINE_TTL_MS, lineKeys, withSequencerScripts } from './sequencer.scripts';
 import { MAX_BATCH, TurnCoalescer } from './turn-coalescer';
 import { TurnSequencer } from './turn-sequencer';
 
@@ -139,6 +139,19 @@ describe('TurnCoalescer', () => {
     // A replay of it (a "retry" in the dashboard) is answered by nobody a second time.
     expect(await turns.enter(waiting, undefined, conversation, '701')).toEqual({ coalescedInto: '700' });
     expect(await redis.zcard(keys().line)).toBe(0);
+  });
+
+  it('leaves nothing behind of an absorbed job that was parking itself when its message was taken', async () => {
+    await granted(await arrive('900'));
+    const parking = await arrive('901');
+    await absorb('900');
+    // Its run found the turn held and parked itself; it marks itself parked only once delayed: after the absorb.
+    const { line, turn, counter } = keys();
+    await withSequencerScripts(redis).seqParked(line, turn, counter, 'job-901', '0003901:901', '901', Date.now(), LINE_TTL_MS);
+    expect(await redis.hget(turn, 'p:0003901:901')).toBe('job-901');
+
+    expect(await turns.enter(parking, undefined, conversation, '901')).toEqual({ coalescedInto: '900' });
+    expect(Object.keys(await redis.hgetall(turn)).sort()).toEqual(['m', 'n', 'owner', 'since']);
   });
 
   it('hands the turn to a message that arrived after the absorb once the turn ends: never stranded', async () => {
