@@ -48,7 +48,7 @@ describe('EventsProcessor', () => {
     respond = jest.fn();
     const config = { apologyText: 'Sorry.', stateTtlSeconds: 60 } as RespondersConfig;
     processor = new EventsProcessor(
-      { respond } as unknown as ResponderRegistry,
+      { respond, select: () => undefined } as unknown as ResponderRegistry,
       new ConversationStateStore(redis, config),
       redis,
       events,

@@ -9,12 +9,17 @@ import { ConversationStateStore } from './conversation-state.store';
 import { EventJobData, failsForGood, replyJobId, ReplyJobData } from './job-contracts';
 import { BOT_REPLY_JOB, EVENTS_QUEUE, REPLIES_QUEUE } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
+import { AbsorbedEntry, TurnCoalescer } from './sequencing/turn-coalescer';
 import { orderedMember, TurnSequencer } from './sequencing/turn-sequencer';
 import { WorkerRedis } from './worker-redis.service';
 
 export interface EventOutcome {
   responder?: string;
   replies: string[];
+  /** The message ids this turn answered besides its own (a coalesced turn), oldest first. */
+  absorbed?: string[];
+  /** Set when a coalesced turn answered this message: the id of the message whose turn did. */
+  coalescedInto?: string;
 }
 
 /** The apology after a turn that failed for good takes the last place of that turn. */
@@ -29,6 +34,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
   private readonly logger = new Logger(EventsProcessor.name);
   private readonly turns: TurnSequencer;
   private readonly replyTurns: TurnSequencer;
+  private readonly coalescer: TurnCoalescer<EventJobData>;
   private readonly botUid: string;
   private readonly stripMentions: (text: string) => string;
 
@@ -52,6 +58,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
       // A place in line names a message; its job is the one BullMQ's deduplication recorded for it.
       jobIdOf: (messageId) => events.getDeduplicationJobId(messageId),
     });
+    this.coalescer = new TurnCoalescer({ prefix: redis.prefix, queue: events, redis: redis.client });
     this.replyTurns = new TurnSequencer({
       prefix: redis.prefix,
       queue: replies,
@@ -64,25 +71,35 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
   async process(job: Job<EventJobData>, token?: string): Promise<EventOutcome> {
     const callback = job.data;
     const turn = await this.turns.enter(job, token, conversationOf(callback), callback.data.id);
+    // Answered by a coalesced turn already: over, holding nothing, saying nothing.
+    if (typeof turn !== 'number') return { replies: [], coalescedInto: turn.coalescedInto };
     const started = performance.now();
     const event = toBotEvent(callback, this.botUid, this.stripMentions, job.timestamp);
+    // Only a responder that coalesces costs anything more: the others' turns run exactly as they always did.
+    const chosen = this.registry.select(event);
+    const absorbed = chosen?.coalesce ? await this.absorb(job, event, chosen.name) : [];
+    const batch = [event, ...absorbed.map((entry) => toBotEvent(entry.data, this.botUid, this.stripMentions, entry.timestamp))];
+    const newest = batch[batch.length - 1];
 
     let outcome;
     try {
-      outcome = await this.registry.respond(event, this.states.for(event.conversation));
+      outcome = await this.registry.respond(newest, this.states.for(event.conversation), absorbed.length ? { batch } : undefined);
     } catch (error) {
       // Logged once, retried or not, by QueueWorkers (logLine).
-      if (failsForGood(error, job.attemptsMade + 1, job.opts.attempts) && this.config.apologyText) {
-        await this.enqueue(event, turn, [textReply(this.config.apologyText)], false, APOLOGY_INDEX);
+      if (failsForGood(error, job.attemptsMade + 1, job.opts.attempts)) {
+        if (this.config.apologyText) await this.enqueue(event, turn, [textReply(this.config.apologyText)], false, APOLOGY_INDEX);
+        await this.endAbsorbed(absorbed);
       }
       throw error;
     }
     // Only a first run can find its replies not queued yet (an earlier run, retried or stalled, may have).
     const firstRun = job.attemptsMade === 0 && !job.stalledCounter;
+    // A coalesced turn's replies are keyed by the message that holds the turn, as any other turn's.
     const replies = await this.enqueue(event, turn, outcome.replies, firstRun);
     // Handed on before BullMQ records the completion, so that completion fetches the next message at once. A
     // crash in between runs this turn again later, in line, never beside the next one; its replies stay queued once.
     await this.turns.release(event.conversation, job.id!);
+    await this.endAbsorbed(absorbed);
     this.logger.log({
       ...this.logLine(job),
       responder: outcome.responder,
@@ -90,8 +107,27 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
       attempt: job.attemptsMade + 1,
       outcome: replies.length > 0 ? 'answered' : 'silent',
       durationMs: Math.round(performance.now() - started),
+      ...(absorbed.length ? { coalesced: absorbed.length + 1 } : {}),
     });
-    return { responder: outcome.responder, replies };
+    return { responder: outcome.responder, replies, ...(absorbed.length ? { absorbed: batch.slice(1).map((e) => e.id) } : {}) };
+  }
+
+  /** The messages waiting right behind this one that the same responder takes, recorded as this turn's batch. */
+  private absorb(job: Job<EventJobData>, event: BotEvent, responder: string): Promise<AbsorbedEntry<EventJobData>[]> {
+    return this.coalescer.absorb(event.conversation, job.id!, event.id, (callback) => {
+      // Built with a receivedAt of 0: only the choice of responder is asked here.
+      const waiting = toBotEvent(callback, this.botUid, this.stripMentions, 0);
+      return this.registry.select(waiting)?.name === responder;
+    });
+  }
+
+  /**
+   * The absorbed messages' jobs, parked until their turn, are woken once this turn's replies are queued: each
+   * ends at once ("coalesced into"). Best effort: a parked one not woken ends when its safety net lapses.
+   */
+  private async endAbsorbed(absorbed: AbsorbedEntry<EventJobData>[]): Promise<void> {
+    if (absorbed.length === 0) return;
+    await this.turns.wakeParked(absorbed.map((entry) => entry.jobId)).catch(() => undefined);
   }
 
   /** A turn's log lines name its message and conversation. */

@@ -21,8 +21,10 @@ export class JobMetrics {
   /** BullMQ recorded the job completed (`finishedOn` is set; `processedOn` is this run's start). */
   completed(queue: QueueName, job: Job): void {
     this.metrics.jobs.inc({ queue, outcome: 'completed' });
-    if (queue === EVENTS_QUEUE && job.processedOn && job.finishedOn) {
-      const responder = (job.returnvalue as EventOutcome | undefined)?.responder ?? 'none';
+    const outcome = job.returnvalue as EventOutcome | undefined;
+    // A message answered by a coalesced turn had no turn of its own.
+    if (queue === EVENTS_QUEUE && job.processedOn && job.finishedOn && !outcome?.coalescedInto) {
+      const responder = outcome?.responder ?? 'none';
       this.metrics.turnDuration.observe({ responder }, Math.max(job.finishedOn - job.processedOn, 0) / 1000);
     }
     if (queue === REPLIES_QUEUE) {

@@ -58,7 +58,7 @@ describe('QueueWorkers logs', () => {
     const responders = { stateTtlSeconds: 60 } as RespondersConfig;
     const queue = queueConfig.pick(env);
     const processor = new EventsProcessor(
-      { respond } as unknown as ResponderRegistry,
+      { respond, select: () => undefined } as unknown as ResponderRegistry,
       new ConversationStateStore(redis, responders),
       redis,
       events,

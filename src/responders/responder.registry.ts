@@ -39,6 +39,11 @@ export class ResponderRegistry implements OnModuleInit {
     return this.router.commands();
   }
 
+  /** The options of the responder that would take this event (for the worker: whether its turn coalesces). */
+  select(event: BotEvent): ResponderOptions | undefined {
+    return this.router.select(event)?.chosen.options;
+  }
+
   respond(event: BotEvent, state: ConversationState, options?: RespondOptions): Promise<TurnOutcome> {
     return this.router.respond(event, state, options);
   }

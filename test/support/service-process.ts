@@ -33,9 +33,10 @@ export class ServiceProcess {
     });
   }
 
-  static spawn(env: Record<string, string>): ServiceProcess {
+  /** `script`: the entry point, relative to the project (a test's own, to load its responders). */
+  static spawn(env: Record<string, string>, script = 'src/main.ts'): ServiceProcess {
     const port = Number(env.PORT);
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', script], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', HOST: '127.0.0.1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,12 +5,15 @@ import { Conversation, conversationKey } from '../../messages';
  * The conversation line in Redis, per queue and conversation (all keys under the queue prefix, so one hash
  * tag holds them in Redis Cluster):
  * - `line`: a sorted set of the waiting members, every score 0, so Redis orders them by the member's bytes;
- * - `turn`: a hash with the running turn (`owner` = its job id, `n` = its turn number, `since`), the job id of
+ * - `turn`: a hash with the running turn (`owner` = its job id, `n` = its turn number, `since`, `m` = its member), the job id of
  *   each parked member (`p:<member>`, `~<job id>` once woken), the job id and claim time of each member claimed at ingest
  *   (`j:<member>` = `<job id>|<ms>`), and the arrival member of each non-numeric message id (`a:<id>`);
  * - `counter`: one number per queue, never reset: turn numbers and arrivals, both in the order Redis saw them.
  * A member is `<order key>:<ref>`: the ref names the job (the message id in `events`, the job id in `replies`).
  * Empty lines and hashes vanish by themselves; TTL only cleans up after crashes.
+ * A coalesced turn (events) adds, each with the line's TTL: `batch:<job id>` (the messages that turn absorbed, as
+ * JSON, recorded before its responder runs) and `absorbed:<job id>` (the absorbed message's job: the message id of
+ * the turn that answered it).
  */
 
 /** Lines and turn records of conversations gone quiet expire (they are empty, and so deleted, in normal use). */
@@ -21,6 +24,12 @@ export interface LineKeys {
   turn: string;
   counter: string;
 }
+
+/** Marks the job of a message a coalesced turn answered (see seqAbsorb); its own run then ends at once. */
+export const absorbedKey = (prefix: string, queue: string, jobId: string) => `${prefix}:${queue}:absorbed:${jobId}`;
+
+/** The batch a coalescing job absorbed, recorded before its responder runs, so that every run of it answers the same. */
+export const batchKey = (prefix: string, queue: string, jobId: string) => `${prefix}:${queue}:batch:${jobId}`;
 
 /** The arguments of seqClaimMessages for these messages of one queue (its number of keys first). */
 export function claimMessagesArgs(
@@ -88,7 +97,7 @@ const GRANT = `
 local function grant(line, turn, counter, jobId, member, ref, now, ttl)
   redis.call('ZREM', line, member)
   local n = redis.call('INCR', counter)
-  redis.call('HSET', turn, 'owner', jobId, 'n', n, 'since', now)
+  redis.call('HSET', turn, 'owner', jobId, 'n', n, 'since', now, 'm', member)
   redis.call('HDEL', turn, 'p:' .. member, 'j:' .. member, 'a:' .. ref)
   redis.call('PEXPIRE', turn, ttl)
   redis.call('PEXPIRE', line, ttl)
@@ -167,14 +176,14 @@ return nextIfFree(KEYS[1], KEYS[2])`,
   },
 
   /**
-   * KEYS line, turn, counter · ARGV job id, ref, member ('' = the message's), now, ttlMs.
-   * The turn, when this job holds it or heads the line while nobody does: {1, turn number}. Otherwise (and marked
+   * KEYS line, turn, counter, absorbed · ARGV job id, ref, member ('' = the message's), now, ttlMs.
+   * {2, message id} when a coalesced turn answered this job's message (it took it out of line). The turn, when this job holds it or heads the line while nobody does: {1, turn number}. Otherwise (and marked
    * parked when it is not next in line) {0, member, head, owner, since} while the turn is held, or {0, member, head, false, false, head's parked job
    * id, head's ingest claim} while it is free. A job not in line (a replay, or a place dropped as stale) takes its
    * place again first.
    */
   seqAcquire: {
-    numberOfKeys: 3,
+    numberOfKeys: 4,
     lua: `${MEMBER_OF_MESSAGE}${GRANT}${TAKE_PARKED}
 local line, turn, counter = KEYS[1], KEYS[2], KEYS[3]
 local jobId, ref = ARGV[1], ARGV[2]
@@ -182,7 +191,16 @@ local owner = redis.call('HGET', turn, 'owner')
 if owner == jobId then return {1, redis.call('HGET', turn, 'n')} end
 local member = ARGV[3]
 if member == '' then member = memberOf(turn, counter, ref) end
-redis.call('ZADD', line, 'NX', 0, member)
+if redis.call('ZADD', line, 'NX', 0, member) == 1 then
+  -- Not in line (a replay, a stale place dropped, or a message a coalesced turn took): asked only then, so the
+  -- usual path costs nothing more. An absorbed message's job is over: {2, the message id that answered it}.
+  local into = redis.call('GET', KEYS[4])
+  if into then
+    redis.call('ZREM', line, member)
+    redis.call('HDEL', turn, 'p:' .. member, 'j:' .. member, 'a:' .. ref)
+    return {2, into}
+  end
+end
 local head = redis.call('ZRANGE', line, 0, 0)[1]
 if not owner and head == member then return grant(line, turn, counter, jobId, member, ref, ARGV[4], ARGV[5]) end
 -- Not next in line: marked parked now (the caller parks it at once), since it cannot be handed the turn before
@@ -212,7 +230,7 @@ return {0}`,
   seqRelease: {
     numberOfKeys: 2,
     lua: `${NEXT_IF_FREE}
-if redis.call('HGET', KEYS[2], 'owner') == ARGV[1] then redis.call('HDEL', KEYS[2], 'owner', 'n', 'since') end
+if redis.call('HGET', KEYS[2], 'owner') == ARGV[1] then redis.call('HDEL', KEYS[2], 'owner', 'n', 'since', 'm') end
 return nextIfFree(KEYS[1], KEYS[2])`,
   },
 
@@ -223,6 +241,70 @@ return nextIfFree(KEYS[1], KEYS[2])`,
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], 'p:' .. ARGV[1], 'j:' .. ARGV[1], 'a:' .. ARGV[2])
 return nextIfFree(KEYS[1], KEYS[2])`,
+  },
+
+  /**
+   * KEYS line, turn, batch · ARGV job id, limit. For a coalescing turn: {1, batch JSON} when this job recorded
+   * its batch already (a retry, a stalled re-run, a replay); {2} when it does not hold the turn; else {0, member,
+   * job id, …}: up to `limit` members right behind its own, in line order, each with its job id (parked, else
+   * claimed at ingest), stopping at one whose job is not known yet. Nothing is changed: seqAbsorb takes them.
+   */
+  seqBatchPeek: {
+    numberOfKeys: 3,
+    lua: `
+local line, turn = KEYS[1], KEYS[2]
+local recorded = redis.call('GET', KEYS[3])
+if recorded then return {1, recorded} end
+if redis.call('HGET', turn, 'owner') ~= ARGV[1] then return {2} end
+local mine = redis.call('HGET', turn, 'm')
+local found = {0}
+if not mine then return found end
+for _, member in ipairs(redis.call('ZRANGEBYLEX', line, '(' .. mine, '+', 'LIMIT', 0, tonumber(ARGV[2]))) do
+  local jobId = redis.call('HGET', turn, 'p:' .. member)
+  if jobId then
+    jobId = string.gsub(jobId, '^~', '')
+  else
+    local claim = redis.call('HGET', turn, 'j:' .. member)
+    if claim then jobId = string.match(claim, '^(.*)|') end
+  end
+  if not jobId then break end
+  found[#found + 1] = member
+  found[#found + 1] = jobId
+end
+return found`,
+  },
+
+  /**
+   * KEYS line, turn, batch, absorbed… (one per member) · ARGV job id, ttlMs, message id, member, entry, member,
+   * entry… Records the batch of a coalescing turn before its responder runs: the given members that still follow
+   * its own, without a gap, leave the line, their jobs are marked absorbed (KEYS) by this message id, and their
+   * entries (JSON) are recorded as the batch, which is returned. A batch recorded already is returned as it is;
+   * false (and nothing recorded) when this job does not hold the turn.
+   */
+  seqAbsorb: {
+    numberOfKeys: -1,
+    lua: `
+local line, turn = KEYS[1], KEYS[2]
+local recorded = redis.call('GET', KEYS[3])
+if recorded then return recorded end
+if redis.call('HGET', turn, 'owner') ~= ARGV[1] then return false end
+local mine = redis.call('HGET', turn, 'm')
+local count = #KEYS - 3
+local following = {}
+if mine and count > 0 then following = redis.call('ZRANGEBYLEX', line, '(' .. mine, '+', 'LIMIT', 0, count) end
+local taken = {}
+for i = 1, count do
+  local member = ARGV[2 + 2 * i]
+  if following[i] ~= member then break end
+  local ref = string.sub(member, string.find(member, ':', 1, true) + 1)
+  redis.call('ZREM', line, member)
+  redis.call('HDEL', turn, 'p:' .. member, 'j:' .. member, 'a:' .. ref)
+  redis.call('SET', KEYS[3 + i], ARGV[3], 'PX', ARGV[2])
+  taken[#taken + 1] = ARGV[3 + 2 * i]
+end
+local batch = '[' .. table.concat(taken, ',') .. ']'
+redis.call('SET', KEYS[3], batch, 'PX', ARGV[2])
+return batch`,
   },
 } as const;
 
@@ -238,6 +320,7 @@ export interface SequencerCommands {
     line: string,
     turn: string,
     counter: string,
+    absorbed: string,
     jobId: string,
     ref: string,
     member: string,
@@ -247,6 +330,8 @@ export interface SequencerCommands {
   seqParked(line: string, turn: string, counter: string, jobId: string, member: string, ref: string, now: number, ttlMs: number): Promise<Array<string | number>>;
   seqRelease(line: string, turn: string, jobId: string): Promise<NextInLine>;
   seqDrop(line: string, turn: string, member: string, ref: string): Promise<NextInLine>;
+  seqBatchPeek(line: string, turn: string, batch: string, jobId: string, limit: number): Promise<Array<string | number>>;
+  seqAbsorb(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<string | null>;
 }
 
 export type SequencerRedis = Redis & SequencerCommands;

@@ -1,7 +1,7 @@
 import { DelayedError, Job, JobState, Queue } from 'bullmq';
 import type { RedisClient as Redis } from '../../redis';
 import type { Conversation } from '../../messages';
-import { LINE_TTL_MS, LineKeys, lineKeys, NextInLine, SequencerRedis, withSequencerScripts } from './sequencer.scripts';
+import { absorbedKey, LINE_TTL_MS, LineKeys, lineKeys, NextInLine, SequencerRedis, withSequencerScripts } from './sequencer.scripts';
 
 /** How many stale heads one hand-off drops before leaving the rest to the next one. */
 const MAX_DROPS = 50;
@@ -12,6 +12,11 @@ const MAX_DROPS = 50;
 const STALE_CLAIM_MS = 3000;
 /** States of a job that will still run: a head in one of these takes its turn by itself when it runs. */
 const PENDING: ReadonlySet<JobState | 'unknown'> = new Set(['waiting', 'active', 'prioritized', 'waiting-children']);
+
+/** What enter() says of a job whose message a coalesced turn answered already: it is over, with nothing to do. */
+export interface Absorbed {
+  coalescedInto: string;
+}
 
 export interface SequencerOptions {
   prefix: string;
@@ -54,17 +59,20 @@ export class TurnSequencer {
    * Resolves with the turn number when `job` may run now (it holds the turn until `release`). Otherwise parks the
    * job and throws DelayedError, which BullMQ takes as "moved to delayed": rethrow it.
    * `member` is the job's place in line when the caller orders it itself (replies); '' orders by message id.
+   * Resolves with Absorbed, holding nothing, when a coalesced turn took the job's message (see TurnCoalescer).
    */
-  async enter(job: Job, token: string | undefined, conversation: Conversation, ref: string, member = ''): Promise<number> {
+  async enter(job: Job, token: string | undefined, conversation: Conversation, ref: string, member = ''): Promise<number | Absorbed> {
     const keys = this.keys(conversation);
+    const absorbed = absorbedKey(this.options.prefix, this.options.queue.name, job.id!);
     const acquire = () =>
-      this.redis.seqAcquire(keys.line, keys.turn, keys.counter, job.id!, ref, member, Date.now(), LINE_TTL_MS);
+      this.redis.seqAcquire(keys.line, keys.turn, keys.counter, absorbed, job.id!, ref, member, Date.now(), LINE_TTL_MS);
     let parkFor = this.options.parkMs;
     let mine = member;
     let nextInLine = false;
     for (let drops = 0; ; ) {
       const [granted, turnOrMember, head, owner, since, headParked, headClaim] = await acquire();
       if (granted === 1) return Number(turnOrMember);
+      if (granted === 2) return { coalescedInto: String(turnOrMember) };
       mine = String(turnOrMember);
       nextInLine = head === mine;
       if (owner !== null) {
@@ -122,6 +130,19 @@ export class TurnSequencer {
   async release(conversation: Conversation, jobId: string): Promise<void> {
     const keys = this.keys(conversation);
     await this.handOff(keys, await this.redis.seqRelease(keys.line, keys.turn, jobId));
+  }
+
+  /**
+   * Promotes jobs parked out of line (a coalesced turn's absorbed messages), so that they end now rather than when
+   * their safety net lapses; one still being parked is promoted once it is. Best effort: the safety net remains.
+   */
+  async wakeParked(jobIds: string[]): Promise<void> {
+    await Promise.all(
+      jobIds.map(async (jobId) => {
+        if (await this.promote(jobId)) return;
+        if ((await this.options.queue.getJobState(jobId)) === 'active') this.promoteOnceParked(jobId);
+      }),
+    );
   }
 
   private async handOff(keys: LineKeys, next: NextInLine): Promise<void> {
