@@ -1,7 +1,8 @@
 import { HttpAgent } from '@ag-ui/client';
 import { EventType, type BaseEvent, type Message } from '@ag-ui/core';
 import { Module } from '@nestjs/common';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Browser, chromium } from 'playwright-core';
 import { z } from 'zod';
@@ -216,6 +217,27 @@ describe('the LLM responder on the AI Agent (AG-UI) path', () => {
     ]);
     // The agent path keeps no memory of its own either: the thread carries it.
     expect(await app.redis().hget(`${app.prefix}:state:user-ag-ui:${uid}`, HISTORY_FIELD)).toBeNull();
+  });
+
+  it("answers the README's curl example: SSE `data:` lines, the thread as the model's history", async () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const body = /curl -N [^\n]*\/agents\/ag-ui[^]*?-d '([^']+)'/.exec(readme)![1];
+    model.answer = () => ({ text: '', pieces: ['Your name ', 'is Rita.'] });
+    const response = await fetch(`${url}/agents/ag-ui`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body,
+    });
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const blocks = (await response.text()).split('\n\n').filter(Boolean);
+    for (const block of blocks) expect(block).toMatch(/^data: \{/);
+    const events = blocks.map((block) => JSON.parse(block.slice('data: '.length)));
+    expect(events.map((e) => e.type)).toEqual(['RUN_STARTED', 'TEXT_MESSAGE_START', 'TEXT_MESSAGE_CONTENT', 'TEXT_MESSAGE_CONTENT', 'TEXT_MESSAGE_END', 'RUN_FINISHED']);
+    expect(events[0]).toEqual({ type: 'RUN_STARTED', threadId: 't-1', runId: 'r-1' });
+    expect(events.at(-1)).toEqual({ type: 'RUN_FINISHED', threadId: 't-1', runId: 'r-1' });
+    const [request] = model.about('What is my name?');
+    expect(request.body.messages.slice(1).map((m: any) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(await app.redis().get(`${app.prefix}:llm:tokens:${day()}:rita`)).toBe('15');
   });
 
   it('past the daily token budget, answers the limit text as one message without calling the model', async () => {

@@ -24,7 +24,8 @@ export const LLM_PRIORITY = -50;
  * Answers text with an OpenAI-compatible chat model (on when LLM_MODEL is set). Memory: the conversation's last
  * LLM_HISTORY_TURNS exchanges from conversation state (or the history the agent path sends). Tools: every
  * @LlmTool() in the app, at most LLM_MAX_STEPS model calls a turn. The answer streams; the bot path collects it.
- * A model error (429, 5xx, network) throws out of the turn: the queue retries it with backoff, then APOLOGY_TEXT.
+ * A model error (429, 5xx, network) throws out of the turn: on the bot path the queue retries it with backoff, then
+ * APOLOGY_TEXT; on the agent path the run ends with RUN_ERROR, unretried.
  */
 @Responder({ name: 'llm', priority: LLM_PRIORITY, kinds: ['text'], coalesce: true })
 export class LlmResponder implements BotResponder {
