@@ -269,6 +269,19 @@ describe('the LLM responder on the AI Agent (AG-UI) path', () => {
     expect(model.about('are you there?')).toHaveLength(1);
   });
 
+  it('ends a stream the model breaks mid-answer with RUN_ERROR after the text already sent', async () => {
+    const gate = new Gate();
+    model.answer = () => ({ text: '', pieces: ['Half an ', 'answer'], gate: gate.opened, cutAfterFirst: true });
+    const run = start(agentFor([user('break halfway')]), 'agent-half');
+    await waitFor('the first delta', () => contents(run.events).length === 1);
+    gate.release(); // now the model server cuts the connection
+    await run.done;
+    expect(run.types()).toEqual([EventType.RUN_STARTED, EventType.TEXT_MESSAGE_START, EventType.TEXT_MESSAGE_CONTENT, EventType.RUN_ERROR]);
+    expect(contents(run.events)).toEqual(['Half an ']);
+    expect(run.events.at(-1)).toMatchObject({ code: 'RESPONDER_ERROR' });
+    expect(model.about('break halfway')).toHaveLength(1);
+  });
+
   it("aborts the model call when the client goes away mid-stream: the model server sees its connection closed", async () => {
     const never = new Gate(); // never opened: the model would hold the rest back for ever
     model.answer = () => ({ text: '', pieces: ['Thinking', ' very hard'], gate: never.opened });

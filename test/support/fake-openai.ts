@@ -9,6 +9,8 @@ export type ModelAnswer =
       pieces?: string[];
       /** A streamed answer waits on this after its first piece: "before the rest" is a moment the test controls. */
       gate?: Promise<unknown>;
+      /** The connection is cut after the first piece (after the gate, if any): a stream that breaks mid-answer. */
+      cutAfterFirst?: boolean;
     }
   | { toolCall: { name: string; args: unknown } }
   | { status: number; headers?: Record<string, string> }
@@ -121,12 +123,13 @@ export class FakeModelServer {
       chunk({ tool_calls: [{ index: 0, function: { arguments: toolCall.function.arguments } }] });
       chunk({}, 'tool_calls');
     } else {
-      const { text, pieces, gate } = answer as Extract<ModelAnswer, { text: string }>;
+      const { text, pieces, gate, cutAfterFirst } = answer as Extract<ModelAnswer, { text: string }>;
       // In pieces, as a model streams: the bot path must put them back together.
       for (const piece of pieces ?? text.match(/.{1,6}/gs) ?? []) {
         chunk({ content: piece });
         record.sent++;
         if (gate && record.sent === 1) await gate;
+        if (cutAfterFirst) res.destroy();
         if (res.destroyed) return; // the client went away while the stream waited
       }
       chunk({}, 'stop');
