@@ -12,10 +12,7 @@ import { waitFor } from './support/wait-for';
 
 /** What the fake model answers one request with. */
 type ModelAnswer =
-  | { text: string }
-  | { toolCall: { name: string; args: unknown } }
-  | { status: number; headers?: Record<string, string> }
-  | { hang: true };
+  { text: string } | { toolCall: { name: string; args: unknown } } | { status: number; headers?: Record<string, string> } | { hang: true };
 
 interface ModelRequest {
   body: any;
@@ -43,7 +40,7 @@ class FakeModelServer {
   private server: Server;
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => this.handle(req, res));
+    this.server = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     return this;
   }
@@ -86,11 +83,27 @@ class FakeModelServer {
       return;
     }
     const base = { id: `chatcmpl-${this.requests.length}`, created: Math.floor(Date.now() / 1000), model: body.model };
-    const toolCall = 'toolCall' in answer ? { id: `call_${this.requests.length}`, type: 'function', function: { name: answer.toolCall.name, arguments: JSON.stringify(answer.toolCall.args) } } : undefined;
+    const toolCall =
+      'toolCall' in answer
+        ? {
+            id: `call_${this.requests.length}`,
+            type: 'function',
+            function: { name: answer.toolCall.name, arguments: JSON.stringify(answer.toolCall.args) },
+          }
+        : undefined;
     if (!body.stream) {
-      const message = toolCall ? { role: 'assistant', content: null, tool_calls: [toolCall] } : { role: 'assistant', content: (answer as { text: string }).text };
+      const message = toolCall
+        ? { role: 'assistant', content: null, tool_calls: [toolCall] }
+        : { role: 'assistant', content: (answer as { text: string }).text };
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: toolCall ? 'tool_calls' : 'stop' }], usage: USAGE }));
+      res.end(
+        JSON.stringify({
+          ...base,
+          object: 'chat.completion',
+          choices: [{ index: 0, message, finish_reason: toolCall ? 'tool_calls' : 'stop' }],
+          usage: USAGE,
+        }),
+      );
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -133,7 +146,7 @@ class WeatherTool implements LlmToolProvider<z.infer<typeof weatherInput>> {
 class TeamToolsModule {}
 
 const APOLOGY = 'Sorry, something went wrong on my side.';
-const LIMIT = 'You have used up today\'s AI answers.';
+const LIMIT = "You have used up today's AI answers.";
 
 const textsTo = (calls: RecordedCall[], receiver: string) =>
   calls.filter((c) => c.body.receiver === receiver && c.answer === 200).map((c) => c.body.data.text);
