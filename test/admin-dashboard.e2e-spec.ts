@@ -70,7 +70,7 @@ describe('queue dashboard with ADMIN_*', () => {
     await app.queue('replies').add('bot-reply', { probe: true }, { jobId: 'dashboard-probe' });
     const response = await get(app, '/admin/queues/api/queues', admin());
     expect(response.statusCode).toBe(200);
-    const { queues } = response.json() as { queues: Array<{ name: string; counts: Record<string, number> }> };
+    const { queues } = response.json<{ queues: Array<{ name: string; counts: Record<string, number> }> }>();
     expect(queues.map((q) => q.name).sort()).toEqual([...QUEUE_NAMES].sort());
     expect(queues.find((q) => q.name === 'replies')!.counts.waiting).toBe(1);
     expect(queues.find((q) => q.name === 'events')!.counts.waiting).toBe(0);
@@ -123,7 +123,14 @@ describe('queue dashboard in a browser', () => {
     const callback = fixture('user-text');
     expect((await app.post(callback)).json()).toMatchObject({ status: 'accepted' });
     const jobId = `reply-${callback.data.id}-0`;
-    await waitFor('the reply to fail', async () => (await app.queue('replies').getJob(jobId).then((j) => j?.getState())) === 'failed');
+    await waitFor(
+      'the reply to fail',
+      async () =>
+        (await app
+          .queue('replies')
+          .getJob(jobId)
+          .then((j) => j?.getState())) === 'failed',
+    );
 
     const context = await browser.newContext({
       httpCredentials: { username: ADMIN_USERNAME, password: ADMIN_PASSWORD },
@@ -134,7 +141,10 @@ describe('queue dashboard in a browser', () => {
       const response = await page.goto(`${await app.app.getUrl()}/admin/queues/queue/replies?status=failed`);
       expect(response?.status()).toBe(200);
       await page.getByText(jobId).first().waitFor();
-      await page.getByText(/ERR_UID_NOT_FOUND/).first().waitFor();
+      await page
+        .getByText(/ERR_UID_NOT_FOUND/)
+        .first()
+        .waitFor();
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
     } finally {
       await context.close();
@@ -143,7 +153,9 @@ describe('queue dashboard in a browser', () => {
 
   it("shows the replies queue rate limited during a 429's pause only, not after every send", async () => {
     const replies = async () => {
-      const { queues } = (await get(app, '/admin/queues/api/queues', admin())).json() as { queues: Array<{ name: string; activeRateLimitTtl: number }> };
+      const { queues } = (await get(app, '/admin/queues/api/queues', admin())).json<{
+        queues: Array<{ name: string; activeRateLimitTtl: number }>;
+      }>();
       return queues.find((q) => q.name === 'replies')!;
     };
     // The send above opened the limiter's one-minute window: BullMQ, asked without the limiter's max, calls that

@@ -179,7 +179,10 @@ describe('the LLM responder on the AI Agent (AG-UI) path', () => {
     expect(contents(run.events).join('')).toBe(`the tool said ${contentOf(toolMessage)}`);
     expect(agent.messages).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ role: 'assistant', toolCalls: [expect.objectContaining({ id: toolCallId, function: { name: 'weather', arguments: '{"city":"Paris"}' } })] }),
+        expect.objectContaining({
+          role: 'assistant',
+          toolCalls: [expect.objectContaining({ id: toolCallId, function: { name: 'weather', arguments: '{"city":"Paris"}' } })],
+        }),
         expect.objectContaining({ role: 'assistant', content: `the tool said ${contentOf(toolMessage)}` }),
       ]),
     );
@@ -232,7 +235,14 @@ describe('the LLM responder on the AI Agent (AG-UI) path', () => {
     const blocks = (await response.text()).split('\n\n').filter(Boolean);
     for (const block of blocks) expect(block).toMatch(/^data: \{/);
     const events = blocks.map((block) => JSON.parse(block.slice('data: '.length)));
-    expect(events.map((e) => e.type)).toEqual(['RUN_STARTED', 'TEXT_MESSAGE_START', 'TEXT_MESSAGE_CONTENT', 'TEXT_MESSAGE_CONTENT', 'TEXT_MESSAGE_END', 'RUN_FINISHED']);
+    expect(events.map((e) => e.type)).toEqual([
+      'RUN_STARTED',
+      'TEXT_MESSAGE_START',
+      'TEXT_MESSAGE_CONTENT',
+      'TEXT_MESSAGE_CONTENT',
+      'TEXT_MESSAGE_END',
+      'RUN_FINISHED',
+    ]);
     expect(events[0]).toEqual({ type: 'RUN_STARTED', threadId: 't-1', runId: 'r-1' });
     expect(events.at(-1)).toEqual({ type: 'RUN_FINISHED', threadId: 't-1', runId: 'r-1' });
     const [request] = model.about('What is my name?');
@@ -282,7 +292,7 @@ describe('the LLM responder on the AI Agent (AG-UI) path', () => {
     expect(model.about('break halfway')).toHaveLength(1);
   });
 
-  it("aborts the model call when the client goes away mid-stream: the model server sees its connection closed", async () => {
+  it('aborts the model call when the client goes away mid-stream: the model server sees its connection closed', async () => {
     const never = new Gate(); // never opened: the model would hold the rest back for ever
     model.answer = () => ({ text: '', pieces: ['Thinking', ' very hard'], gate: never.opened });
     const aborted = (await scrape()).count('cometchat_bot_llm_call_duration_seconds_count', { outcome: 'aborted' });
@@ -296,8 +306,9 @@ describe('the LLM responder on the AI Agent (AG-UI) path', () => {
     await waitFor('the model request to be closed by the service', () => request.abandoned);
     await run.done;
     expect(run.types()).not.toContain(EventType.RUN_FINISHED);
-    await waitFor('the aborted call in the metrics', async () =>
-      (await scrape()).count('cometchat_bot_llm_call_duration_seconds_count', { outcome: 'aborted' }) > aborted,
+    await waitFor(
+      'the aborted call in the metrics',
+      async () => (await scrape()).count('cometchat_bot_llm_call_duration_seconds_count', { outcome: 'aborted' }) > aborted,
     );
   });
 

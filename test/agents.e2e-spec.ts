@@ -123,7 +123,7 @@ describe('AI Agent (AG-UI) endpoint', () => {
   let url: string;
 
   /** The real client, as CometChat's side of an agent would be; every event it accepted, in order. */
-  const agentFor = (messages: Message[], { token = TOKEN, threadId = randomUUID() as string } = {}) =>
+  const agentFor = (messages: Message[], { token = TOKEN, threadId = randomUUID() }: { token?: string; threadId?: string } = {}) =>
     new HttpAgent({ url: `${url}/agents/ag-ui`, headers: { Authorization: `Bearer ${token}` }, threadId, initialMessages: messages });
 
   async function run(agent: HttpAgent, runId = randomUUID()) {
@@ -299,7 +299,12 @@ describe('AI Agent (AG-UI) endpoint', () => {
     const valid = () => ({ threadId: 't-1', runId: 'r-1', messages: [user('hi')] });
 
     it('a missing or wrong token with 401 and a Bearer challenge, through the real client too', async () => {
-      const wrong: Array<Record<string, string>> = [{}, { authorization: `Bearer ${TOKEN}x` }, { authorization: `Bearer ${TOKEN.slice(0, -1)}` }, { authorization: `Basic ${TOKEN}` }];
+      const wrong: Array<Record<string, string>> = [
+        {},
+        { authorization: `Bearer ${TOKEN}x` },
+        { authorization: `Bearer ${TOKEN.slice(0, -1)}` },
+        { authorization: `Basic ${TOKEN}` },
+      ];
       for (const headers of wrong) {
         const res = await post(valid(), headers);
         expect(res.statusCode).toBe(401);
@@ -342,7 +347,11 @@ describe('AI Agent (AG-UI) endpoint on shutdown', () => {
   it('ends a run in flight with RUN_ERROR (SERVICE_STOPPING) and lets the server close', async () => {
     const app = await TestApp.start('agents-stop', { AGENT_TOKEN: TOKEN, APP_ROLE: 'api' }, [AgentTestRespondersModule]);
     await app.app.listen({ port: 0, host: '127.0.0.1' });
-    const agent = new HttpAgent({ url: `${await app.app.getUrl()}/agents/ag-ui`, headers: { Authorization: `Bearer ${TOKEN}` }, initialMessages: [user('hang on')] });
+    const agent = new HttpAgent({
+      url: `${await app.app.getUrl()}/agents/ag-ui`,
+      headers: { Authorization: `Bearer ${TOKEN}` },
+      initialMessages: [user('hang on')],
+    });
     const events: BaseEvent[] = [];
     const started = new Gate();
     const running = agent

@@ -73,9 +73,7 @@ describe('the CLI', () => {
 
   /** The service's own configuration (BOT_UID, WEBHOOK_*, COMETCHAT_*, REDIS_URL, QUEUE_PREFIX), changed as asked. */
   const envOf = (overrides: Record<string, string | undefined> = {}): Record<string, string> =>
-    Object.fromEntries(
-      Object.entries({ ...app.env, ...overrides }).filter((entry): entry is [string, string] => entry[1] !== undefined),
-    );
+    Object.fromEntries(Object.entries({ ...app.env, ...overrides }).filter((entry): entry is [string, string] => entry[1] !== undefined));
   const run = async (args: string[], overrides: Record<string, string | undefined> = {}, cwd = workDir) => {
     const result = await cli(args, envOf(overrides), cwd);
     printed.push(result.stdout, result.stderr);
@@ -171,7 +169,7 @@ describe('the CLI', () => {
     const echoed = (text: string) => cometchat.calls.some((c) => c.path === '/v3/bots/support-bot/messages' && c.body.data?.text === text);
     const messageIdIn = (stdout: string) => /message (\d+) from/.exec(stdout)![1];
 
-    it('posts a one-to-one message with the service\'s Basic Auth: accepted, then duplicate with --repeat 2', async () => {
+    it("posts a one-to-one message with the service's Basic Auth: accepted, then duplicate with --repeat 2", async () => {
       const result = await run(['simulate', 'hello from the cli', '--repeat', '2', '--url', serviceUrl]);
       expect(result.code).toBe(0);
       const id = messageIdIn(result.stdout);
@@ -196,7 +194,12 @@ describe('the CLI', () => {
       expect(mentioned.code).toBe(0);
       expect(mentioned.stdout).toContain('"status":"accepted"');
       const job = await eventJob(messageIdIn(mentioned.stdout));
-      expect(eventOf(job)).toMatchObject({ sender: { uid: 'alice' }, conversation: { type: 'group', id: 'ops-room' }, text: 'status please', mentionsBot: true });
+      expect(eventOf(job)).toMatchObject({
+        sender: { uid: 'alice' },
+        conversation: { type: 'group', id: 'ops-room' },
+        text: 'status please',
+        mentionsBot: true,
+      });
       expect(job?.data.data.data.mentions).toEqual({ 'support-bot': { uid: 'support-bot', name: 'Bot' } });
 
       const plain = await run(['simulate', 'just chatting', '--group', 'ops-room', '--url', serviceUrl]);
@@ -273,7 +276,9 @@ describe('the CLI', () => {
       expect(changed.code).toBe(0);
       expect(changed.stdout).toContain('groupChatSetting: mentionedMessages → allMessages');
       expect(changed.stdout).toContain('updated bot support-bot: 1 field changed');
-      const put = botsCalls().filter((c) => c.method === 'PUT').at(-1)!;
+      const put = botsCalls()
+        .filter((c) => c.method === 'PUT')
+        .at(-1)!;
       expect(put.path).toBe('/v3/bots/support-bot');
       expect(put.body).toEqual({ groupChatSetting: 'allMessages' });
 
@@ -284,7 +289,11 @@ describe('the CLI', () => {
       expect(repaired.stdout).toContain('groupChatSetting: allMessages → mentionedMessages');
       expect(repaired.stdout).toContain('enabled: false → true');
       expect(repaired.stdout).toContain('password: changed (not shown)');
-      expect(botsCalls().filter((c) => c.method === 'PUT').at(-1)!.body).toEqual({
+      expect(
+        botsCalls()
+          .filter((c) => c.method === 'PUT')
+          .at(-1)!.body,
+      ).toEqual({
         groupChatSetting: 'mentionedMessages',
         enabled: true,
         password: WEBHOOK_PASSWORD,
@@ -355,7 +364,17 @@ describe('the CLI', () => {
     it('passes every check when the bot matches the service, exit 0', async () => {
       const result = await run(['doctor', '--url', CALLBACK_URL, '--service', serviceUrl]);
       expect(result.code).toBe(0);
-      for (const check of ['configuration', 'redis', 'cometchat', 'bot exists', 'bot enabled', 'webhook URL', 'group setting', 'basic auth', 'service']) {
+      for (const check of [
+        'configuration',
+        'redis',
+        'cometchat',
+        'bot exists',
+        'bot enabled',
+        'webhook URL',
+        'group setting',
+        'basic auth',
+        'service',
+      ]) {
         expect(result.stdout).toMatch(new RegExp(`^ok {6}${check}: `, 'm'));
       }
       expect(result.stdout).not.toMatch(/^failed/m);
@@ -379,7 +398,9 @@ describe('the CLI', () => {
       Object.assign(cometchat.bots.get('support-bot')!, { groupChatSetting: 'allMessages', password: 'stale-password' });
       const result = await run(['doctor']);
       expect(result.code).toBe(1);
-      expect(result.stdout).toMatch(/^failed {2}group setting: CometChat relays allMessages, the service expects GROUP_CHAT_SETTING=mentionedMessages/m);
+      expect(result.stdout).toMatch(
+        /^failed {2}group setting: CometChat relays allMessages, the service expects GROUP_CHAT_SETTING=mentionedMessages/m,
+      );
       expect(result.stdout).toMatch(/^failed {2}basic auth: password differs from WEBHOOK_PASSWORD \(not shown\)/m);
       expect(result.stdout).toMatch(/^skipped webhook URL: CometChat calls https:\/\/bot\.example\.com\/webhooks\/cometchat; pass --url/m);
       expect(result.stdout + result.stderr).not.toContain('stale-password');
@@ -418,9 +439,13 @@ describe('the CLI', () => {
 
     /** Fails jobs the way the service's processors do for good: an UnrecoverableError. */
     async function failAll(queue: Queue, reason: string, count: number) {
-      const worker = new Worker(queue.name, async () => {
-        throw new UnrecoverableError(reason);
-      }, { connection: { ...connection, maxRetriesPerRequest: null }, prefix });
+      const worker = new Worker(
+        queue.name,
+        async () => {
+          throw new UnrecoverableError(reason);
+        },
+        { connection: { ...connection, maxRetriesPerRequest: null }, prefix },
+      );
       try {
         await waitFor(`${count} failed ${queue.name}`, async () => (await queue.getFailedCount()) >= count);
       } finally {
@@ -546,7 +571,11 @@ describe('the CLI', () => {
 
       const listed = await run(['failed', 'list', '--queue', 'replies', '--json']);
       expect(JSON.parse(listed.stdout)).toContainEqual(
-        expect.objectContaining({ id: replyId, failedReason: expect.stringContaining('400'), reply: expect.objectContaining({ target: 'user:cli-user', muid: replyId }) }),
+        expect.objectContaining({
+          id: replyId,
+          failedReason: expect.stringContaining('400'),
+          reply: expect.objectContaining({ target: 'user:cli-user', muid: replyId }),
+        }),
       );
 
       const retried = await run(['failed', 'retry', replyId]);

@@ -78,9 +78,7 @@ describe('burst coalescing', () => {
   beforeAll(async () => {
     cometchat = await new FakeCometChat().start();
     const env = { COMETCHAT_API_URL: cometchat.url, EVENTS_CONCURRENCY: '8', JOB_LOCK_MS: '30000', APOLOGY_TEXT: 'Sorry.' };
-    app = await TestApp.start('coalescing', env, [
-      CoalescingTestModule,
-    ]);
+    app = await TestApp.start('coalescing', env, [CoalescingTestModule]);
   });
   afterAll(async () => {
     await app.close();
@@ -115,12 +113,16 @@ describe('burst coalescing', () => {
     // A redelivery of an absorbed message, or of the one that absorbed it, is a duplicate and is not answered.
     await post(help, 'duplicate');
     await post(need, 'duplicate');
-    const absorbed = await waitFor('the absorbed message\'s job to end', async () => {
+    const absorbed = await waitFor("the absorbed message's job to end", async () => {
       const job = await jobOf(help.data.id);
       return (await job?.isCompleted()) && job;
     });
     expect(absorbed.returnvalue).toEqual({ replies: [], coalescedInto: need.data.id });
-    expect((await jobOf(need.data.id))!.returnvalue).toMatchObject({ responder: 'burst', replies: [`reply-${need.data.id}-0`], absorbed: [help.data.id] });
+    expect((await jobOf(need.data.id))!.returnvalue).toMatchObject({
+      responder: 'burst',
+      replies: [`reply-${need.data.id}-0`],
+      absorbed: [help.data.id],
+    });
     expect(await app.queue('replies').getJob(`reply-${help.data.id}-0`)).toBeUndefined();
 
     // Replies go in turn order: once the next message is answered, anything said before it has been sent.
@@ -226,7 +228,10 @@ describe('burst coalescing', () => {
 
     /** A worker process with the coalescing responder of test/support/coalescing-service.ts. */
     async function worker(extra: Record<string, string> = {}): Promise<ServiceProcess> {
-      const service = ServiceProcess.spawn({ ...env, APP_ROLE: 'worker', PORT: String(await freePort()), ...extra }, 'test/support/coalescing-service.ts');
+      const service = ServiceProcess.spawn(
+        { ...env, APP_ROLE: 'worker', PORT: String(await freePort()), ...extra },
+        'test/support/coalescing-service.ts',
+      );
       spawned.push(service);
       await waitFor('the worker to listen', () => service.output.includes('listening on'), { timeoutMs: 30_000 });
       return service;

@@ -108,14 +108,13 @@ describe('service process', () => {
     cometchat.releaseHanging();
 
     await start('sigkill', lock, env);
-    const delivered = () =>
-      cometchat.calls.filter((c) => c.body.muid === `reply-${callback.data.id}-0` && c.answer === 200);
+    const delivered = () => cometchat.calls.filter((c) => c.body.muid === `reply-${callback.data.id}-0` && c.answer === 200);
     await waitFor('the reply to be sent after the restart', () => delivered().length === 1, { timeoutMs: 20_000 });
     const job = await repliesQueue(env.QUEUE_PREFIX).getJob(`reply-${callback.data.id}-0`);
     await waitFor('the job to complete', async () => (await job!.getState()) === 'completed');
   });
 
-  it('keeps the conversation\'s turn through a SIGKILL: the next reply goes only after the recovered one', async () => {
+  it("keeps the conversation's turn through a SIGKILL: the next reply goes only after the recovered one", async () => {
     const env = testEnv('sigkill-order');
     const lock = { JOB_LOCK_MS: '2000' };
     const first = await start('sigkill-order', lock, env);

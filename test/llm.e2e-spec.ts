@@ -24,7 +24,7 @@ class WeatherTool implements LlmToolProvider<z.infer<typeof weatherInput>> {
 class TeamToolsModule {}
 
 const APOLOGY = 'Sorry, something went wrong on my side.';
-const LIMIT = 'You have used up today\'s AI answers.';
+const LIMIT = "You have used up today's AI answers.";
 
 const textsTo = (calls: RecordedCall[], receiver: string) =>
   calls.filter((c) => c.body.receiver === receiver && c.answer === 200).map((c) => c.body.data.text);

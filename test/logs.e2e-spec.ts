@@ -38,7 +38,10 @@ describe('structured logs', () => {
   const lines = () => linesOf(service.stdout.slice(0, service.stdout.lastIndexOf('\n') + 1));
   const named = (msg: string) => lines().filter((line) => line.msg === msg);
 
-  const post = (body: unknown, { authorization = basicAuth('cometchat', SECRETS.WEBHOOK_PASSWORD), requestId }: { authorization?: string; requestId?: string } = {}) =>
+  const post = (
+    body: unknown,
+    { authorization = basicAuth('cometchat', SECRETS.WEBHOOK_PASSWORD), requestId }: { authorization?: string; requestId?: string } = {},
+  ) =>
     fetch(`${service.url}/webhooks/cometchat`, {
       method: 'POST',
       headers: { authorization, 'content-type': 'application/json', ...(requestId ? { 'x-request-id': requestId } : {}) },
@@ -130,9 +133,23 @@ describe('structured logs', () => {
     ]);
     for (const turn of named('turn')) expect(turn.durationMs).toEqual(expect.any(Number));
     expect(named('send')).toEqual([
-      expect.objectContaining({ level: 'warn', replyId: `reply-${accepted.data.id}-0`, muid: `reply-${accepted.data.id}-0`, status: 500, attempt: 1, outcome: 'retrying' }),
+      expect.objectContaining({
+        level: 'warn',
+        replyId: `reply-${accepted.data.id}-0`,
+        muid: `reply-${accepted.data.id}-0`,
+        status: 500,
+        attempt: 1,
+        outcome: 'retrying',
+      }),
       expect.objectContaining({ level: 'info', replyId: `reply-${accepted.data.id}-0`, status: 200, attempt: 2, outcome: 'sent' }),
-      expect.objectContaining({ level: 'error', replyId: `reply-${refusedForGood.data.id}-0`, muid: `reply-${refusedForGood.data.id}-0`, status: 404, attempt: 1, outcome: 'failed' }),
+      expect.objectContaining({
+        level: 'error',
+        replyId: `reply-${refusedForGood.data.id}-0`,
+        muid: `reply-${refusedForGood.data.id}-0`,
+        status: 404,
+        attempt: 1,
+        outcome: 'failed',
+      }),
     ]);
     const [retried, , failed] = named('send');
     expect(retried.reason).toMatch(/CometChat answered 500/);
@@ -164,7 +181,10 @@ describe('structured logs', () => {
 
   it('prints only JSON lines, each with an ISO time to the millisecond, a level and a message, and never a credential', async () => {
     // Through the dashboard too: its Basic Auth is another credential in the run.
-    expect((await fetch(`${service.url}/admin/queues/api/queues`, { headers: { authorization: basicAuth(ADMIN_USERNAME, SECRETS.ADMIN_PASSWORD) } })).status).toBe(200);
+    expect(
+      (await fetch(`${service.url}/admin/queues/api/queues`, { headers: { authorization: basicAuth(ADMIN_USERNAME, SECRETS.ADMIN_PASSWORD) } }))
+        .status,
+    ).toBe(200);
     service.kill('SIGTERM');
     expect((await service.exited()).code).toBe(0);
 
@@ -210,7 +230,13 @@ describe('LOG_FORMAT=pretty', () => {
   });
 
   it('prints lines for a person: time, level and message, not JSON', async () => {
-    service = ServiceProcess.spawn({ ...env, COMETCHAT_API_URL: cometchat.url, LOG_LEVEL: 'info', LOG_FORMAT: 'pretty', PORT: String(await freePort()) });
+    service = ServiceProcess.spawn({
+      ...env,
+      COMETCHAT_API_URL: cometchat.url,
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'pretty',
+      PORT: String(await freePort()),
+    });
     await waitFor('the service to listen', () => service!.stdout.includes('listening on'), { timeoutMs: 30_000 });
     const callback = fixture('user-text');
     const response = await fetch(`${service.url}/webhooks/cometchat`, {

@@ -53,7 +53,9 @@ describe('GET /metrics', () => {
     expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     const metrics = new Scrape(res.body);
     for (const definition of Object.values(METRICS)) expect(metrics.declared).toContain(metricName(definition));
-    expect(metrics.declared).toEqual(expect.arrayContaining(['cometchat_bot_process_cpu_user_seconds_total', 'cometchat_bot_nodejs_eventloop_lag_seconds']));
+    expect(metrics.declared).toEqual(
+      expect.arrayContaining(['cometchat_bot_process_cpu_user_seconds_total', 'cometchat_bot_nodejs_eventloop_lag_seconds']),
+    );
     expect(metrics.declared.filter((declared) => !declared.startsWith('cometchat_bot_'))).toEqual([]);
     expect(metrics.value(STATS_UP, { queue: 'events' })).toBe(1);
     expect(metrics.value(STATS_UP, { queue: 'replies' })).toBe(1);

@@ -41,7 +41,10 @@ const delivered = (calls: RecordedCall[], receiver: string) =>
 /** No two turns of the conversation overlapped in time. */
 function expectNoOverlap(conversation: string): void {
   const runs = turns.filter((t) => t.conversation === conversation).sort((a, b) => a.start - b.start);
-  const overlaps = runs.slice(1).filter((run, i) => run.start < runs[i].end).map((run, i) => `${runs[i].text} / ${run.text}`);
+  const overlaps = runs
+    .slice(1)
+    .filter((run, i) => run.start < runs[i].end)
+    .map((run, i) => `${runs[i].text} / ${run.text}`);
   expect(overlaps).toEqual([]);
 }
 
@@ -93,7 +96,7 @@ describe('conversation order', () => {
     expectNoOverlap(sender);
   });
 
-  it('sends turn N+1 only after all of turn N, even when N+1 is a lower id and N\'s first send is slow', async () => {
+  it("sends turn N+1 only after all of turn N, even when N+1 is a lower id and N's first send is slow", async () => {
     const sender = 'reply-order-user';
     cometchat.answerNext({ status: 200, delayMs: 500 });
     await post(app, message(sender, '10 big x3', '8100000500'));
@@ -163,7 +166,7 @@ describe('conversation order', () => {
     failing.delete('broken');
     await post(app, message(sender, '500 current'));
     await started('current');
-    await failed!.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    await failed.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
 
     await waitFor('both replies', () => delivered(cometchat.calls, sender).length === 2, { timeoutMs: 10_000 });
     expect(delivered(cometchat.calls, sender)).toEqual(['current', 'broken']);

@@ -45,12 +45,14 @@ describe('a CometChat outage', () => {
 
       cometchat.recover();
       const recoveredAt = Date.now();
-      await waitFor(
-        'every reply delivered',
-        () => callbacks.every((c) => callsFor(c.data.id).some((call) => call.answer === 200)),
-        { timeoutMs: 15_000 },
+      await waitFor('every reply delivered', () => callbacks.every((c) => callsFor(c.data.id).some((call) => call.answer === 200)), {
+        timeoutMs: 15_000,
+      });
+      const lastDelivery = Math.max(
+        ...ours()
+          .filter((c) => c.answer === 200)
+          .map((c) => c.at),
       );
-      const lastDelivery = Math.max(...ours().filter((c) => c.answer === 200).map((c) => c.at));
       // Within one backoff ceiling (1 s here) of CometChat's return, plus the time to send them.
       expect(lastDelivery - recoveredAt).toBeLessThan(1000 + 2000);
       for (const callback of callbacks) {

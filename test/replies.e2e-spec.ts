@@ -87,7 +87,7 @@ describe('replies to CometChat', () => {
     expect(callsFor(image.data.id)).toHaveLength(0);
   });
 
-  it('pauses every reply for a 429\'s Retry-After, across conversations: no call in the window, then each reply once', async () => {
+  it("pauses every reply for a 429's Retry-After, across conversations: no call in the window, then each reply once", async () => {
     const limited = fixture('user-text');
     const others = [1, 2, 3].map((n) => {
       const callback = fixture('user-text');

@@ -73,9 +73,7 @@ describe('when Redis is unavailable', () => {
 
     proxy.up();
     await expectTakenOnRetry(app, refused);
-    await waitFor('the reply to the refused message', () =>
-      cometchat.calls.some((c) => c.body.muid === `reply-${refused.data.id}-0`),
-    );
+    await waitFor('the reply to the refused message', () => cometchat.calls.some((c) => c.body.muid === `reply-${refused.data.id}-0`));
     expect((await ready()).statusCode).toBe(200);
   });
 

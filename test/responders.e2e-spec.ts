@@ -101,7 +101,7 @@ describe('responders, end to end', () => {
     });
   });
 
-  describe('with a team\'s responders', () => {
+  describe("with a team's responders", () => {
     let app: TestApp;
     let second: TestApp;
 
@@ -160,7 +160,7 @@ describe('responders, end to end', () => {
       expect(textsTo(cometchat.calls, sender)).toEqual(['one', 'two', 'three']);
     });
 
-    it('fails a hanging responder\'s turn after its timeout, apologises, and the conversation moves on', async () => {
+    it("fails a hanging responder's turn after its timeout, apologises, and the conversation moves on", async () => {
       const sender = 'hanging-user';
       const hang = textCallback('hang', { sender });
       await app.post(hang);

@@ -127,7 +127,9 @@ describe('sandbox chat page in a browser', () => {
     expect(await page.locator('#agent-status').getAttribute('data-state')).toBe('streaming');
 
     releaseSecondPart();
-    await page.locator('#agent-messages .message.bot .bubble:not(.streaming)', { hasText: 'First part, still streaming. Second part: done.' }).waitFor();
+    await page
+      .locator('#agent-messages .message.bot .bubble:not(.streaming)', { hasText: 'First part, still streaming. Second part: done.' })
+      .waitFor();
     await page.locator('#agent-status[data-state="finished"]').waitFor();
     expect(await page.locator('#agent-messages .message.bot').count()).toBe(1);
 
@@ -140,7 +142,9 @@ describe('sandbox chat page in a browser', () => {
     // The token came from the person, never from the service.
     const session = await page.evaluate(() => fetch('/sandbox/session').then((r) => r.text()));
     expect(JSON.parse(session)).toMatchObject({ agentEndpoint: true });
-    const served = await page.evaluate(() => Promise.all(['/sandbox', '/sandbox/sandbox.js', '/sandbox/session'].map((u) => fetch(u).then((r) => r.text()))));
+    const served = await page.evaluate(() =>
+      Promise.all(['/sandbox', '/sandbox/sandbox.js', '/sandbox/session'].map((u) => fetch(u).then((r) => r.text()))),
+    );
     for (const body of served) expect(body).not.toContain(AGENT_TOKEN);
   });
 });

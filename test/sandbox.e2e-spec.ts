@@ -72,12 +72,10 @@ describe('sandbox mode', () => {
     apps.push(app);
     return app;
   };
-  const say = (app: TestApp, payload: Record<string, unknown>) =>
-    app.app.inject({ method: 'POST', url: '/sandbox/messages', payload });
+  const say = (app: TestApp, payload: Record<string, unknown>) => app.app.inject({ method: 'POST', url: '/sandbox/messages', payload });
   const replyState = async (app: TestApp, messageId: string, index = 0) =>
     (await app.queue('replies').getJob(`reply-${messageId}-${index}`))?.getState();
-  const outbox = async (app: TestApp) =>
-    (await app.redis().lrange(`${app.prefix}:sandbox:outbox`, 0, -1)).map((json) => JSON.parse(json));
+  const outbox = async (app: TestApp) => (await app.redis().lrange(`${app.prefix}:sandbox:outbox`, 0, -1)).map((json) => JSON.parse(json));
 
   beforeAll(async () => {
     cometchat = await new FakeCometChat().start();
@@ -299,7 +297,12 @@ describe('sandbox mode', () => {
     expect(stream.response.headers['content-type']).toMatch(/^text\/event-stream/);
 
     const { id } = (await say(api, { sender: { uid: 'dave', name: 'Dave' }, conversation: { type: 'user' }, text: 'live?' })).json();
-    const [reply] = await waitFor('the reply on the stream', () => eventsOf(stream.text(), 'reply').filter((r) => r.eventId === id).length > 0 && eventsOf(stream.text(), 'reply').filter((r) => r.eventId === id));
+    const [reply] = await waitFor(
+      'the reply on the stream',
+      () =>
+        eventsOf(stream.text(), 'reply').filter((r) => r.eventId === id).length > 0 &&
+        eventsOf(stream.text(), 'reply').filter((r) => r.eventId === id),
+    );
     expect(reply).toMatchObject({ receiver: 'dave', receiverType: 'user', data: { text: 'live?' }, muid: `reply-${id}-0` });
     expect(eventsOf(stream.text(), 'sent').find((m) => m.id === id)).toMatchObject({
       sender: { uid: 'dave', name: 'Dave' },
@@ -311,7 +314,7 @@ describe('sandbox mode', () => {
     await waitFor('the backlog', () => eventsOf(late.text(), 'reply').some((r) => r.eventId === id));
     late.close();
 
-    const listeners = () => (api.app.get(SandboxOutbox) as unknown as { listeners: Set<unknown> }).listeners.size;
+    const listeners = () => api.app.get<SandboxOutbox, { listeners: Set<unknown> }>(SandboxOutbox).listeners.size;
     expect(listeners()).toBeGreaterThan(0);
     stream.close();
     await waitFor('the streams to be released', () => listeners() === 0);

@@ -99,7 +99,13 @@ describe('traces', () => {
   });
 
   async function start(name: string, otel: Record<string, string>): Promise<ServiceProcess> {
-    const env: Record<string, string> = { ...testEnv(name), COMETCHAT_API_URL: cometchat.url, PORT: String(await freePort()), LOG_LEVEL: 'info', ...otel };
+    const env: Record<string, string> = {
+      ...testEnv(name),
+      COMETCHAT_API_URL: cometchat.url,
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+      ...otel,
+    };
     prefix = env.QUEUE_PREFIX;
     service = ServiceProcess.spawn(env);
     await waitFor('the service to listen', () => service!.output.includes('listening on'), { timeoutMs: 30_000 });

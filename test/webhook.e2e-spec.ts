@@ -13,8 +13,7 @@ describe('POST /webhooks/cometchat', () => {
   });
   afterAll(() => app.close());
 
-  const eventJobsFor = async (messageId: string) =>
-    (await app.jobs('events')).filter((job) => job.data.data.id === messageId);
+  const eventJobsFor = async (messageId: string) => (await app.jobs('events')).filter((job) => job.data.data.id === messageId);
 
   describe('200 accepted', () => {
     it('stores the message in the events queue before answering', async () => {
@@ -242,7 +241,7 @@ describe('POST /webhooks/cometchat', () => {
 
     const big = () => JSON.stringify({ ...fixture('user-text'), padding: 'x'.repeat(3 * 1024 * 1024) });
 
-    it('answers a 3 MB body with a 413 that Node\'s fetch can read (no broken pipe)', async () => {
+    it("answers a 3 MB body with a 413 that Node's fetch can read (no broken pipe)", async () => {
       const res = await fetch(url, { method: 'POST', headers: { authorization: basicAuth(), 'content-type': 'application/json' }, body: big() });
       expect(res.status).toBe(413);
       expect(await res.json()).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
@@ -254,7 +253,12 @@ describe('POST /webhooks/cometchat', () => {
         let continued = false;
         const req = request(url, {
           method: 'POST',
-          headers: { authorization: basicAuth(), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' },
+          headers: {
+            authorization: basicAuth(),
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            expect: '100-continue',
+          },
         });
         req.on('continue', () => {
           continued = true;

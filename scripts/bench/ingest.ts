@@ -72,6 +72,7 @@ const headers = {
 function load(server: Server, seconds: number, overallRate?: number) {
   const counts = { accepted: 0, duplicate: 0 };
   // Loaded here, in the driver only: autocannon loads node:domain, which slows every EventEmitter it is loaded in.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, for the reason above
   const run = require('autocannon') as typeof autocannon;
   return new Promise<{ result: autocannon.Result; counts: typeof counts }>((resolve, reject) => {
     run(
@@ -171,8 +172,7 @@ function printRuns(runs: RunResult[]): void {
 }
 
 /** The round with the most requests/s stands for its target (the least disturbed by the machine's noise). */
-const best = (runs: RunResult[], target: Target) =>
-  runs.filter((r) => r.target === target).reduce((a, b) => (b.rps > a.rps ? b : a));
+const best = (runs: RunResult[], target: Target) => runs.filter((r) => r.target === target).reduce((a, b) => (b.rps > a.rps ? b : a));
 
 /** For rounds 1..rounds: the service's figure over the baseline's in the same round. */
 function paired(runs: RunResult[], rounds: number, pick: (r: RunResult) => number): number[] {
@@ -246,11 +246,13 @@ export async function runIngestBench(): Promise<number> {
     const throughput = s.rps / b.rps;
     const p99 = s.p99 / b.p99;
     console.log('');
-    console.log(table([
-      ['best round', 'req/s', 'p50 ms', 'p99 ms', 'srv µs/req'],
-      ['baseline (bare Fastify + BullMQ)', fmt(b.rps), fmt(b.p50), fmt(b.p99), fmt(b.cpuPerRequestUs)],
-      ['service (Nest, APP_ROLE=api)', fmt(s.rps), fmt(s.p50), fmt(s.p99), fmt(s.cpuPerRequestUs)],
-    ]));
+    console.log(
+      table([
+        ['best round', 'req/s', 'p50 ms', 'p99 ms', 'srv µs/req'],
+        ['baseline (bare Fastify + BullMQ)', fmt(b.rps), fmt(b.p50), fmt(b.p99), fmt(b.cpuPerRequestUs)],
+        ['service (Nest, APP_ROLE=api)', fmt(s.rps), fmt(s.p50), fmt(s.p99), fmt(s.cpuPerRequestUs)],
+      ]),
+    );
     console.log('');
     // Each round's service run against the baseline run beside it: less exposed to slow drifts of the machine.
     const roundRatios = paired(runs, ROUNDS, (r) => r.rps);
@@ -258,7 +260,9 @@ export async function runIngestBench(): Promise<number> {
     const throughputRatio = median(roundRatios);
     console.log(`throughput service/baseline: per round ${roundRatios.map((x) => fmt(x, 3)).join(', ')}; median ${fmt(throughputRatio, 3)}`);
     console.log(`  best rounds: ${fmt(throughput, 3)}; their p99 service/baseline: ${fmt(p99, 3)}`);
-    console.log(`server CPU per request service/baseline: per round ${cpuRatios.map((x) => fmt(x, 3)).join(', ')}; median ${fmt(median(cpuRatios), 3)}`);
+    console.log(
+      `server CPU per request service/baseline: per round ${cpuRatios.map((x) => fmt(x, 3)).join(', ')}; median ${fmt(median(cpuRatios), 3)}`,
+    );
     console.log(`goal: median throughput ratio >= ${GOAL.toFixed(2)}: ${throughputRatio >= GOAL ? 'PASS' : 'FAIL'}`);
     const starved = runs.filter((r) => r.serverCpu < 0.9);
     if (starved.length > 0) {
@@ -273,7 +277,9 @@ export async function runIngestBench(): Promise<number> {
     if (EQUAL_RATE_SHARE > 0) {
       const rate = Math.max(1, Math.round(s.rps * EQUAL_RATE_SHARE));
       const rateRounds = Math.max(1, Math.ceil(ROUNDS / 2));
-      console.log(`\nequal offered load: both at ${rate} req/s (${fmt(EQUAL_RATE_SHARE * 100)}% of the service's best), ${rateRounds} round(s) of ${SECONDS} s`);
+      console.log(
+        `\nequal offered load: both at ${rate} req/s (${fmt(EQUAL_RATE_SHARE * 100)}% of the service's best), ${rateRounds} round(s) of ${SECONDS} s`,
+      );
       const paced: RunResult[] = [];
       for (let round = 1; round <= rateRounds; round++) {
         for (const server of round % 2 ? [baseline, service] : [service, baseline]) {
@@ -300,4 +306,3 @@ export async function runIngestBench(): Promise<number> {
     clearTimeout(deadline);
   }
 }
-

@@ -250,10 +250,11 @@ export async function runPipelineBench(): Promise<number> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   const cometchat = await new FakeCometChat().start();
   const env = { redis, cometchat };
-  const pair = <T>(runs: Record<Target, T[]>, pick: (r: T) => number) =>
-    runs.service.map((r, i) => pick(r) / pick(runs.baseline[i]));
+  const pair = <T>(runs: Record<Target, T[]>, pick: (r: T) => number) => runs.service.map((r, i) => pick(r) / pick(runs.baseline[i]));
   try {
-    console.log(`\npipeline: backlog ${BACKLOG} in one conversation, ${E2E_MESSAGES} messages from ${E2E_SENDERS} senders end to end, ${ROUNDS} round(s)`);
+    console.log(
+      `\npipeline: backlog ${BACKLOG} in one conversation, ${E2E_MESSAGES} messages from ${E2E_SENDERS} senders end to end, ${ROUNDS} round(s)`,
+    );
 
     const drains: Record<Target, Array<{ rate: number; outOfOrder: number }>> = { baseline: [], service: [] };
     const e2e: Record<Target, Array<Awaited<ReturnType<typeof endToEnd>>>> = { baseline: [], service: [] };
@@ -274,9 +275,7 @@ export async function runPipelineBench(): Promise<number> {
     for (const target of TARGETS) {
       for (const depth of DEPTHS) {
         const { counts: perRun } =
-          depth === 1
-            ? await oneAtATime(env, target)
-            : ((await backlog(env, target, depth, true)) as { counts: { sent: number; all: number } });
+          depth === 1 ? await oneAtATime(env, target) : ((await backlog(env, target, depth, true)) as { counts: { sent: number; all: number } });
         counts[target].push(depth === 1 ? perRun : { sent: perRun.sent / depth, all: perRun.all / depth });
       }
     }
@@ -314,7 +313,9 @@ export async function runPipelineBench(): Promise<number> {
     console.log(`backlog drain service/baseline (median of rounds): ${fmt(drainRatio, 3)}; goal >= 0.5: ${drainRatio >= 0.5 ? 'PASS' : 'FAIL'}`);
     console.log(`end to end service/baseline (median of rounds): ${fmt(e2eRatio, 3)}; goal >= 1.0: ${e2eRatio >= 1 ? 'PASS' : 'FAIL'}`);
     const sent = counts.service.map((c) => c.sent);
-    console.log(`service commands sent per message at depth ${DEPTHS.join(' / ')}: ${sent.map((c) => fmt(c, 1)).join(' / ')}; goal <= 40 at each: ${sent.every((c) => c <= 40) ? 'PASS' : 'FAIL'}`);
+    console.log(
+      `service commands sent per message at depth ${DEPTHS.join(' / ')}: ${sent.map((c) => fmt(c, 1)).join(' / ')}; goal <= 40 at each: ${sent.every((c) => c <= 40) ? 'PASS' : 'FAIL'}`,
+    );
     // Only the backlog is posted in id order; end to end, 50 posts at a time may arrive out of id order.
     const wrong = drains.service.reduce((n, r) => n + r.outOfOrder, 0);
     if (wrong > 0) {

@@ -49,9 +49,11 @@ async function startService({ prefix, role, cometchatUrl }: TargetOptions): Prom
     QUEUE_PREFIX: prefix,
     LOG_LEVEL: 'warn',
   };
+  /* eslint-disable @typescript-eslint/no-require-imports -- loaded here only: the baseline's process loads nothing of ours */
   require('reflect-metadata');
   const { createApp } = require('../../src/app.setup') as typeof import('../../src/app.setup');
   const { validateEnv } = require('../../src/config/env.validation') as typeof import('../../src/config/env.validation');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const app = await createApp(validateEnv(env));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
@@ -153,7 +155,10 @@ async function startBaseline({ prefix, role, cometchatUrl, baselineClaims }: Tar
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.server.address();
     port = typeof address === 'object' && address ? address.port : Number.NaN;
-    closers.push(() => app.close(), () => events.close());
+    closers.push(
+      () => app.close(),
+      () => events.close(),
+    );
   }
   if (role !== 'api') closers.push(...(await startBareWorkers(prefix, cometchatUrl)));
   return { port, close: () => Promise.all(closers.map((close) => close())) };

@@ -96,7 +96,10 @@ describe('RunEvents', () => {
 describe('runErrorOf', () => {
   it("shows a responder's own TurnFailedError, a timeout and a stop, and hides every other error's words", () => {
     expect(runErrorOf(new TurnFailedError('no such order'))).toEqual({ message: 'no such order', code: 'TURN_FAILED' });
-    expect(runErrorOf(new ResponderTimeoutError('llm', 100))).toEqual({ message: 'responder "llm" did not answer within 100 ms', code: 'RESPONDER_TIMEOUT' });
+    expect(runErrorOf(new ResponderTimeoutError('llm', 100))).toEqual({
+      message: 'responder "llm" did not answer within 100 ms',
+      code: 'RESPONDER_TIMEOUT',
+    });
     expect(runErrorOf(new RunStoppedError())).toEqual({ message: 'the service is shutting down', code: 'SERVICE_STOPPING' });
     expect(runErrorOf(new Error('connect ECONNREFUSED 10.0.0.7:5432'))).toEqual({ message: RESPONDER_FAILED, code: 'RESPONDER_ERROR' });
     expect(runErrorOf('a string')).toEqual({ message: RESPONDER_FAILED, code: 'RESPONDER_ERROR' });
@@ -106,7 +109,9 @@ describe('runErrorOf', () => {
 describe('replyText', () => {
   it('says a reply that is not text in one line', () => {
     expect(replyText(textReply('hi'))).toBe('hi');
-    expect(replyText(mediaReply('image', { url: 'https://x.test/cat.png', name: 'cat.png', mimeType: 'image/png' }))).toBe('image: cat.png https://x.test/cat.png');
+    expect(replyText(mediaReply('image', { url: 'https://x.test/cat.png', name: 'cat.png', mimeType: 'image/png' }))).toBe(
+      'image: cat.png https://x.test/cat.png',
+    );
     expect(replyText(customReply('location', { lat: 1 }))).toBe('[custom: location]');
     expect(replyText(cardReply({ text: 'Your order', actions: [urlButton('b', 'Open', 'https://x.test')] }))).toBe('Your order');
     const form = formReply({

@@ -83,7 +83,8 @@ export class AgUiController implements OnModuleInit {
         emit: (agUiEvent: AGUIEvent) => write(this.encoder.encodeSSE(agUiEvent)),
         signal: run.signal,
       });
-      if (error && !raw.destroyed) this.logger.warn(`AG-UI run ${input.runId} (thread ${input.threadId}) failed: ${(error as Error).message ?? error}`);
+      if (error && !raw.destroyed)
+        this.logger.warn(`AG-UI run ${input.runId} (thread ${input.threadId}) failed: ${(error as Error).message ?? error}`);
     } finally {
       clearInterval(heartbeat);
       this.running.delete(run);
@@ -103,4 +104,3 @@ export class AgUiController implements OnModuleInit {
     }
   }
 }
-

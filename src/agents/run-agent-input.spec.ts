@@ -94,7 +94,10 @@ describe('turnOf', () => {
     expect(event.type).toBe('text');
     expect(event.attachments).toEqual([{ url: 'https://example.test/a.png', mimeType: 'image/png' }]);
 
-    const fileOnly = turnOf(input([{ id: 'm1', role: 'user', content: [{ type: 'document', source: { type: 'url', value: 'https://x.test/f.pdf' } }] }]), 'bot');
+    const fileOnly = turnOf(
+      input([{ id: 'm1', role: 'user', content: [{ type: 'document', source: { type: 'url', value: 'https://x.test/f.pdf' } }] }]),
+      'bot',
+    );
     expect(fileOnly.event).toMatchObject({ type: 'file', attachments: [{ url: 'https://x.test/f.pdf' }] });
     expect(fileOnly.event.text).toBeUndefined();
   });

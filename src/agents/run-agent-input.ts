@@ -26,11 +26,9 @@ export class NoUserMessageError extends Error {
 export function parseRunAgentInput(body: unknown): RunAgentInput {
   const parsed = RunAgentInputSchema.safeParse(body);
   if (!parsed.success) {
-    throw new InvalidRunAgentInputError(
-      parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : 'body'}: ${issue.message}`),
-    );
+    throw new InvalidRunAgentInputError(parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : 'body'}: ${issue.message}`));
   }
-  return parsed.data as RunAgentInput;
+  return parsed.data;
 }
 
 /** The agent path's state lives apart from the bot path's: a thread id may look like a user's UID. */
@@ -106,7 +104,7 @@ export function turnOf(input: RunAgentInput, botUid: string, receivedAt = Date.n
     attachments: files.map(({ kind: _kind, ...attachment }) => attachment),
     ...(message.metadata ? { metadata: message.metadata } : {}),
     receivedAt,
-    raw: input as unknown as Record<string, unknown>,
+    raw: input,
   };
   const history = input.messages.slice(0, at).flatMap((earlier): HistoryMessage[] => {
     if (earlier.role !== 'user' && earlier.role !== 'assistant') return [];

@@ -17,16 +17,11 @@ export const BOT_FIELDS: readonly BotField[] = ['webhookURL', 'groupChatSetting'
 
 export interface FieldChange {
   field: BotField;
-  from: unknown;
-  to: unknown;
+  from: BotSettings[BotField];
+  to: BotSettings[BotField];
 }
 
-export function desiredSettings(config: {
-  webhookURL: string;
-  groupChatSetting: GroupChatSetting;
-  username: string;
-  password: string;
-}): BotSettings {
+export function desiredSettings(config: { webhookURL: string; groupChatSetting: GroupChatSetting; username: string; password: string }): BotSettings {
   return { ...config, enabled: true, useBasicAuth: true };
 }
 
@@ -59,7 +54,7 @@ export function changedFields(changes: FieldChange[]): Partial<BotSettings> {
   return Object.fromEntries(changes.map(({ field, to }) => [field, to]));
 }
 
-const show = (value: unknown) => (value === undefined || value === '' ? '(unset)' : String(value));
+const show = (value: BotSettings[BotField]) => (value === undefined || value === '' ? '(unset)' : String(value));
 
 /** One printable line per change; the password is never shown, only whether it is set or changes. */
 export function describeChange({ field, from, to }: FieldChange, creating = false): string {

@@ -31,18 +31,20 @@ export class BotsApiError extends Error {
 
 interface Answer {
   status: number;
-  body: any;
+  body: unknown;
 }
 
+/** `value[key]` when value is an object, else undefined: answers' bodies are read without trusting their shape. */
+const field = (value: unknown, key: string): unknown =>
+  typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
 // The error envelope is undocumented; CometChat's own SDKs read `error.code`, some answers carry `code` on top.
-const codeOf = (body: any): string | undefined =>
-  typeof body?.error?.code === 'string' ? body.error.code : typeof body?.code === 'string' ? body.code : undefined;
-const messageOf = (body: any): string =>
-  typeof body?.error?.message === 'string'
-    ? body.error.message
-    : typeof body?.message === 'string'
-      ? body.message
-      : (typeof body === 'string' ? body : JSON.stringify(body ?? null)).slice(0, 300);
+const codeOf = (body: unknown): string | undefined => text(field(field(body, 'error'), 'code')) ?? text(field(body, 'code'));
+const messageOf = (body: unknown): string =>
+  text(field(field(body, 'error'), 'message')) ??
+  text(field(body, 'message')) ??
+  (typeof body === 'string' ? body : JSON.stringify(body ?? null)).slice(0, 300);
 
 /** CometChat's Bots API (GET/POST/PUT /bots), with the same base URL, `apikey` header and timeout as the service. */
 export class BotsApiClient {
@@ -93,7 +95,7 @@ export class BotsApiClient {
   /** The bot in a 2xx answer (undefined if the body has none), or a classified error. */
   private record({ status, body }: Answer, what: string): BotRecord | undefined {
     if (status >= 200 && status < 300) {
-      const data = body?.data;
+      const data = field(body, 'data');
       return data && typeof data === 'object' ? (data as BotRecord) : undefined;
     }
     const code = codeOf(body);
@@ -114,6 +116,6 @@ export function fixFor(error: BotsApiError, botUid: string): string {
     case 'uid-not-found':
       return `create the user "${botUid}" first (Dashboard → Users, or POST /v3/users), then run register again`;
     default:
-      return 'see CometChat\'s answer above; run with the same settings once fixed';
+      return "see CometChat's answer above; run with the same settings once fixed";
   }
 }

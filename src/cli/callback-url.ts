@@ -14,9 +14,7 @@ export function checkCallbackUrl(raw: string, allowHttp = false): URL {
     throw new UsageError(`--url ${raw} is not a URL; expected https://<host>${CALLBACK_PATH}`);
   }
   if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
-    throw new UsageError(
-      `--url must be https:// (CometChat calls HTTPS endpoints only); got ${url.protocol}// (--allow-http for local tests)`,
-    );
+    throw new UsageError(`--url must be https:// (CometChat calls HTTPS endpoints only); got ${url.protocol}// (--allow-http for local tests)`);
   }
   if (raw.length > MAX_URL_LENGTH) throw new UsageError(`--url is ${raw.length} characters; CometChat accepts at most ${MAX_URL_LENGTH}`);
   return url;

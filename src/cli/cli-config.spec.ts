@@ -8,7 +8,7 @@ describe('CLI configuration', () => {
     expect(env.QUEUE_PREFIX).toBe('cometchat-bot');
   });
 
-  it('names only the needed variables that are wrong, with the service\'s own messages', () => {
+  it("names only the needed variables that are wrong, with the service's own messages", () => {
     let error: unknown;
     try {
       readEnv(['REDIS_URL', 'PORT'], { REDIS_URL: 'http://nope', PORT: 'x', COMETCHAT_REGION: 'mars' });
@@ -16,10 +16,7 @@ describe('CLI configuration', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigValidationError);
-    expect((error as ConfigValidationError).problems).toEqual([
-      'PORT must be an integer number',
-      'REDIS_URL must be a redis:// or rediss:// URL',
-    ]);
+    expect((error as ConfigValidationError).problems).toEqual(['PORT must be an integer number', 'REDIS_URL must be a redis:// or rediss:// URL']);
   });
 
   it('builds the REST base URL as the service does', () => {

@@ -4,8 +4,7 @@ import { ConfigValidationError, EnvironmentVariables, resolveDefaults, validateE
 export type EnvKey = keyof EnvironmentVariables;
 type RawEnv = Record<string, string | undefined>;
 
-const names = (problem: string, key: string) =>
-  problem === key || problem.startsWith(`${key} `) || problem.startsWith(`${key}:`);
+const names = (problem: string, key: string) => problem === key || problem.startsWith(`${key} `) || problem.startsWith(`${key}:`);
 
 /**
  * The variables one command needs, validated by the service's own rules (validateEnv), so a command never
@@ -52,13 +51,18 @@ export const CREDENTIALS_FIX =
 
 /** The REST base URL the service uses (same rule as cometchatConfig in src/config/app.config.ts). */
 export function cometchatApiUrl(env: Pick<EnvironmentVariables, 'COMETCHAT_API_URL' | 'COMETCHAT_APP_ID' | 'COMETCHAT_REGION'>): string {
-  return (env.COMETCHAT_API_URL ?? `https://${env.COMETCHAT_APP_ID}.api-${env.COMETCHAT_REGION}.cometchat.io/v3`).replace(
-    /\/+$/,
-    '',
-  );
+  return (env.COMETCHAT_API_URL ?? `https://${env.COMETCHAT_APP_ID}.api-${env.COMETCHAT_REGION}.cometchat.io/v3`).replace(/\/+$/, '');
 }
 
 export { printableRedisUrl } from '../config/app.config';
 
 /** What a command needs to reach the service's Redis, on any topology, and its keys. */
-export const REDIS_KEYS = ['REDIS_URL', 'QUEUE_PREFIX', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_CLUSTER_NODES', 'REDIS_USERNAME', 'REDIS_PASSWORD'] as const;
+export const REDIS_KEYS = [
+  'REDIS_URL',
+  'QUEUE_PREFIX',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
+  'REDIS_CLUSTER_NODES',
+  'REDIS_USERNAME',
+  'REDIS_PASSWORD',
+] as const;

@@ -129,7 +129,11 @@ async function checkCometChat(options: DoctorOptions, out: CliOutput): Promise<C
   }
   const env = envFor(['BOT_UID', 'COMETCHAT_APP_ID', 'COMETCHAT_REGION', 'COMETCHAT_API_KEY', 'COMETCHAT_API_URL', 'COMETCHAT_TIMEOUT_MS'] as const);
   if (!env) {
-    return [...results, skipped('cometchat', 'BOT_UID or a COMETCHAT_* variable is invalid (see configuration)'), ...skipRest('needs the cometchat check')];
+    return [
+      ...results,
+      skipped('cometchat', 'BOT_UID or a COMETCHAT_* variable is invalid (see configuration)'),
+      ...skipRest('needs the cometchat check'),
+    ];
   }
   out.addSecret(env.COMETCHAT_API_KEY);
 
@@ -145,7 +149,12 @@ async function checkCometChat(options: DoctorOptions, out: CliOutput): Promise<C
   results.push({ name: 'cometchat', status: 'ok', detail: `credentials accepted by ${api.baseUrl}` });
   const registerHint = `run \`register --url ${options.url ?? `https://<host>${CALLBACK_PATH}`}\``;
   if (bot === null) {
-    results.push({ name: 'bot exists', status: 'failed', detail: `CometChat has no bot for UID ${env.BOT_UID}`, fix: `${registerHint} (the user ${env.BOT_UID} must exist)` });
+    results.push({
+      name: 'bot exists',
+      status: 'failed',
+      detail: `CometChat has no bot for UID ${env.BOT_UID}`,
+      fix: `${registerHint} (the user ${env.BOT_UID} must exist)`,
+    });
     return [...results, ...skipRest('needs the bot', 1)];
   }
   out.addSecret(bot.password); // echoed in plain text by CometChat
@@ -154,7 +163,12 @@ async function checkCometChat(options: DoctorOptions, out: CliOutput): Promise<C
   results.push(
     current.enabled
       ? { name: 'bot enabled', status: 'ok', detail: 'enabled' }
-      : { name: 'bot enabled', status: 'failed', detail: 'the bot is disabled: CometChat relays no messages to it', fix: `${registerHint} (sets enabled: true), or enable it in the dashboard` },
+      : {
+          name: 'bot enabled',
+          status: 'failed',
+          detail: 'the bot is disabled: CometChat relays no messages to it',
+          fix: `${registerHint} (sets enabled: true), or enable it in the dashboard`,
+        },
   );
 
   if (!options.url) {
@@ -162,7 +176,12 @@ async function checkCometChat(options: DoctorOptions, out: CliOutput): Promise<C
   } else if (sameUrl(current.webhookURL, options.url)) {
     results.push({ name: 'webhook URL', status: 'ok', detail: options.url });
   } else {
-    results.push({ name: 'webhook URL', status: 'failed', detail: `CometChat calls ${current.webhookURL || '(none)'}, not ${options.url}`, fix: registerHint });
+    results.push({
+      name: 'webhook URL',
+      status: 'failed',
+      detail: `CometChat calls ${current.webhookURL || '(none)'}, not ${options.url}`,
+      fix: registerHint,
+    });
   }
 
   const group = envFor(['GROUP_CHAT_SETTING'] as const);
@@ -208,10 +227,20 @@ async function checkService(service: string): Promise<CheckResult> {
     const response = await fetch(url, { signal: AbortSignal.timeout(SERVICE_TIMEOUT_MS) });
     if (response.ok) return { name: 'service', status: 'ok', detail: `${url} answered ${response.status}` };
     const body = (await response.text()).slice(0, 200);
-    return { name: 'service', status: 'failed', detail: `${url} answered ${response.status}: ${body}`, fix: 'the service is up but not ready: check its Redis connection and logs' };
+    return {
+      name: 'service',
+      status: 'failed',
+      detail: `${url} answered ${response.status}: ${body}`,
+      fix: 'the service is up but not ready: check its Redis connection and logs',
+    };
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    return { name: 'service', status: 'failed', detail: `${url}: no answer (${cause})`, fix: 'start the service (docker compose up) or fix --service' };
+    return {
+      name: 'service',
+      status: 'failed',
+      detail: `${url}: no answer (${cause})`,
+      fix: 'start the service (docker compose up) or fix --service',
+    };
   }
 }
 

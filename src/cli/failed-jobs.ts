@@ -26,9 +26,24 @@ export interface FailedJobSummary {
 
 const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
+/** What a failed job's data may hold, read without trusting it: a job may be older than the current contracts. */
+interface FailedJobData {
+  /** events: the callback's message. */
+  data?: { id?: unknown; sender?: unknown; receiverType?: unknown; category?: string; type?: string; data?: { text?: unknown } };
+  /** replies: the reply and where it was going. */
+  target?: unknown;
+  muid?: unknown;
+  eventId?: unknown;
+  reply?: { category?: string; type?: string; data?: { text?: unknown } };
+}
+
 export function summarise(queue: QueueName, job: Job): FailedJobSummary {
-  const data = (job.data ?? {}) as Record<string, any>;
-  const conversation = (c: any) => (c && typeof c === 'object' ? `${c.type}:${c.id}` : undefined);
+  const data = (job.data ?? {}) as FailedJobData;
+  const conversation = (c: unknown) => {
+    if (!c || typeof c !== 'object') return undefined;
+    const { type, id } = c as { type?: string; id?: string };
+    return `${type}:${id}`;
+  };
   const summary: FailedJobSummary = {
     queue,
     id: job.id ?? '',
@@ -93,7 +108,7 @@ export class FailedJobs {
   /** The most recent failures first, at most `limit` per queue. */
   async list(name: QueueName, limit: number): Promise<FailedJobSummary[]> {
     const jobs = await this.queue(name).getFailed(0, limit - 1);
-    return jobs.filter((job): job is Job => job !== undefined).map((job) => summarise(name, job as Job));
+    return jobs.filter((job): job is Job => job !== undefined).map((job) => summarise(name, job));
   }
 
   /** The failed job with this id, searched in the given queues; a CliError (exit 1) names what is wrong. */

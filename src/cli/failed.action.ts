@@ -73,13 +73,7 @@ export function apply(id: string | undefined, options: ActOptions, out: CliOutpu
   return withJobs((jobs) => applyTo(jobs, id, options, out, action));
 }
 
-async function applyTo(
-  jobs: FailedJobs,
-  id: string | undefined,
-  options: ActOptions,
-  out: CliOutput,
-  action: 'retry' | 'discard',
-): Promise<number> {
+async function applyTo(jobs: FailedJobs, id: string | undefined, options: ActOptions, out: CliOutput, action: 'retry' | 'discard'): Promise<number> {
   const run = (job: Job) => (action === 'retry' ? jobs.retry(job) : jobs.discard(job));
   const past = action === 'retry' ? 'retried' : 'discarded';
 

@@ -4,8 +4,7 @@ import { positiveInt } from './cli-options';
 import { UsageError } from './exit-codes';
 import type { ActOptions, ListOptions } from './failed.action';
 
-const queueOption = () =>
-  new Option('-q, --queue <name>', 'which queue').choices(['events', 'replies', 'all']).default('all');
+const queueOption = () => new Option('-q, --queue <name>', 'which queue').choices(['events', 'replies', 'all']).default('all');
 
 export function addFailedCommand(program: Command, ctx: CliContext): void {
   const failed = program

@@ -21,7 +21,7 @@ function loadDotEnv(): void {
  */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('cometchat-bot')
-    .description('Set up, check and operate the CometChat bot service. Configuration: the service\'s environment variables (and .env).')
+    .description("Set up, check and operate the CometChat bot service. Configuration: the service's environment variables (and .env).")
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('afterAll', EXIT_CODES_HELP)

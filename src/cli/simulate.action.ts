@@ -18,17 +18,23 @@ export interface SimulateOptions {
   timeout: number;
 }
 
-function readFixture(file: string): Record<string, any> {
+/** A callback to post: the fields this command reads (a fixture may hold anything), the rest passed on as it is. */
+interface Callback {
+  data: { id?: string; sender?: string; receiver?: string; receiverType?: string; category?: string; type?: string; data?: { text?: unknown } };
+  [field: string]: unknown;
+}
+
+function readFixture(file: string): Callback {
   let callback: unknown;
   try {
     callback = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new UsageError(`--fixture ${file}: ${(error as Error).message}`);
   }
-  if (typeof callback !== 'object' || callback === null || typeof (callback as any).data !== 'object') {
+  if (typeof callback !== 'object' || callback === null || typeof (callback as { data?: unknown }).data !== 'object') {
     throw new UsageError(`--fixture ${file}: not a callback (a JSON object with a "data" object)`);
   }
-  return callback as Record<string, any>;
+  return callback as Callback;
 }
 
 export async function simulate(text: string | undefined, options: SimulateOptions, out: CliOutput): Promise<number> {
@@ -43,7 +49,7 @@ export async function simulate(text: string | undefined, options: SimulateOption
   const authorization = basicAuthHeader(env.WEBHOOK_USERNAME, env.WEBHOOK_PASSWORD);
 
   const template = options.fixture ? readFixture(options.fixture) : undefined;
-  const build = (): Record<string, any> => {
+  const build = (): Callback => {
     if (template) {
       const callback = structuredClone(template);
       if (!options.keepId) callback.data.id = freshMessageId();
@@ -58,7 +64,7 @@ export async function simulate(text: string | undefined, options: SimulateOption
       mention: options.mention,
       appId: process.env.COMETCHAT_APP_ID || undefined,
       region: process.env.COMETCHAT_REGION || undefined,
-    });
+    }) as Callback;
   };
 
   let callback = build();

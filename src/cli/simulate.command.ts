@@ -34,8 +34,6 @@ Examples:
   $ docker compose run --rm bot node dist/cli/main.js simulate "hi" --url http://bot:3000`,
     )
     .action(
-      act(ctx, async (text: string | undefined, options: SimulateOptions) =>
-        (await import('./simulate.action')).simulate(text, options, ctx.output),
-      ),
+      act(ctx, async (text: string | undefined, options: SimulateOptions) => (await import('./simulate.action')).simulate(text, options, ctx.output)),
     );
 }

@@ -27,12 +27,10 @@ export class CometChatClient implements ReplySender {
   async sendBotMessage({ target, reply, muid }: OutgoingMessage): Promise<SentMessage> {
     const { parentId, ...message } = reply;
     const body = { receiver: target.id, receiverType: target.type, ...message, muid };
-    const [path, headers] = parentId
-      ? [`/messages/${encodeURIComponent(parentId)}/thread`, { onBehalfOf: this.botUid }]
-      : [this.messagesPath, {}];
+    const [path, headers] = parentId ? [`/messages/${encodeURIComponent(parentId)}/thread`, { onBehalfOf: this.botUid }] : [this.messagesPath, {}];
     try {
       const response = await this.http.axiosRef.post<{ data: SentMessage }>(path, body, { headers });
-      const quota = quotaOf(response.headers as Record<string, unknown>);
+      const quota = quotaOf(response.headers);
       return { ...(response.data?.data ?? { id: '' }), status: response.status, ...(quota ? { quota } : {}) };
     } catch (error) {
       throw classify(error);

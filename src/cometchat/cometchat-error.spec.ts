@@ -70,7 +70,10 @@ describe('classify', () => {
 
 describe('quotaOf', () => {
   it('reads X-Rate-Limit-Remaining and the reset time', () => {
-    expect(quotaOf({ 'x-rate-limit-remaining': '42', 'x-rate-limit-reset': String(NOW / 1000 + 30) }, NOW)).toEqual({ remaining: 42, resetInMs: 30_000 });
+    expect(quotaOf({ 'x-rate-limit-remaining': '42', 'x-rate-limit-reset': String(NOW / 1000 + 30) }, NOW)).toEqual({
+      remaining: 42,
+      resetInMs: 30_000,
+    });
     expect(quotaOf({ 'x-ratelimit-remaining': 0 }, NOW)).toEqual({ remaining: 0 });
   });
 

@@ -77,7 +77,7 @@ export function classify(error: unknown): CometChatError {
   const { status, data } = response;
   const what = `CometChat answered ${status}: ${describeBody(data)}`;
   if (status === 429) {
-    return new CometChatError('rate-limited', what, status, data, retryAfterMs(response.headers as Record<string, unknown>));
+    return new CometChatError('rate-limited', what, status, data, retryAfterMs(response.headers));
   }
   if (status >= 500 || status === 408) return new CometChatError('transient', what, status, data);
   return new CometChatError('permanent', what, status, data);

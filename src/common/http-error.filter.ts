@@ -15,8 +15,7 @@ export class HttpErrorFilter extends BaseExceptionFilter {
   catch(exception: HttpException, host: ArgumentsHost): void {
     const statusCode = exception.getStatus();
     const response = exception.getResponse();
-    const body =
-      typeof response === 'string' ? httpErrorBody(statusCode, response) : { statusCode, error: STATUS_CODES[statusCode], ...response };
+    const body = typeof response === 'string' ? httpErrorBody(statusCode, response) : { statusCode, error: STATUS_CODES[statusCode], ...response };
     (this.applicationRef ?? this.httpAdapterHost!.httpAdapter).reply(host.switchToHttp().getResponse(), body, statusCode);
   }
 }

@@ -37,7 +37,10 @@ export type RedisTopology =
   | { kind: 'cluster'; nodes: HostPort[]; username?: string; password?: string };
 
 export function redisTopology(
-  env: Pick<EnvironmentVariables, 'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 'REDIS_CLUSTER_NODES' | 'REDIS_USERNAME' | 'REDIS_PASSWORD'>,
+  env: Pick<
+    EnvironmentVariables,
+    'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 'REDIS_CLUSTER_NODES' | 'REDIS_USERNAME' | 'REDIS_PASSWORD'
+  >,
 ): RedisTopology {
   const credentials = { username: env.REDIS_USERNAME, password: env.REDIS_PASSWORD };
   if (env.REDIS_SENTINELS) {
@@ -57,8 +60,9 @@ export function describeTopology(topology: RedisTopology): string {
 
 /** A Redis URL fit to print: a password in it is replaced. */
 export function printableRedisUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/)([^@/]*)@/, (_, scheme: string, auth: string) =>
-    `${scheme}${auth.includes(':') ? `${auth.split(':')[0]}:****` : '****'}@`,
+  return url.replace(
+    /^(rediss?:\/\/)([^@/]*)@/,
+    (_, scheme: string, auth: string) => `${scheme}${auth.includes(':') ? `${auth.split(':')[0]}:****` : '****'}@`,
   );
 }
 
@@ -81,10 +85,7 @@ export const cometchatConfig = namespace('cometchat', (env) => ({
   appId: env.COMETCHAT_APP_ID,
   region: env.COMETCHAT_REGION,
   apiKey: env.COMETCHAT_API_KEY,
-  apiUrl: (env.COMETCHAT_API_URL ?? `https://${env.COMETCHAT_APP_ID}.api-${env.COMETCHAT_REGION}.cometchat.io/v3`).replace(
-    /\/+$/,
-    '',
-  ),
+  apiUrl: (env.COMETCHAT_API_URL ?? `https://${env.COMETCHAT_APP_ID}.api-${env.COMETCHAT_REGION}.cometchat.io/v3`).replace(/\/+$/, ''),
   timeoutMs: env.COMETCHAT_TIMEOUT_MS,
 }));
 

@@ -57,8 +57,12 @@ describe('validateEnv', () => {
   it('takes an optional cap on CometChat requests per minute, unset by default', () => {
     expect(validateEnv({ ...REQUIRED }).COMETCHAT_MAX_REQUESTS_PER_MINUTE).toBeUndefined();
     expect(validateEnv({ ...REQUIRED, COMETCHAT_MAX_REQUESTS_PER_MINUTE: '500' }).COMETCHAT_MAX_REQUESTS_PER_MINUTE).toBe(500);
-    expect(problemsOf({ ...REQUIRED, COMETCHAT_MAX_REQUESTS_PER_MINUTE: '0' })).toEqual([expect.stringContaining('COMETCHAT_MAX_REQUESTS_PER_MINUTE')]);
-    expect(problemsOf({ ...REQUIRED, COMETCHAT_MAX_REQUESTS_PER_MINUTE: 'lots' })).toEqual([expect.stringContaining('COMETCHAT_MAX_REQUESTS_PER_MINUTE')]);
+    expect(problemsOf({ ...REQUIRED, COMETCHAT_MAX_REQUESTS_PER_MINUTE: '0' })).toEqual([
+      expect.stringContaining('COMETCHAT_MAX_REQUESTS_PER_MINUTE'),
+    ]);
+    expect(problemsOf({ ...REQUIRED, COMETCHAT_MAX_REQUESTS_PER_MINUTE: 'lots' })).toEqual([
+      expect.stringContaining('COMETCHAT_MAX_REQUESTS_PER_MINUTE'),
+    ]);
   });
 
   it('turns tracing on only with an OTLP endpoint and the SDK not disabled, naming bad OTEL_* values', () => {
@@ -92,24 +96,37 @@ describe('validateEnv', () => {
   });
 
   it('refuses REPLIES_ATTEMPTS, which a time budget replaced, rather than ignore it', () => {
-    expect(problemsOf({ ...REQUIRED, REPLIES_ATTEMPTS: '8' })).toEqual([expect.stringMatching(/^REPLIES_ATTEMPTS is no longer read: .*REPLIES_RETRY_BUDGET_MS/)]);
+    expect(problemsOf({ ...REQUIRED, REPLIES_ATTEMPTS: '8' })).toEqual([
+      expect.stringMatching(/^REPLIES_ATTEMPTS is no longer read: .*REPLIES_RETRY_BUDGET_MS/),
+    ]);
   });
 
   it('takes Sentinel or Cluster instead of REDIS_URL, with the same clear errors', () => {
     const sentinel = validateEnv({ ...REQUIRED, REDIS_SENTINELS: 'a:26379,[::1]:26380', REDIS_SENTINEL_NAME: 'mymaster' });
-    expect(parseHostList(sentinel.REDIS_SENTINELS!)).toEqual([{ host: 'a', port: 26379 }, { host: '::1', port: 26380 }]);
+    expect(parseHostList(sentinel.REDIS_SENTINELS!)).toEqual([
+      { host: 'a', port: 26379 },
+      { host: '::1', port: 26380 },
+    ]);
     expect(validateEnv({ ...REQUIRED, REDIS_CLUSTER_NODES: 'a:7000,b:7001' }).QUEUE_PREFIX).toBe('{cometchat-bot}');
     expect(validateEnv({ ...REQUIRED }).QUEUE_PREFIX).toBe('cometchat-bot');
-    expect(problemsOf({ ...REQUIRED, REDIS_CLUSTER_NODES: 'a:7000', QUEUE_PREFIX: 'bot' })).toEqual([expect.stringMatching(/^QUEUE_PREFIX must hold a \{hash tag\}/)]);
+    expect(problemsOf({ ...REQUIRED, REDIS_CLUSTER_NODES: 'a:7000', QUEUE_PREFIX: 'bot' })).toEqual([
+      expect.stringMatching(/^QUEUE_PREFIX must hold a \{hash tag\}/),
+    ]);
     expect(problemsOf({ ...REQUIRED, REDIS_SENTINELS: 'a:26379' })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_NAME is required/)]);
     expect(problemsOf({ ...REQUIRED, REDIS_SENTINELS: 'a', REDIS_SENTINEL_NAME: 'm' })).toEqual(['REDIS_SENTINELS must be host:port,host:port']);
-    expect(problemsOf({ ...REQUIRED, REDIS_URL: 'redis://x:6379', REDIS_CLUSTER_NODES: 'a:7000' })).toEqual([expect.stringMatching(/^REDIS_URL: set it or REDIS_CLUSTER_NODES, not both/)]);
-    expect(problemsOf({ ...REQUIRED, REDIS_PASSWORD: 'p' })).toEqual([expect.stringMatching(/^REDIS_USERNAME \/ REDIS_PASSWORD are for Sentinel or Cluster/)]);
+    expect(problemsOf({ ...REQUIRED, REDIS_URL: 'redis://x:6379', REDIS_CLUSTER_NODES: 'a:7000' })).toEqual([
+      expect.stringMatching(/^REDIS_URL: set it or REDIS_CLUSTER_NODES, not both/),
+    ]);
+    expect(problemsOf({ ...REQUIRED, REDIS_PASSWORD: 'p' })).toEqual([
+      expect.stringMatching(/^REDIS_USERNAME \/ REDIS_PASSWORD are for Sentinel or Cluster/),
+    ]);
   });
 
   it('holds WEBHOOK_PASSWORD to CometChat’s 50 characters', () => {
     expect(validateEnv({ ...REQUIRED, WEBHOOK_PASSWORD: 'p'.repeat(50) }).WEBHOOK_PASSWORD).toHaveLength(50);
-    expect(problemsOf({ ...REQUIRED, WEBHOOK_PASSWORD: 'p'.repeat(51) })).toEqual([expect.stringMatching(/^WEBHOOK_PASSWORD must be at most 50 characters/)]);
+    expect(problemsOf({ ...REQUIRED, WEBHOOK_PASSWORD: 'p'.repeat(51) })).toEqual([
+      expect.stringMatching(/^WEBHOOK_PASSWORD must be at most 50 characters/),
+    ]);
   });
 
   it('converts numeric strings to numbers', () => {
@@ -150,9 +167,7 @@ describe('validateEnv', () => {
   });
 
   it('accepts a valid COMETCHAT_API_URL override', () => {
-    expect(validateEnv({ ...REQUIRED, COMETCHAT_API_URL: 'http://127.0.0.1:4010/v3' }).COMETCHAT_API_URL).toBe(
-      'http://127.0.0.1:4010/v3',
-    );
+    expect(validateEnv({ ...REQUIRED, COMETCHAT_API_URL: 'http://127.0.0.1:4010/v3' }).COMETCHAT_API_URL).toBe('http://127.0.0.1:4010/v3');
   });
 });
 
@@ -277,7 +292,13 @@ describe('LLM_*', () => {
 
   it('read the model, the endpoint (without a trailing slash) and the budgets', () => {
     const llm = llmConfig.pick(
-      validateEnv({ ...REQUIRED, LLM_MODEL: 'gpt-4o-mini', LLM_BASE_URL: 'http://localhost:11434/v1/', LLM_DAILY_TOKENS_PER_USER: '50000', LLM_STREAMING: 'false' }),
+      validateEnv({
+        ...REQUIRED,
+        LLM_MODEL: 'gpt-4o-mini',
+        LLM_BASE_URL: 'http://localhost:11434/v1/',
+        LLM_DAILY_TOKENS_PER_USER: '50000',
+        LLM_STREAMING: 'false',
+      }),
     );
     expect(llm).toMatchObject({ model: 'gpt-4o-mini', baseUrl: 'http://localhost:11434/v1', dailyTokensPerUser: 50000, streaming: false });
   });
@@ -297,6 +318,8 @@ describe('cometchatConfig', () => {
   });
 
   it('uses an override without its trailing slash', () => {
-    expect(cometchatConfig.pick(validateEnv({ ...REQUIRED, COMETCHAT_API_URL: 'http://localhost:4010/v3/' })).apiUrl).toBe('http://localhost:4010/v3');
+    expect(cometchatConfig.pick(validateEnv({ ...REQUIRED, COMETCHAT_API_URL: 'http://localhost:4010/v3/' })).apiUrl).toBe(
+      'http://localhost:4010/v3',
+    );
   });
 });

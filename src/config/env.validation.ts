@@ -45,11 +45,9 @@ export function resolveCometChatMode(env: { COMETCHAT_MODE?: unknown; COMETCHAT_
 const RequiredWhenLive = (name: 'COMETCHAT_APP_ID' | 'COMETCHAT_REGION' | 'COMETCHAT_API_KEY') =>
   ValidateIf((env: EnvironmentVariables) => resolveCometChatMode(env) === 'live' || env[name] !== undefined);
 
-const toInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value);
 /** An integer variable; the type is checked before the bounds so the message says what is wrong first. */
-const IntEnv = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  applyDecorators(Transform(toInt), IsInt(), Min(min), Max(max));
+const IntEnv = (min: number, max = Number.MAX_SAFE_INTEGER) => applyDecorators(Transform(toInt), IsInt(), Min(min), Max(max));
 const toBool = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^(true|false|1|0|yes|no)$/i.test(value.trim()) ? /^(true|1|yes)$/i.test(value.trim()) : value;
 /** OpenTelemetry's booleans: only true or false, in any case (its SDK reads anything else as false). */
@@ -67,7 +65,7 @@ const SetWith = (other: keyof EnvironmentVariables, meaning: string) =>
   });
 
 /** `host:port` or `[ipv6]:port`, comma-separated. */
-const HOST_LIST = /^\s*(?:[^\s,:\[\]]+|\[[0-9a-fA-F:.]+\]):\d{1,5}\s*(?:,\s*(?:[^\s,:\[\]]+|\[[0-9a-fA-F:.]+\]):\d{1,5}\s*)*$/;
+const HOST_LIST = /^\s*(?:[^\s,:[\]]+|\[[0-9a-fA-F:.]+\]):\d{1,5}\s*(?:,\s*(?:[^\s,:[\]]+|\[[0-9a-fA-F:.]+\]):\d{1,5}\s*)*$/;
 
 export interface HostPort {
   host: string;
@@ -78,7 +76,13 @@ export interface HostPort {
 export function parseHostList(list: string): HostPort[] {
   return list.split(',').map((entry) => {
     const at = entry.trim().lastIndexOf(':');
-    return { host: entry.trim().slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(entry.trim().slice(at + 1)) };
+    return {
+      host: entry
+        .trim()
+        .slice(0, at)
+        .replace(/^\[(.*)\]$/, '$1'),
+      port: Number(entry.trim().slice(at + 1)),
+    };
   });
 }
 
@@ -126,11 +130,11 @@ export class EnvironmentVariables {
   @IsString()
   REDIS_PASSWORD?: string;
 
-  @IsIn(APP_ROLES as unknown as string[], { message: `APP_ROLE must be one of: ${APP_ROLES.join(', ')}` })
+  @IsIn(APP_ROLES, { message: `APP_ROLE must be one of: ${APP_ROLES.join(', ')}` })
   APP_ROLE: AppRole = 'all';
 
   // CometChat forces UIDs to lowercase, so a mixed-case value here could never match a sender.
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsString()
   @IsNotEmpty()
   @MaxLength(50)
@@ -158,7 +162,7 @@ export class EnvironmentVariables {
   // `live` sends replies to CometChat, `sandbox` to a local outbox in Redis. Unset: see resolveCometChatMode;
   // validateEnv always fills it in.
   @IsOptional()
-  @IsIn(COMETCHAT_MODES as unknown as string[], { message: `COMETCHAT_MODE must be one of: ${COMETCHAT_MODES.join(', ')}` })
+  @IsIn(COMETCHAT_MODES, { message: `COMETCHAT_MODE must be one of: ${COMETCHAT_MODES.join(', ')}` })
   COMETCHAT_MODE: CometChatMode;
 
   // In sandbox mode the three CometChat credentials may be absent: validateEnv puts placeholders in.
@@ -168,7 +172,7 @@ export class EnvironmentVariables {
   COMETCHAT_APP_ID: string;
 
   @RequiredWhenLive('COMETCHAT_REGION')
-  @IsIn(COMETCHAT_REGIONS as unknown as string[], {
+  @IsIn(COMETCHAT_REGIONS, {
     message: `COMETCHAT_REGION must be one of: ${COMETCHAT_REGIONS.join(', ')}`,
   })
   COMETCHAT_REGION: string;
@@ -183,10 +187,10 @@ export class EnvironmentVariables {
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'COMETCHAT_API_URL must be an http(s) URL' })
   COMETCHAT_API_URL?: string;
 
-  @IsIn(LOG_LEVELS as unknown as string[], { message: `LOG_LEVEL must be one of: ${LOG_LEVELS.join(', ')}` })
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of: ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
 
-  @IsIn(LOG_FORMATS as unknown as string[], { message: `LOG_FORMAT must be one of: ${LOG_FORMATS.join(', ')}` })
+  @IsIn(LOG_FORMATS, { message: `LOG_FORMAT must be one of: ${LOG_FORMATS.join(', ')}` })
   LOG_FORMAT: LogFormat = 'json';
 
   // Extensions of the contract, all with safe defaults.
@@ -229,7 +233,7 @@ export class EnvironmentVariables {
   SHUTDOWN_GRACE_MS = 10_000;
 
   // Responders (see README "Writing a responder").
-  @IsIn(GROUP_CHAT_SETTINGS as unknown as string[], {
+  @IsIn(GROUP_CHAT_SETTINGS, {
     message: `GROUP_CHAT_SETTING must be one of: ${GROUP_CHAT_SETTINGS.join(', ')}`,
   })
   GROUP_CHAT_SETTING: GroupChatSetting = 'mentionedMessages';
@@ -344,11 +348,11 @@ export class EnvironmentVariables {
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
 
   @IsOptional()
-  @IsIn(OTLP_PROTOCOLS as unknown as string[], { message: `OTEL_EXPORTER_OTLP_PROTOCOL must be one of: ${OTLP_PROTOCOLS.join(', ')}` })
+  @IsIn(OTLP_PROTOCOLS, { message: `OTEL_EXPORTER_OTLP_PROTOCOL must be one of: ${OTLP_PROTOCOLS.join(', ')}` })
   OTEL_EXPORTER_OTLP_PROTOCOL?: string;
 
   @IsOptional()
-  @IsIn(OTLP_PROTOCOLS as unknown as string[], {
+  @IsIn(OTLP_PROTOCOLS, {
     message: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL must be one of: ${OTLP_PROTOCOLS.join(', ')}`,
   })
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?: string;

@@ -11,7 +11,11 @@ import {
   turnLines,
 } from './llm-memory';
 
-const exchange = (n: number, size = 4): Exchange => ({ ids: [String(n)], user: [{ text: `q${n}`.padEnd(size, '.') }], assistant: `a${n}`.padEnd(size, '.') });
+const exchange = (n: number, size = 4): Exchange => ({
+  ids: [String(n)],
+  user: [{ text: `q${n}`.padEnd(size, '.') }],
+  assistant: `a${n}`.padEnd(size, '.'),
+});
 
 describe('LLM memory', () => {
   it('estimates a token per 4 characters, rounding up', () => {
@@ -46,7 +50,7 @@ describe('LLM memory', () => {
     expect(boundMessages(history, 10, 1000)).toHaveLength(4);
   });
 
-  it("names the sender of each user line in group chats only", () => {
+  it('names the sender of each user line in group chats only', () => {
     const lines = turnLines([buildEvent({ text: 'hello', sender: 'ana', senderName: 'Ana', group: 'team' })]);
     const stored: Exchange = { ids: ['1'], user: lines, assistant: 'hi Ana' };
     expect(exchangesToMessages([stored], true)).toEqual([

@@ -67,9 +67,7 @@ export function exchangesToMessages(exchanges: Exchange[], group: boolean): Mode
 
 export function historyToMessages(history: HistoryMessage[], group: boolean): ModelMessage[] {
   return history.map((message): ModelMessage =>
-    message.role === 'user'
-      ? { role: 'user', content: userLine(message.text, message.sender, group) }
-      : { role: 'assistant', content: message.text },
+    message.role === 'user' ? { role: 'user', content: userLine(message.text, message.sender, group) } : { role: 'assistant', content: message.text },
   );
 }
 
@@ -88,7 +86,11 @@ export class ConversationMemory {
   /** Earlier exchanges, without any of this turn's own messages (a retry after its exchange was saved). */
   async earlier(ids: string[]): Promise<Exchange[]> {
     const stored = (await this.state.get<Exchange[]>(HISTORY_FIELD)) ?? [];
-    return boundExchanges(stored.filter((exchange) => !overlaps(exchange, ids)), this.limits.turns, this.limits.maxTokens);
+    return boundExchanges(
+      stored.filter((exchange) => !overlaps(exchange, ids)),
+      this.limits.turns,
+      this.limits.maxTokens,
+    );
   }
 
   async append(exchange: Exchange): Promise<void> {

@@ -25,7 +25,7 @@ export interface LlmToolContext {
  * A tool the LLM responder offers the model: a @LlmTool() class with execute(). Its result (any JSON value) goes
  * back to the model; a thrown error goes back as the tool's error, and the model may say so or try again.
  */
-export interface LlmToolProvider<Input = any> {
+export interface LlmToolProvider<Input = unknown> {
   execute(input: Input, ctx: LlmToolContext): unknown;
 }
 

@@ -23,7 +23,12 @@ const streamOf = (parts: LanguageModelV4StreamPart[]) => ({
   }),
 });
 const textAnswer = (text: string) =>
-  streamOf([{ type: 'text-start', id: 't' }, ...text.split(' ').map((w, i) => ({ type: 'text-delta' as const, id: 't', delta: i ? ` ${w}` : w })), { type: 'text-end', id: 't' }, finish('stop')]);
+  streamOf([
+    { type: 'text-start', id: 't' },
+    ...text.split(' ').map((w, i) => ({ type: 'text-delta' as const, id: 't', delta: i ? ` ${w}` : w })),
+    { type: 'text-end', id: 't' },
+    finish('stop'),
+  ]);
 const toolCall = (toolName: string, input: unknown) =>
   streamOf([{ type: 'tool-call', toolCallId: 'call-1', toolName, input: JSON.stringify(input) }, finish('tool-calls')]);
 
@@ -105,7 +110,9 @@ describe('LlmResponder', () => {
     const { responder, spent } = setup(model);
     const first = await runTurn(responder, buildEvent({ text: 'I am Ana', sender: 'ana' }));
     expect(first.texts).toEqual(['Hello Ana.']);
-    expect(first.state.snapshot()[HISTORY_FIELD]).toEqual([{ ids: [expect.any(String)], user: [{ text: 'I am Ana', sender: 'ana' }], assistant: 'Hello Ana.' }]);
+    expect(first.state.snapshot()[HISTORY_FIELD]).toEqual([
+      { ids: [expect.any(String)], user: [{ text: 'I am Ana', sender: 'ana' }], assistant: 'Hello Ana.' },
+    ]);
 
     await runTurn(responder, buildEvent({ text: 'who am I?', sender: 'ana' }), { state: first.state });
     expect(promptText(model, 1).slice(1)).toEqual([
@@ -132,7 +139,16 @@ describe('LlmResponder', () => {
       { role: 'user', text: 'Ben: second thing' },
     ]);
     expect(promptText(model)[0].text).toMatch(/group chat/);
-    expect(state.snapshot()[HISTORY_FIELD]).toEqual([{ ids: [first.id, second.id], user: [{ text: 'first thing', sender: 'Ana' }, { text: 'second thing', sender: 'Ben' }], assistant: 'Both noted.' }]);
+    expect(state.snapshot()[HISTORY_FIELD]).toEqual([
+      {
+        ids: [first.id, second.id],
+        user: [
+          { text: 'first thing', sender: 'Ana' },
+          { text: 'second thing', sender: 'Ben' },
+        ],
+        assistant: 'Both noted.',
+      },
+    ]);
   });
 
   it('answers the limit text without calling the model once the budget is spent', async () => {

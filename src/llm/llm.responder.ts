@@ -1,18 +1,11 @@
 import { Inject, Logger } from '@nestjs/common';
-import { generateText, LanguageModel, LanguageModelUsage, ModelMessage, stepCountIs, streamText, ToolSet } from 'ai';
+import { ContentPart, generateText, LanguageModel, LanguageModelUsage, ModelMessage, stepCountIs, streamText, TextStreamPart, ToolSet } from 'ai';
 import { llmConfig, LlmConfig } from '../config/app.config';
 import type { LlmCallOutcome } from '../metrics/metric-definitions';
 import { MetricsService } from '../metrics/metrics.service';
 import type { BotEvent, BotResponder, ResponderContext, ResponderStreamPart } from '../responders';
 import { Responder, textReply } from '../responders';
-import {
-  boundMessages,
-  ConversationMemory,
-  exchangesToMessages,
-  historyToMessages,
-  turnLines,
-  userLine,
-} from './llm-memory';
+import { boundMessages, ConversationMemory, exchangesToMessages, historyToMessages, turnLines, userLine } from './llm-memory';
 import { LlmToolRegistry } from './llm-tool.registry';
 import { LlmUsageStore } from './llm-usage.store';
 import { GROUP_CHAT_NOTE, LLM_INSTRUCTIONS, LLM_LANGUAGE_MODEL } from './llm.tokens';
@@ -58,11 +51,16 @@ export class LlmResponder implements BotResponder {
     const group = ctx.event.conversation.type === 'group';
     const lines = turnLines(ctx.batch);
     const ids = ctx.batch.map((event) => event.id);
-    const memory = ctx.history ? undefined : new ConversationMemory(ctx.state, { turns: this.config.historyTurns, maxTokens: this.config.historyMaxTokens });
+    const memory = ctx.history
+      ? undefined
+      : new ConversationMemory(ctx.state, { turns: this.config.historyTurns, maxTokens: this.config.historyMaxTokens });
     const earlier = ctx.history
       ? historyToMessages(boundMessages(ctx.history, this.config.historyTurns, this.config.historyMaxTokens), group)
       : exchangesToMessages(await memory!.earlier(ids), group);
-    const messages: ModelMessage[] = [...earlier, ...lines.map((line): ModelMessage => ({ role: 'user', content: userLine(line.text, line.sender, group) }))];
+    const messages: ModelMessage[] = [
+      ...earlier,
+      ...lines.map((line): ModelMessage => ({ role: 'user', content: userLine(line.text, line.sender, group) })),
+    ];
     return this.answer(ctx, messages, group, async (answer) => {
       if (memory && answer) await memory.append({ ids, user: lines, assistant: answer });
     });
@@ -149,7 +147,7 @@ export class LlmResponder implements BotResponder {
 }
 
 /** A part of the SDK's output (a fullStream part, or a step's content part). */
-type ModelPart = { type: string; [key: string]: any };
+type ModelPart = TextStreamPart<ToolSet> | ContentPart<ToolSet>;
 
 /** A part of the model's output as the responder API streams it; other parts (steps, reasoning, …) are internal. */
 function streamPart(part: ModelPart): ResponderStreamPart | undefined {

@@ -3,7 +3,6 @@ export const LLM_LANGUAGE_MODEL = Symbol('LLM_LANGUAGE_MODEL');
 /** The system prompt: LLM_SYSTEM_PROMPT, the file LLM_SYSTEM_PROMPT_FILE names, or DEFAULT_SYSTEM_PROMPT. */
 export const LLM_INSTRUCTIONS = Symbol('LLM_INSTRUCTIONS');
 
-export const DEFAULT_SYSTEM_PROMPT =
-  'You are a helpful assistant answering in a chat app. Keep answers short and plain: no tables, no headings.';
+export const DEFAULT_SYSTEM_PROMPT = 'You are a helpful assistant answering in a chat app. Keep answers short and plain: no tables, no headings.';
 /** Added in group chats, where user lines carry the sender's name. */
 export const GROUP_CHAT_NOTE = "This is a group chat: each user message starts with the sender's name and a colon.";

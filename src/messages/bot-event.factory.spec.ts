@@ -2,8 +2,7 @@ import type { CometChatCallback } from './cometchat-callback';
 import { mentionStripper, toBotEvent } from './bot-event.factory';
 
 const BOT = 'support-bot';
-const load = (name: string): CometChatCallback =>
-  JSON.parse(JSON.stringify(require(`../../test/fixtures/${name}.json`)));
+const load = (name: string): CometChatCallback => JSON.parse(JSON.stringify(require(`../../test/fixtures/${name}.json`)));
 const eventOf = (callback: CometChatCallback) => toBotEvent(callback, BOT, mentionStripper(BOT), 1717000200000);
 
 describe('toBotEvent', () => {

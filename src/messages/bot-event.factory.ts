@@ -33,12 +33,7 @@ export function conversationOf(callback: CometChatCallback): Conversation {
 }
 
 /** Normalises a validated callback into the event responders see. */
-export function toBotEvent(
-  callback: CometChatCallback,
-  botUid: string,
-  stripMentions: (text: string) => string,
-  receivedAt = Date.now(),
-): BotEvent {
+export function toBotEvent(callback: CometChatCallback, botUid: string, stripMentions: (text: string) => string, receivedAt = Date.now()): BotEvent {
   const message = callback.data;
   const content = message.data ?? {};
   const senderEntity = (content as { entities?: { sender?: { entity?: { name?: unknown } } } }).entities?.sender?.entity;

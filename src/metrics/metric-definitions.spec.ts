@@ -42,7 +42,12 @@ describe('the metrics table', () => {
     collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
     const known = new Set([...definitions.map(metricName), ...(await registry.getMetricsAsJSON()).map((m) => m.name)]);
     const used = (text: string) => [...text.matchAll(/\bcometchat_bot_[a-z0-9_]+/g)].map(([name]) => name.replace(/_(bucket|sum|count)$/, ''));
-    for (const file of ['README.md', 'deploy/prometheus/alerts.yml', 'deploy/prometheus/alerts.test.yml', 'deploy/grafana/dashboards/cometchat-bot.json']) {
+    for (const file of [
+      'README.md',
+      'deploy/prometheus/alerts.yml',
+      'deploy/prometheus/alerts.test.yml',
+      'deploy/grafana/dashboards/cometchat-bot.json',
+    ]) {
       expect({ file, unknown: used(read(file)).filter((name) => !known.has(name)) }).toEqual({ file, unknown: [] });
     }
   });

@@ -51,10 +51,11 @@ export type LlmCallOutcome = 'ok' | 'error' | 'aborted';
  * (a spec checks it does). A new metric is one entry here and the line that records it.
  */
 export const METRICS = {
-  webhookRequests: counter('webhook_requests_total', 'Webhook requests answered, by HTTP status and outcome (accepted, duplicate, ignored, refused)', [
-    'status',
-    'outcome',
-  ]),
+  webhookRequests: counter(
+    'webhook_requests_total',
+    'Webhook requests answered, by HTTP status and outcome (accepted, duplicate, ignored, refused)',
+    ['status', 'outcome'],
+  ),
   webhookDuration: histogram(
     'webhook_request_duration_seconds',
     'Time from a webhook request arriving to its answer being sent, by outcome',
@@ -85,7 +86,7 @@ export const METRICS = {
   ]),
   rateLimitPause: gauge(
     'queue_rate_limit_pause_seconds',
-    "Time left of the queue-wide pause of a rate-limited queue (replies: a 429, a spent quota, the per-minute cap), 0 while it runs",
+    'Time left of the queue-wide pause of a rate-limited queue (replies: a 429, a spent quota, the per-minute cap), 0 while it runs',
     ['queue'],
   ),
   llmTokens: counter('llm_tokens_total', 'Tokens the LLM responder used, by kind (input, output), as the model reported them', ['kind']),

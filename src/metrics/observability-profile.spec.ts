@@ -13,15 +13,20 @@ const compose = spawnSync('docker-compose', ['version'], { cwd: ROOT }).status =
     const result = config();
     expect(result.status).toBe(0);
     // Per service as `docker-compose config` prints it: the two of the profile carry it, redis and bot none.
-    const services = result.stdout.split(/\n(?=  [a-z-]+:\n)/).filter((block) => /^  (redis|bot|prometheus|grafana|jaeger):/.test(block));
-    const profiled = services.filter((block) => /\n    profiles:\n    - observability/.test(block)).map((block) => block.trim().split(':')[0]);
+    const services = result.stdout.split(/\n(?= {2}[a-z-]+:\n)/).filter((block) => /^ {2}(redis|bot|prometheus|grafana|jaeger):/.test(block));
+    const profiled = services.filter((block) => /\n {4}profiles:\n {4}- observability/.test(block)).map((block) => block.trim().split(':')[0]);
     expect(profiled.sort()).toEqual(['grafana', 'jaeger', 'prometheus']);
   });
 
   it('mounts the scrape configuration, the alert rules and the provisioned dashboard', () => {
     const result = config('--profile', 'observability');
     expect(result.status).toBe(0);
-    for (const file of ['deploy/prometheus/prometheus.yml', 'deploy/prometheus/alerts.yml', 'deploy/grafana/provisioning', 'deploy/grafana/dashboards']) {
+    for (const file of [
+      'deploy/prometheus/prometheus.yml',
+      'deploy/prometheus/alerts.yml',
+      'deploy/grafana/provisioning',
+      'deploy/grafana/dashboards',
+    ]) {
       expect(result.stdout).toContain(join(ROOT, file));
     }
   });

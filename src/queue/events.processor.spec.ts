@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Job, Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import type { RespondersConfig } from '../config/app.config';
 import type { CometChatCallback } from '../messages';
@@ -69,7 +69,7 @@ describe('EventsProcessor', () => {
     await redis.client.quit();
   });
 
-  const stored = async (id: string, text?: string) => (await events.add('bot-event', callback(id, text), { jobId: `evt-${id}` })) as Job;
+  const stored = async (id: string, text?: string) => await events.add('bot-event', callback(id, text), { jobId: `evt-${id}` });
 
   it('runs the responders on the event built from the stored callback, and queues what they say in order', async () => {
     respond.mockResolvedValue({ responder: 'echo', replies: [textReply('one'), textReply('two')] });
@@ -91,7 +91,7 @@ describe('EventsProcessor', () => {
     expect(await second!.getState()).toBe('delayed');
   });
 
-  it('numbers turns in the order they ran, so a later turn\'s replies queue behind', async () => {
+  it("numbers turns in the order they ran, so a later turn's replies queue behind", async () => {
     respond.mockResolvedValue({ responder: 'echo', replies: [textReply('x')] });
     await processor.process(await stored('500'));
     await processor.process(await stored('100'));

@@ -155,13 +155,18 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     });
     const places = jobs.map(({ data, opts }) => ({ member: orderedMember(turn, data.index, opts.jobId), jobId: opts.jobId }));
     const parked = { delay: this.replyTurns.parkMs };
-    await this.replyTurns.queueInTurn(event.conversation, places, async (runnableFirst) => {
-      const toAdd = jobs.map((job, n) =>
-        n === 0 && runnableFirst ? { ...job, data: { ...job.data, granted: true } } : { ...job, opts: { ...job.opts, ...parked } },
-      );
-      if (toAdd.length === 1) await this.replies.add(toAdd[0].name, toAdd[0].data, toAdd[0].opts);
-      else await this.replies.addBulk(toAdd);
-    }, { mayGrant: firstRun });
+    await this.replyTurns.queueInTurn(
+      event.conversation,
+      places,
+      async (runnableFirst) => {
+        const toAdd = jobs.map((job, n) =>
+          n === 0 && runnableFirst ? { ...job, data: { ...job.data, granted: true } } : { ...job, opts: { ...job.opts, ...parked } },
+        );
+        if (toAdd.length === 1) await this.replies.add(toAdd[0].name, toAdd[0].data, toAdd[0].opts);
+        else await this.replies.addBulk(toAdd);
+      },
+      { mayGrant: firstRun },
+    );
     return jobs.map((j) => j.opts.jobId);
   }
 }

@@ -49,9 +49,13 @@ describe('EventsProducer', () => {
     redis.disconnect();
   });
 
-  it('stores the callbacks of one turn, each in its conversation\'s line, and tells a redelivery apart', async () => {
+  it("stores the callbacks of one turn, each in its conversation's line, and tells a redelivery apart", async () => {
     start();
-    const answers = await Promise.all([producer.store(callback('2', 'alice')), producer.store(callback('1', 'alice')), producer.store(callback('9', 'bob'))]);
+    const answers = await Promise.all([
+      producer.store(callback('2', 'alice')),
+      producer.store(callback('1', 'alice')),
+      producer.store(callback('9', 'bob')),
+    ]);
     expect(answers).toEqual(['accepted', 'accepted', 'accepted']);
     expect(await line('alice')).toEqual(['00011:1', '00012:2']); // by id, whatever the arrival
     expect(await line('bob')).toEqual(['00019:9']);

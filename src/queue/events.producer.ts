@@ -146,9 +146,6 @@ export class EventsProducer implements OnModuleInit {
   private takeBack(redis: SequencerRedis, claimed: Promise<Array<string | null>>, delivery: Delivery, n: number): void {
     const { callback } = delivery;
     const keys = lineKeys(this.prefix, EVENTS_QUEUE, conversationOf(callback));
-    claimed
-      .then((members) => (members[n] ? redis.seqDrop(keys.line, keys.turn, members[n]!, callback.data.id) : null))
-      .catch(() => undefined); // left behind, it is dropped once stale (TurnSequencer)
+    claimed.then((members) => (members[n] ? redis.seqDrop(keys.line, keys.turn, members[n], callback.data.id) : null)).catch(() => undefined); // left behind, it is dropped once stale (TurnSequencer)
   }
 }
-

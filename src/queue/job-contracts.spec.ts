@@ -5,7 +5,11 @@ describe('capped exponential backoff', () => {
   const delays = (attemptsMade: number) => Array.from({ length: 200 }, () => cappedBackoff(1000)(attemptsMade, undefined, undefined, job) as number);
 
   it('doubles from the first delay, with up to half taken off at random', () => {
-    for (const [attempt, ceiling] of [[1, 100], [2, 200], [3, 400]]) {
+    for (const [attempt, ceiling] of [
+      [1, 100],
+      [2, 200],
+      [3, 400],
+    ]) {
       const seen = delays(attempt);
       expect(Math.max(...seen)).toBeLessThanOrEqual(ceiling);
       expect(Math.min(...seen)).toBeGreaterThanOrEqual(ceiling / 2);

@@ -20,7 +20,7 @@ import { RepliesProcessor } from './replies.processor';
 @Injectable()
 export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(QueueWorkers.name);
-  private readonly processors: Record<QueueName, QueueProcessor<any>>;
+  private readonly processors: Record<QueueName, QueueProcessor>;
   private workers: Worker[] = [];
   private readonly jobMetrics: JobMetrics;
 

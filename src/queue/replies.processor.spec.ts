@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { Job, Queue, UnrecoverableError } from 'bullmq';
+import { Queue, UnrecoverableError } from 'bullmq';
 import { randomBytes } from 'node:crypto';
-import type { ReplySender } from '../cometchat/reply-sender';
 import { CometChatError } from '../cometchat/cometchat-error';
 import type { ReplyJobData } from './job-contracts';
 import { RepliesProcessor } from './replies.processor';
@@ -38,7 +37,7 @@ describe('RepliesProcessor', () => {
     replies = new Queue('replies', { connection: { url }, prefix });
     sendBotMessage = jest.fn();
     sent = new SentReplies(redis);
-    processor = new RepliesProcessor({ sendBotMessage } as unknown as ReplySender, sent, redis, replies, {
+    processor = new RepliesProcessor({ sendBotMessage }, sent, redis, replies, {
       lockMs: 30_000,
       replies: { attempts: 1_000_000, backoffMs: 100, backoffMaxMs: 1000 },
       repliesRetryBudgetMs: 60_000,
@@ -53,9 +52,9 @@ describe('RepliesProcessor', () => {
     await redis.client.quit();
   });
 
-  const queued = async (data: ReplyJobData) => (await replies.add('bot-reply', data, { jobId: data.muid })) as Job<ReplyJobData>;
+  const queued = async (data: ReplyJobData) => await replies.add('bot-reply', data, { jobId: data.muid });
 
-  it('sends the reply with its muid, and records CometChat\'s confirmation until the job completes', async () => {
+  it("sends the reply with its muid, and records CometChat's confirmation until the job completes", async () => {
     sendBotMessage.mockResolvedValue({ id: '9001' });
     const job = await queued(reply('1045'));
 

@@ -15,7 +15,10 @@ import { WorkerRedis } from './worker-redis.service';
 
 /** CometChat refused the reply for good (a 4xx other than 429): its status stays with the failure, for the log. */
 export class SendRefusedError extends UnrecoverableError {
-  constructor(readonly status: number | undefined, message: string) {
+  constructor(
+    readonly status: number | undefined,
+    message: string,
+  ) {
     super(message);
     this.name = 'SendRefusedError';
   }

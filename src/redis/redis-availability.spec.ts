@@ -69,7 +69,9 @@ describe('RedisAvailability', () => {
     expect(log).not.toHaveBeenCalled();
     producer.ready();
     expect(availability.down).toBe(false);
-    expect(log.mock.calls).toEqual([[expect.objectContaining({ msg: 'Redis connection restored', connection: 'producer', downMs: expect.any(Number) })]]);
+    expect(log.mock.calls).toEqual([
+      [expect.objectContaining({ msg: 'Redis connection restored', connection: 'producer', downMs: expect.any(Number) })],
+    ]);
     expect(warn.mock.calls).toEqual([[expect.objectContaining({ reason: 'connection closed' })]]);
   });
 

@@ -1,14 +1,4 @@
-import {
-  apiButton,
-  cardReply,
-  customReply,
-  formReply,
-  FormField,
-  mediaReply,
-  mention,
-  textReply,
-  urlButton,
-} from './reply.builders';
+import { apiButton, cardReply, customReply, formReply, FormField, mediaReply, mention, textReply, urlButton } from './reply.builders';
 
 // Field names follow the Send Bot Message body (cometchat-api.md §4): data.text, data.metadata,
 // data.attachments[{url,name,mimeType,extension,size}], data.customData, and for interactive messages
@@ -107,12 +97,25 @@ describe('buttons', () => {
 
   it('apiButton calls an API with method, payload, headers and dataKey', () => {
     expect(
-      apiButton('submit', 'Send', { url: 'https://api.example.com/forms', method: 'POST', payload: { a: 1 }, headers: { 'x-k': 'v' }, dataKey: 'form' }),
+      apiButton('submit', 'Send', {
+        url: 'https://api.example.com/forms',
+        method: 'POST',
+        payload: { a: 1 },
+        headers: { 'x-k': 'v' },
+        dataKey: 'form',
+      }),
     ).toEqual({
       elementType: 'button',
       elementId: 'submit',
       buttonText: 'Send',
-      action: { actionType: 'apiAction', url: 'https://api.example.com/forms', method: 'POST', payload: { a: 1 }, headers: { 'x-k': 'v' }, dataKey: 'form' },
+      action: {
+        actionType: 'apiAction',
+        url: 'https://api.example.com/forms',
+        method: 'POST',
+        payload: { a: 1 },
+        headers: { 'x-k': 'v' },
+        dataKey: 'form',
+      },
     });
   });
 });

@@ -48,7 +48,14 @@ export function customReply(type: string, customData: Record<string, unknown>, o
 
 export type ButtonAction =
   | { actionType: 'urlNavigation'; url: string }
-  | { actionType: 'apiAction'; url: string; method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; payload?: Record<string, unknown>; headers?: Record<string, string>; dataKey?: string };
+  | {
+      actionType: 'apiAction';
+      url: string;
+      method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+      payload?: Record<string, unknown>;
+      headers?: Record<string, string>;
+      dataKey?: string;
+    };
 
 export interface ButtonElement {
   elementType: 'button';
@@ -59,8 +66,23 @@ export interface ButtonElement {
 }
 
 export type FormField =
-  | { elementType: 'textInput'; elementId: string; label: string; optional?: boolean; maxLines?: number; defaultValue?: string; placeholder?: { text: string } }
-  | { elementType: 'dropdown' | 'singleSelect' | 'checkbox'; elementId: string; label: string; optional?: boolean; options: Array<{ value: string; label: string }>; defaultValue?: string | string[] }
+  | {
+      elementType: 'textInput';
+      elementId: string;
+      label: string;
+      optional?: boolean;
+      maxLines?: number;
+      defaultValue?: string;
+      placeholder?: { text: string };
+    }
+  | {
+      elementType: 'dropdown' | 'singleSelect' | 'checkbox';
+      elementId: string;
+      label: string;
+      optional?: boolean;
+      options: Array<{ value: string; label: string }>;
+      defaultValue?: string | string[];
+    }
   | ButtonElement;
 
 export interface InteractionGoal {
@@ -100,24 +122,13 @@ const interactive = (type: 'form' | 'card', interactiveData: Record<string, unkn
   );
 
 /** An interactive form: fields the user fills in and a submit button. */
-export function formReply(
-  form: InteractiveCommon & { title: string; fields: FormField[]; submit: ButtonElement },
-  options?: ReplyOptions,
-): BotReply {
+export function formReply(form: InteractiveCommon & { title: string; fields: FormField[]; submit: ButtonElement }, options?: ReplyOptions): BotReply {
   if (form.fields.length === 0) throw new Error('a form needs at least one field');
   return interactive('form', { title: form.title, formFields: form.fields, submitElement: form.submit }, form, options);
 }
 
 /** An interactive card: text, an optional image and buttons. */
-export function cardReply(
-  card: InteractiveCommon & { text: string; imageUrl?: string; actions: ButtonElement[] },
-  options?: ReplyOptions,
-): BotReply {
+export function cardReply(card: InteractiveCommon & { text: string; imageUrl?: string; actions: ButtonElement[] }, options?: ReplyOptions): BotReply {
   if (card.actions.length === 0) throw new Error('a card needs at least one action');
-  return interactive(
-    'card',
-    { text: card.text, ...(card.imageUrl ? { imageUrl: card.imageUrl } : {}), cardActions: card.actions },
-    card,
-    options,
-  );
+  return interactive('card', { text: card.text, ...(card.imageUrl ? { imageUrl: card.imageUrl } : {}), cardActions: card.actions }, card, options);
 }

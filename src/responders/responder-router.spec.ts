@@ -93,12 +93,16 @@ describe('ResponderRouter routing', () => {
 
     it('takes a declared command and gives the responder the parsed command', async () => {
       let seen: ParsedCommand | undefined;
-      const entry = named('order', { commands: { order: 'Order status' } }, {
-        respond: (ctx: ResponderContext) => {
-          seen = ctx.command;
-          return textReply('ok');
+      const entry = named(
+        'order',
+        { commands: { order: 'Order status' } },
+        {
+          respond: (ctx: ResponderContext) => {
+            seen = ctx.command;
+            return textReply('ok');
+          },
         },
-      });
+      );
       expect(await taker([entry], text('/order 5521'))).toBe('order');
       expect(seen).toEqual({ name: 'order', args: ['5521'], argText: '5521' });
     });
@@ -132,12 +136,16 @@ describe('ResponderRouter routing', () => {
   describe('by pattern', () => {
     it('takes text the pattern matches and hands over the match', async () => {
       let seen: RegExpExecArray | undefined;
-      const entry = named('tracking', { pattern: /track(?:ing)? #?(\d+)/i }, {
-        respond: (ctx: ResponderContext) => {
-          seen = ctx.match;
-          return textReply('ok');
+      const entry = named(
+        'tracking',
+        { pattern: /track(?:ing)? #?(\d+)/i },
+        {
+          respond: (ctx: ResponderContext) => {
+            seen = ctx.match;
+            return textReply('ok');
+          },
         },
-      });
+      );
       expect(await taker([entry], text('Tracking #5521 please'))).toBe('tracking');
       expect(seen?.[0]).toBe('Tracking #5521');
       expect(seen?.[1]).toBe('5521');
@@ -151,12 +159,16 @@ describe('ResponderRouter routing', () => {
 
     it('matches on every call with a /g pattern (lastIndex does not leak between events)', async () => {
       const matches: string[] = [];
-      const entry = named('digits', { pattern: /(\d+)/g }, {
-        respond: (ctx: ResponderContext) => {
-          matches.push(ctx.match![1]);
-          return textReply('ok');
+      const entry = named(
+        'digits',
+        { pattern: /(\d+)/g },
+        {
+          respond: (ctx: ResponderContext) => {
+            matches.push(ctx.match![1]);
+            return textReply('ok');
+          },
         },
-      });
+      );
       const r = router([entry]);
       for (let i = 0; i < 3; i++) expect((await run(r, text('order 5521'))).responder).toBe('digits');
       expect(matches).toEqual(['5521', '5521', '5521']);
@@ -233,13 +245,17 @@ describe('ResponderRouter routing', () => {
   });
 
   describe('criteria combined', () => {
-    const strict = named('strict', {
-      commands: { deploy: 'Deploy' },
-      kinds: ['text'],
-      chat: 'group',
-      mentioned: true,
-      pattern: /prod/,
-    }, { match: (e: BotEvent) => e.sender.uid === 'ops-lead' });
+    const strict = named(
+      'strict',
+      {
+        commands: { deploy: 'Deploy' },
+        kinds: ['text'],
+        chat: 'group',
+        mentioned: true,
+        pattern: /prod/,
+      },
+      { match: (e: BotEvent) => e.sender.uid === 'ops-lead' },
+    );
     const ok: Partial<BotEvent> = {
       text: '/deploy prod',
       conversation: { type: 'group', id: 'ops-room' },
@@ -276,7 +292,11 @@ describe('ResponderRouter routing', () => {
     });
 
     it('lets the highest-priority responder that accepts take the event', async () => {
-      const entries = [named('catch-all', { priority: -100 }), named('texts', { kinds: ['text'] }), named('help', { priority: 10, commands: { help: 'Help' } })];
+      const entries = [
+        named('catch-all', { priority: -100 }),
+        named('texts', { kinds: ['text'] }),
+        named('help', { priority: 10, commands: { help: 'Help' } }),
+      ];
       expect(await taker(entries, text('/help'))).toBe('help');
       expect(await taker(entries, text('hi'))).toBe('texts');
       expect(await taker(entries, event({ type: 'image' }))).toBe('catch-all');
@@ -293,7 +313,13 @@ describe('ResponderRouter routing', () => {
 
   it('treats a responder with no criteria and no match() as a catch-all', async () => {
     const all = named('all');
-    for (const e of [text('hi'), text('/x'), event({ type: 'image' }), event({ category: 'custom', type: 'x' }), event({ conversation: { type: 'group', id: 'g' } })]) {
+    for (const e of [
+      text('hi'),
+      text('/x'),
+      event({ type: 'image' }),
+      event({ category: 'custom', type: 'x' }),
+      event({ conversation: { type: 'group', id: 'g' } }),
+    ]) {
       expect(await taker([all], e)).toBe('all');
     }
   });
@@ -325,11 +351,15 @@ describe('ResponderRouter turns', () => {
 
   it('gives the responder the conversation state', async () => {
     const state = new InMemoryConversationState();
-    const entry = named('counter', {}, {
-      respond: async ({ state: s }: ResponderContext) => {
-        await s.set('count', ((await s.get<number>('count')) ?? 0) + 1);
+    const entry = named(
+      'counter',
+      {},
+      {
+        respond: async ({ state: s }: ResponderContext) => {
+          await s.set('count', ((await s.get<number>('count')) ?? 0) + 1);
+        },
       },
-    });
+    );
     const r = router([entry]);
     await r.respond(text('a'), state);
     await r.respond(text('b'), state);
@@ -338,9 +368,39 @@ describe('ResponderRouter turns', () => {
 
   it('passes a responder error through unchanged, thrown or rejected', async () => {
     const boom = new Error('lookup down');
-    await expect(run(router([named('sync', {}, { respond: () => { throw boom; } })]), text('hi'))).rejects.toBe(boom);
+    await expect(
+      run(
+        router([
+          named(
+            'sync',
+            {},
+            {
+              respond: () => {
+                throw boom;
+              },
+            },
+          ),
+        ]),
+        text('hi'),
+      ),
+    ).rejects.toBe(boom);
     const failed = new TurnFailedError('no such thing');
-    await expect(run(router([named('async', {}, { respond: async () => { throw failed; } })]), text('hi'))).rejects.toBe(failed);
+    await expect(
+      run(
+        router([
+          named(
+            'async',
+            {},
+            {
+              respond: async () => {
+                throw failed;
+              },
+            },
+          ),
+        ]),
+        text('hi'),
+      ),
+    ).rejects.toBe(failed);
   });
 
   describe('timeout', () => {
@@ -357,12 +417,16 @@ describe('ResponderRouter turns', () => {
 
     it('aborts ctx.signal when the time is up', async () => {
       let signal: AbortSignal | undefined;
-      const entry = named('hang', {}, {
-        respond: (ctx: ResponderContext) => {
-          signal = ctx.signal;
-          return never();
+      const entry = named(
+        'hang',
+        {},
+        {
+          respond: (ctx: ResponderContext) => {
+            signal = ctx.signal;
+            return never();
+          },
         },
-      });
+      );
       const turn = run(router([entry], { timeoutMs: 50 }), text('hi'));
       await new Promise(setImmediate); // let respond() start
       expect(signal?.aborted).toBe(false);
@@ -484,7 +548,9 @@ describe('ResponderRouter setup', () => {
   });
 
   it('fails on a responder without respond(), naming it', () => {
-    expect(() => router([{ options: { name: 'broken' }, instance: { match: () => true } as unknown as BotResponder }])).toThrow(/"broken".*respond\(\)/);
+    expect(() => router([{ options: { name: 'broken' }, instance: { match: () => true } as unknown as BotResponder }])).toThrow(
+      /"broken".*respond\(\)/,
+    );
   });
 
   it('fails on a match that is not a method, naming the responder', () => {

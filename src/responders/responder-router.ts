@@ -1,12 +1,5 @@
 import type { BotEvent, BotReply } from '../messages';
-import type {
-  BotResponder,
-  HistoryMessage,
-  ParsedCommand,
-  ResponderContext,
-  ResponderResult,
-  ResponderStreamPart,
-} from './bot-responder.interface';
+import type { BotResponder, HistoryMessage, ParsedCommand, ResponderContext, ResponderResult, ResponderStreamPart } from './bot-responder.interface';
 import type { ConversationState } from './conversation-state';
 import { textReply } from './reply.builders';
 import type { MessageKind, ResponderOptions } from './responder.decorator';
@@ -173,13 +166,9 @@ function isStream(result: ResponderResult): result is AsyncIterable<ResponderStr
 }
 
 /** Replies from what respond() returned; a stream's text becomes one text reply, its parts go to onPart. */
-async function collect(
-  result: ResponderResult,
-  signal: AbortSignal,
-  onPart?: (part: StreamPart) => void,
-): Promise<BotReply[]> {
+async function collect(result: ResponderResult, signal: AbortSignal, onPart?: (part: StreamPart) => void): Promise<BotReply[]> {
   if (result === undefined || result === null) return [];
-  if (!isStream(result)) return Array.isArray(result) ? result : [result as BotReply];
+  if (!isStream(result)) return Array.isArray(result) ? result : [result];
   let text = '';
   for await (const raw of result) {
     signal.throwIfAborted();
@@ -192,11 +181,7 @@ async function collect(
 }
 
 /** false when the responder does not take the event; true, or the pattern's match, when it does. */
-function accepts(
-  { options, instance }: RegisteredResponder,
-  event: BotEvent,
-  command: ParsedCommand | undefined,
-): boolean | RegExpExecArray {
+function accepts({ options, instance }: RegisteredResponder, event: BotEvent, command: ParsedCommand | undefined): boolean | RegExpExecArray {
   if (options.chat && event.conversation.type !== options.chat) return false;
   if (options.mentioned && !event.mentionsBot) return false;
   if (options.kinds && !options.kinds.includes(kindOf(event))) return false;

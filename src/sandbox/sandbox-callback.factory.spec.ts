@@ -12,7 +12,13 @@ const paths = (value: unknown, prefix = ''): string[] =>
 
 describe('buildSandboxCallback', () => {
   const group = buildSandboxCallback(
-    { id: '2310', sender: { uid: 'cometchat-uid-2', name: 'George' }, conversation: { type: 'group', id: 'ops-room' }, text: "<@uid:support-bot> summarise today's incidents", sentAt: 1717000123 },
+    {
+      id: '2310',
+      sender: { uid: 'cometchat-uid-2', name: 'George' },
+      conversation: { type: 'group', id: 'ops-room' },
+      text: "<@uid:support-bot> summarise today's incidents",
+      sentAt: 1717000123,
+    },
     BOT,
   );
   const direct = buildSandboxCallback(
@@ -28,7 +34,12 @@ describe('buildSandboxCallback', () => {
   });
 
   it('addresses a one-to-one message to the bot and a group message to the group', () => {
-    expect(direct.data).toMatchObject({ sender: 'cometchat-uid-1', receiver: 'support-bot', receiverType: 'user', conversationId: 'cometchat-uid-1_user_support-bot' });
+    expect(direct.data).toMatchObject({
+      sender: 'cometchat-uid-1',
+      receiver: 'support-bot',
+      receiverType: 'user',
+      conversationId: 'cometchat-uid-1_user_support-bot',
+    });
     expect(group.data).toMatchObject({ receiver: 'ops-room', receiverType: 'group', conversationId: 'group_ops-room' });
   });
 

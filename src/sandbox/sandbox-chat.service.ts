@@ -42,8 +42,7 @@ export class SandboxChatService {
     const fresh = await this.outbox.nextMessageId();
     // A resend keeps the old message id (that is the point) but takes a new place in the page's feed.
     const id = input.id ?? fresh;
-    const conversation: SandboxConversation =
-      input.conversation.type === 'group' ? { type: 'group', id: input.conversation.id! } : { type: 'user' };
+    const conversation: SandboxConversation = input.conversation.type === 'group' ? { type: 'group', id: input.conversation.id! } : { type: 'user' };
     const sentAt = Math.floor(Date.now() / 1000);
     const callback = buildSandboxCallback(
       { id, sender: input.sender, conversation, text: input.text, sentAt },

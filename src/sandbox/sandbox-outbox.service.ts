@@ -122,9 +122,8 @@ export class SandboxOutbox implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.listeners.clear();
-    await Promise.all(
-      [this.client, this.subscriber].map((connection) => connection?.quit().catch(() => connection.disconnect())),
-    );
+    const open = [this.client, this.subscriber].filter((connection) => connection !== undefined);
+    await Promise.all(open.map((connection) => connection.quit().catch(() => connection.disconnect())));
   }
 
   /** One subscriber connection per process, shared by every open page. */

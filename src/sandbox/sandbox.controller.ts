@@ -74,7 +74,9 @@ export class SandboxController {
   /** Posts the message to the webhook as CometChat would, and answers with the webhook's answer. */
   @Post('messages')
   @HttpCode(200)
-  send(@Body(new ValidationPipe({ transform: true, whitelist: true, expectedType: SandboxMessageDto })) message: SandboxMessageDto): Promise<SandboxSendResult> {
+  send(
+    @Body(new ValidationPipe({ transform: true, whitelist: true, expectedType: SandboxMessageDto })) message: SandboxMessageDto,
+  ): Promise<SandboxSendResult> {
     return this.chat.send(message);
   }
 

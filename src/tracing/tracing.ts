@@ -15,7 +15,11 @@ export interface TracingSwitch {
  */
 export function tracesWanted(env: TracingSwitch): boolean {
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  const disabled = env.OTEL_SDK_DISABLED === true || String(env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true';
+  const disabled =
+    env.OTEL_SDK_DISABLED === true ||
+    String(env.OTEL_SDK_DISABLED ?? '')
+      .trim()
+      .toLowerCase() === 'true';
   return Boolean(endpoint) && !disabled;
 }
 

@@ -25,7 +25,7 @@ function asDto(body: Record<string, unknown>): CometChatCallbackDto {
   const dto = Object.assign(Object.create(CometChatCallbackDto.prototype), body) as CometChatCallbackDto;
   if (isPlainObject(body.data)) {
     const message = Object.assign(Object.create(CallbackMessageDto.prototype), body.data) as CallbackMessageDto;
-    if (isPlainObject(message.data)) message.data = Object.assign(Object.create(MessageContentDto.prototype), message.data);
+    if (isPlainObject(message.data)) message.data = Object.assign(Object.create(MessageContentDto.prototype), message.data) as MessageContentDto;
     dto.data = message;
   }
   return dto;

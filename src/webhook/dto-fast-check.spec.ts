@@ -3,8 +3,8 @@ import { CallbackValidationPipe } from './callback-validation.pipe';
 import { CometChatCallbackDto } from './dto/cometchat-callback.dto';
 import { compileDtoCheck } from './dto-fast-check';
 
-const fixtures = ['user-text', 'group-mention', 'group-thread-reply', 'user-image', 'user-custom-location', 'bot-own-message'].map(
-  (name) => require(`../../test/fixtures/${name}.json`),
+const fixtures = ['user-text', 'group-mention', 'group-thread-reply', 'user-image', 'user-custom-location', 'bot-own-message'].map((name) =>
+  require(`../../test/fixtures/${name}.json`),
 );
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));

@@ -37,7 +37,7 @@ export function compileDtoCheck(dto: Constructor): Check {
       } else if (rule.type === 'isDefined') {
         checks.push(isPresent);
       } else if (rule.type === 'nestedValidation') {
-        const nested = Reflect.getMetadata('design:type', dto.prototype, property) as Constructor | undefined;
+        const nested = Reflect.getMetadata('design:type', dto.prototype as object, property) as Constructor | undefined;
         if (!nested || nested === Object) throw new Error(`${dto.name}.${property}: nested DTO type unknown`);
         const nestedCheck = compileDtoCheck(nested);
         checks.push((value) => isPlainObject(value) && nestedCheck(value));

@@ -5,9 +5,7 @@ import { mentionsBot, mentionStripper } from '../messages';
 import { EventsProducer } from '../queue/events.producer';
 import type { CometChatCallbackDto } from './dto/cometchat-callback.dto';
 
-export type InboxResult =
-  | { status: 'accepted' | 'duplicate'; id: string }
-  | { status: 'ignored'; id: string; reason: IgnoreReason };
+export type InboxResult = { status: 'accepted' | 'duplicate'; id: string } | { status: 'ignored'; id: string; reason: IgnoreReason };
 
 export type IgnoreReason = 'own-message' | 'unsupported-trigger' | 'unsupported-category' | 'group-setting';
 

@@ -30,9 +30,7 @@ const BOTS_API = /^\/v3\/bots(?:\/([^/?]+))?\/?(?:\?.*)?$/;
 
 export type Behaviour =
   /** `until`: answer only once it settles (a test holds the answer while it breaks something). */
-  | { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number; until?: Promise<unknown> }
-  | { hang: true }
-  | { reset: true };
+  { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number; until?: Promise<unknown> } | { hang: true } | { reset: true };
 
 /**
  * A stand-in for CometChat's REST API: records every call and answers from a script of behaviours
@@ -128,11 +126,13 @@ export class FakeCometChat {
       return error(401, 'AUTH_ERR_APIKEY_NOT_FOUND', 'The apiKey provided is not valid.');
     }
     const now = Math.floor(Date.now() / 1000);
-    const view = (bot: FakeBot) =>
-      Object.fromEntries(Object.entries(bot).filter(([, v]) => v !== undefined && v !== '' && v !== false));
+    const view = (bot: FakeBot) => Object.fromEntries(Object.entries(bot).filter(([, v]) => v !== undefined && v !== '' && v !== false));
     const badField = (changes: any): string | undefined => {
       if ('groupChatSetting' in changes && !GROUP_CHAT_SETTINGS.includes(changes.groupChatSetting)) return 'groupChatSetting';
-      if ('webhookURL' in changes && !(typeof changes.webhookURL === 'string' && /^https?:\/\/\S+$/.test(changes.webhookURL) && changes.webhookURL.length <= 255)) {
+      if (
+        'webhookURL' in changes &&
+        !(typeof changes.webhookURL === 'string' && /^https?:\/\/\S+$/.test(changes.webhookURL) && changes.webhookURL.length <= 255)
+      ) {
         return 'webhookURL';
       }
       for (const field of ['username', 'password']) {
@@ -146,10 +146,14 @@ export class FakeCometChat {
 
     if (uid === undefined && method === 'GET') {
       const all = [...this.bots.values()].sort((a, b) => a.uid.localeCompare(b.uid)).map(view);
-      return { status: 200, body: { data: all, meta: { pagination: { total: all.length, count: all.length, per_page: 100, current_page: 1, total_pages: 1 } } } };
+      return {
+        status: 200,
+        body: { data: all, meta: { pagination: { total: all.length, count: all.length, per_page: 100, current_page: 1, total_pages: 1 } } },
+      };
     }
     if (uid === undefined && method === 'POST') {
-      if (typeof body?.uid !== 'string' || body.uid === '' || body.uid.length > 50) return error(400, 'ERR_BAD_REQUEST', 'The uid field is required.');
+      if (typeof body?.uid !== 'string' || body.uid === '' || body.uid.length > 50)
+        return error(400, 'ERR_BAD_REQUEST', 'The uid field is required.');
       if (typeof body.webhookURL !== 'string') return error(400, 'ERR_BAD_REQUEST', 'The webhookURL field is required.');
       const bad = badField(body);
       if (bad) return error(400, 'ERR_BAD_REQUEST', `The ${bad} field is invalid.`);

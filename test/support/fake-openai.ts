@@ -105,12 +105,25 @@ export class FakeModelServer {
     const base = { id: `chatcmpl-${this.requests.length}`, created: Math.floor(Date.now() / 1000), model: body.model };
     const toolCall =
       'toolCall' in answer
-        ? { id: `call_${this.requests.length}`, type: 'function', function: { name: answer.toolCall.name, arguments: JSON.stringify(answer.toolCall.args) } }
+        ? {
+            id: `call_${this.requests.length}`,
+            type: 'function',
+            function: { name: answer.toolCall.name, arguments: JSON.stringify(answer.toolCall.args) },
+          }
         : undefined;
     if (!body.stream) {
-      const message = toolCall ? { role: 'assistant', content: null, tool_calls: [toolCall] } : { role: 'assistant', content: (answer as { text: string }).text };
+      const message = toolCall
+        ? { role: 'assistant', content: null, tool_calls: [toolCall] }
+        : { role: 'assistant', content: (answer as { text: string }).text };
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: toolCall ? 'tool_calls' : 'stop' }], usage: USAGE }));
+      res.end(
+        JSON.stringify({
+          ...base,
+          object: 'chat.completion',
+          choices: [{ index: 0, message, finish_reason: toolCall ? 'tool_calls' : 'stop' }],
+          usage: USAGE,
+        }),
+      );
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });

@@ -24,9 +24,13 @@ export class PrivateRedis {
     port ??= await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'private-redis-'));
     const auth = password === undefined ? [] : ['--requirepass', password];
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...auth, ...args], {
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...auth, ...args],
+      {
+        stdio: 'ignore',
+      },
+    );
     const redis = new PrivateRedis(port, child, dir, password);
     await waitFor(
       'the private redis-server',

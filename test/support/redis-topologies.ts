@@ -111,7 +111,6 @@ export class PrivateCluster {
     return this.nodes.map((n) => `127.0.0.1:${n.port}`).join(',');
   }
 
-
   private async waitUntilHealthy(nodes: PrivateRedis[]) {
     await waitFor(
       'the cluster to be ok on every node',

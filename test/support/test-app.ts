@@ -54,11 +54,7 @@ export class TestApp {
     readonly topology: RedisTopology,
   ) {}
 
-  static async start(
-    name: string,
-    overrides: Record<string, string> = {},
-    imports: ModuleMetadata['imports'] = [],
-  ): Promise<TestApp> {
+  static async start(name: string, overrides: Record<string, string> = {}, imports: ModuleMetadata['imports'] = []): Promise<TestApp> {
     const env = testEnv(name, overrides);
     // Validated once, as main.ts does; the process environment is never touched, so apps cannot leak settings.
     const validated = validateEnv(env);

@@ -14,6 +14,7 @@ export async function waitFor<T>(
       last = error;
     }
     if (Date.now() > deadline) {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string, @typescript-eslint/restrict-template-expressions -- whatever was thrown, as String() shows it
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

@@ -19,7 +19,7 @@ export function agentInput(text: string, { earlier = [] as string[], threadId = 
     id: `m-${index + 1}`,
     role: (all.length - 1 - index) % 2 === 0 ? 'user' : 'assistant',
     content,
-  })) as Message[];
+  }));
   return parseRunAgentInput({ threadId, runId: randomUUID(), messages, forwardedProps });
 }
 

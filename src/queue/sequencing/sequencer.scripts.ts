@@ -314,7 +314,14 @@ export type NextInLine = [member: string, parkedJobId: string | null, claim: str
 /** The scripts as ioredis commands (EVALSHA, with EVAL when Redis does not know the script yet). */
 export interface SequencerCommands {
   seqClaimMessages(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<Array<string | null>>;
-  seqClaimPlaces(line: string, turn: string, counter: string, ttlMs: number, now: number, ...membersAndJobIds: string[]): Promise<Array<string | number>>;
+  seqClaimPlaces(
+    line: string,
+    turn: string,
+    counter: string,
+    ttlMs: number,
+    now: number,
+    ...membersAndJobIds: string[]
+  ): Promise<Array<string | number>>;
   seqClaimParked(line: string, turn: string, ttlMs: number, ...membersAndJobIds: string[]): Promise<NextInLine>;
   seqAcquire(
     line: string,
@@ -327,7 +334,16 @@ export interface SequencerCommands {
     now: number,
     ttlMs: number,
   ): Promise<Array<string | number | null>>;
-  seqParked(line: string, turn: string, counter: string, jobId: string, member: string, ref: string, now: number, ttlMs: number): Promise<Array<string | number>>;
+  seqParked(
+    line: string,
+    turn: string,
+    counter: string,
+    jobId: string,
+    member: string,
+    ref: string,
+    now: number,
+    ttlMs: number,
+  ): Promise<Array<string | number>>;
   seqRelease(line: string, turn: string, jobId: string): Promise<NextInLine>;
   seqDrop(line: string, turn: string, member: string, ref: string): Promise<NextInLine>;
   seqBatchPeek(line: string, turn: string, batch: string, jobId: string, limit: number): Promise<Array<string | number>>;

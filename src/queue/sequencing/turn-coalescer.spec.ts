@@ -81,7 +81,7 @@ describe('TurnCoalescer', () => {
     expect(await redis.zrange(keys().line, '0', '-1')).toEqual([expect.stringMatching(/:202$/)]);
   });
 
-  it('records a batch of one too, so that a re-run after the hand-off does not take the next turn\'s messages', async () => {
+  it("records a batch of one too, so that a re-run after the hand-off does not take the next turn's messages", async () => {
     await granted(await arrive('300'));
     expect(await absorb('300')).toEqual([]);
     await arrive('301');
@@ -99,7 +99,7 @@ describe('TurnCoalescer', () => {
     expect((await redis.zrange(keys().line, '0', '-1')).map((m) => m.split(':')[1])).toEqual(['402', '403']);
   });
 
-  it('stops at the first message the caller does not take (another responder\'s)', async () => {
+  it("stops at the first message the caller does not take (another responder's)", async () => {
     await granted(await arrive('500'));
     await arrive('501', 'hi');
     await arrive('502', '/order 5521');
@@ -129,7 +129,7 @@ describe('TurnCoalescer', () => {
     expect(await redis.zcard(keys().line)).toBe(2);
   });
 
-  it('ends an absorbed message\'s job at once, holding nothing, even when it was parked or runs again by hand', async () => {
+  it("ends an absorbed message's job at once, holding nothing, even when it was parked or runs again by hand", async () => {
     await granted(await arrive('700'));
     const waiting = await arrive('701');
     await absorb('700');

@@ -64,9 +64,7 @@ describe('TurnSequencer', () => {
   }
 
   const claim = (ref: string) =>
-    withSequencerScripts(redis).seqClaimMessages(
-      ...claimMessagesArgs(prefix, 'q', [{ conversation, messageId: ref, jobId: `job-${ref}` }]),
-    );
+    withSequencerScripts(redis).seqClaimMessages(...claimMessagesArgs(prefix, 'q', [{ conversation, messageId: ref, jobId: `job-${ref}` }]));
 
   /** As the webhook stores a message: its place in line, then its job. */
   async function arrive(ref: string, ms = 5) {
@@ -203,9 +201,14 @@ describe('TurnSequencer', () => {
       }),
     ).rejects.toThrow('add refused');
     // The re-run may not grant (the job could exist already), so it adds the job parked: it must not wait for the safety net.
-    await turns.queueInTurn(conversation, [place], async () => queue.add('m', { ref: 'r1', ms: 5, member: place.member }, { jobId: place.jobId, delay: 30_000 }), {
-      mayGrant: false,
-    });
+    await turns.queueInTurn(
+      conversation,
+      [place],
+      async () => queue.add('m', { ref: 'r1', ms: 5, member: place.member }, { jobId: place.jobId, delay: 30_000 }),
+      {
+        mayGrant: false,
+      },
+    );
     await until('the reply', () => runs.length === 1, 5000);
   });
 

@@ -64,12 +64,11 @@ export class TurnSequencer {
   async enter(job: Job, token: string | undefined, conversation: Conversation, ref: string, member = ''): Promise<number | Absorbed> {
     const keys = this.keys(conversation);
     const absorbed = absorbedKey(this.options.prefix, this.options.queue.name, job.id!);
-    const acquire = () =>
-      this.redis.seqAcquire(keys.line, keys.turn, keys.counter, absorbed, job.id!, ref, member, Date.now(), LINE_TTL_MS);
+    const acquire = () => this.redis.seqAcquire(keys.line, keys.turn, keys.counter, absorbed, job.id!, ref, member, Date.now(), LINE_TTL_MS);
     let parkFor = this.options.parkMs;
-    let mine = member;
-    let nextInLine = false;
-    for (let drops = 0; ; ) {
+    let mine: string;
+    let nextInLine: boolean;
+    for (let drops = 0; ;) {
       const [granted, turnOrMember, head, owner, since, headParked, headClaim] = await acquire();
       if (granted === 1) return Number(turnOrMember);
       if (granted === 2) return { coalescedInto: String(turnOrMember) };
@@ -118,9 +117,7 @@ export class TurnSequencer {
   ): Promise<void> {
     const keys = this.keys(conversation);
     const pairs = places.flatMap(({ member, jobId }) => [member, jobId]);
-    const [granted] = mayGrant
-      ? await this.redis.seqClaimPlaces(keys.line, keys.turn, keys.counter, LINE_TTL_MS, Date.now(), ...pairs)
-      : [0];
+    const [granted] = mayGrant ? await this.redis.seqClaimPlaces(keys.line, keys.turn, keys.counter, LINE_TTL_MS, Date.now(), ...pairs) : [0];
     await add(granted === 1);
     const parked = granted === 1 ? pairs.slice(2) : pairs;
     if (parked.length > 0) await this.handOff(keys, await this.redis.seqClaimParked(keys.line, keys.turn, LINE_TTL_MS, ...parked));
@@ -183,6 +180,7 @@ export class TurnSequencer {
 
   /** A few short tries, then the job's own safety net. */
   private promoteOnceParked(jobId: string, tries = 5, waitMs = 10): void {
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- it cannot reject: promote() and the state lookup catch
     setTimeout(async () => {
       if (await this.promote(jobId)) return;
       const state = await this.options.queue.getJobState(jobId).catch(() => 'unknown');

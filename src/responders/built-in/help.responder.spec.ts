@@ -17,11 +17,7 @@ describe('HelpResponder', () => {
     const { texts } = await runTurn(help, buildEvent({ text: '/help' }));
     expect(texts).toHaveLength(1);
     const lines = texts[0].split('\n');
-    expect(lines.slice(1)).toEqual([
-      '/faq — Common questions',
-      '/help — List what I can do',
-      '/order — Order status: /order <order number>',
-    ]);
+    expect(lines.slice(1)).toEqual(['/faq — Common questions', '/help — List what I can do', '/order — Order status: /order <order number>']);
   });
 
   it.each([['/help'], ['/HELP'], ['/help order'], ['  /help  ']])('takes %j', async (text) => {

@@ -20,8 +20,7 @@ import { OrderStatusResponder } from './order-status.responder';
       provide: FaqCatalog,
       inject: [respondersConfig.KEY],
       // The sample questions until FAQ_FILE names your own file.
-      useFactory: (config: RespondersConfig) =>
-        config.faqFile ? FaqCatalog.fromFile(config.faqFile) : new FaqCatalog(sampleFaq),
+      useFactory: (config: RespondersConfig) => (config.faqFile ? FaqCatalog.fromFile(config.faqFile) : new FaqCatalog(sampleFaq)),
     },
   ],
 })

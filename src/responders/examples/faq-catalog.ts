@@ -27,7 +27,7 @@ export class FaqCatalog {
     const valid =
       Array.isArray(parsed) &&
       parsed.every(
-        (e) =>
+        (e: { answer?: unknown; keywords?: unknown } | null | undefined) =>
           typeof e?.answer === 'string' &&
           Array.isArray(e?.keywords) &&
           e.keywords.length > 0 &&

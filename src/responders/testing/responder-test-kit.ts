@@ -66,7 +66,7 @@ export function callbackFrom(fields: EventFields = {}): CometChatCallback {
 
 /** The event a responder receives, from a fixture (a parsed callback JSON) or from a few fields. */
 export function buildEvent(source: EventFields | Record<string, unknown> = {}, botUid = TEST_BOT_UID): BotEvent {
-  const callback = 'trigger' in source && 'data' in source ? (source as unknown as CometChatCallback) : callbackFrom(source as EventFields);
+  const callback = 'trigger' in source && 'data' in source ? (source as unknown as CometChatCallback) : callbackFrom(source);
   return toBotEvent(callback, botUid, mentionStripper(botUid));
 }
 

@@ -199,7 +199,16 @@
   }
 
   function initials(name) {
-    return (name || '?').replace(/[^A-Za-z0-9]/g, ' ').trim().split(/\s+/).slice(0, 2).map((w) => w[0]).join('').toUpperCase() || '?';
+    return (
+      (name || '?')
+        .replace(/[^A-Za-z0-9]/g, ' ')
+        .trim()
+        .split(/\s+/)
+        .slice(0, 2)
+        .map((w) => w[0])
+        .join('')
+        .toUpperCase() || '?'
+    );
   }
 
   function shell(kind, author, mine) {
@@ -502,7 +511,9 @@
       const body = await response.json().catch(() => ({}));
       result = response.ok ? body : { message: { ...draft, clientRef, seq: null, webhook: { statusCode: response.status, body } } };
     } catch (error) {
-      result = { message: { ...draft, clientRef, seq: null, webhook: { statusCode: 0, body: { message: 'the service did not answer: ' + error.message } } } };
+      result = {
+        message: { ...draft, clientRef, seq: null, webhook: { statusCode: 0, body: { message: 'the service did not answer: ' + error.message } } },
+      };
     }
     if (result.message.seq === null) {
       const failed = renderSent(result.message);

@@ -1,18 +1,6 @@
 import type { CallbackContent, CallbackMessage, CometChatCallback } from '../../messages';
 import { Type } from 'class-transformer';
-import {
-  IsArray,
-  IsDefined,
-  IsIn,
-  IsNotEmpty,
-  IsNumber,
-  IsObject,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  ValidateNested,
-} from 'class-validator';
+import { IsArray, IsDefined, IsIn, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 
 /**
  * Only the fields the service reads are declared; CometChat adds fields freely and unknown ones are kept
