@@ -69,6 +69,7 @@ export function printableRedisUrl(url: string): string {
 export const redisConfig = namespace('redis', (env) => ({
   topology: redisTopology(env),
   prefix: env.QUEUE_PREFIX,
+  waitReplicas: env.REDIS_WAIT_REPLICAS ?? 0,
 }));
 
 export const botConfig = namespace('bot', (env) => ({ uid: env.BOT_UID }));

@@ -130,6 +130,13 @@ export class EnvironmentVariables {
   @IsString()
   REDIS_PASSWORD?: string;
 
+  // Replicas a send record must reach (Redis WAIT) before the send counts as recorded: replication is asynchronous,
+  // and a record only the dead master had would let a failover post the reply again. Default: 1 on Sentinel or
+  // Cluster, 0 (no WAIT) with REDIS_URL.
+  @IsOptional()
+  @IntEnv(0, 16)
+  REDIS_WAIT_REPLICAS?: number;
+
   @IsIn(APP_ROLES, { message: `APP_ROLE must be one of: ${APP_ROLES.join(', ')}` })
   APP_ROLE: AppRole = 'all';
 
@@ -433,6 +440,7 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
 /** Defaults that depend on other variables (also for the CLI, which may read a partly invalid environment). */
 export function resolveDefaults(env: EnvironmentVariables): void {
   env.QUEUE_PREFIX ??= defaultQueuePrefix(env);
+  env.REDIS_WAIT_REPLICAS ??= env.REDIS_SENTINELS || env.REDIS_CLUSTER_NODES ? 1 : 0;
   env.COMETCHAT_MODE = resolveCometChatMode(env);
   if (env.COMETCHAT_MODE === 'sandbox') {
     env.COMETCHAT_APP_ID ??= 'sandbox';

@@ -36,7 +36,7 @@ describe('RepliesProcessor', () => {
     redis = new WorkerRedis(new RedisConnections({ topology: { kind: 'single', url }, prefix }));
     replies = new Queue('replies', { connection: { url }, prefix });
     sendBotMessage = jest.fn();
-    sent = new SentReplies(redis);
+    sent = new SentReplies(redis, { waitReplicas: 0 });
     processor = new RepliesProcessor({ sendBotMessage }, sent, redis, replies, {
       lockMs: 30_000,
       replies: { attempts: 1_000_000, backoffMs: 100, backoffMaxMs: 1000 },

@@ -4,6 +4,15 @@ import { SentReplies } from './sent-replies';
 import { RedisConnections } from '../redis';
 import { WorkerRedis } from './worker-redis.service';
 
+async function read<T>(server: PrivateRedis, use: (client: ReturnType<PrivateRedis['client']>) => Promise<T>): Promise<T> {
+  const client = server.client();
+  try {
+    return await use(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
 /** On a redis-server of its own, filled until it refuses writes (maxmemory with noeviction). */
 describe('SentReplies', () => {
   let redis: PrivateRedis;
@@ -14,7 +23,7 @@ describe('SentReplies', () => {
     Logger.overrideLogger(false);
     redis = await PrivateRedis.start();
     worker = new WorkerRedis(new RedisConnections({ topology: { kind: 'single', url: redis.url }, prefix: 'unit-sent' }));
-    sent = new SentReplies(worker);
+    sent = new SentReplies(worker, { waitReplicas: 0 });
   });
   afterAll(async () => {
     await worker.client.quit();
@@ -37,5 +46,38 @@ describe('SentReplies', () => {
     } finally {
       other.disconnect();
     }
+  });
+
+  describe('with a replica asked for (REDIS_WAIT_REPLICAS=1)', () => {
+    let replica: PrivateRedis;
+    let waiting: SentReplies;
+
+    beforeAll(async () => {
+      replica = await PrivateRedis.start(['--replicaof', '127.0.0.1', String(redis.port)]);
+      const linked = async () => (await read(replica, (c) => c.info('replication'))).includes('master_link_status:up');
+      for (let i = 0; i < 200 && !(await linked()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      waiting = new SentReplies(worker, { waitReplicas: 1 });
+    });
+    afterAll(async () => {
+      await replica.stop();
+    });
+
+    it('resolves only once the replica holds the record: a failover right after cannot lose it', async () => {
+      await redis.outOfMemory(false);
+      await waiting.record('reply-2001-0', '9101');
+      // No wait here: WAIT answered only after the replica had it.
+      expect(await read(replica, (c) => c.get('unit-sent:replies:sent:reply-2001-0'))).toBe('9101');
+    });
+
+    it('keeps sending when the replica is gone: kept on the master, and later sends not slowed by a full WAIT each', async () => {
+      await replica.stop();
+      await waiting.record('reply-2002-0', '9102');
+      expect(await sent.sentAs('reply-2002-0')).toBe('9102');
+      // Ten more while the replica is missing: a full WAIT (200 ms) each would take 2 s.
+      const began = Date.now();
+      for (let n = 0; n < 10; n++) await waiting.record(`reply-2003-${n}`, `92${n}`);
+      expect(Date.now() - began).toBeLessThan(1000);
+      expect(await sent.sentAs('reply-2003-9')).toBe('929');
+    });
   });
 });

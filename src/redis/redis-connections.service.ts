@@ -15,7 +15,7 @@ export class RedisConnections implements OnApplicationShutdown {
   /** Redis lost and restored, logged once each for all of these connections. */
   readonly availability = new RedisAvailability();
 
-  constructor(@Inject(redisConfig.KEY) private readonly config: RedisConfig) {}
+  constructor(@Inject(redisConfig.KEY) private readonly config: Pick<RedisConfig, 'topology' | 'prefix'>) {}
 
   get prefix(): string {
     return this.config.prefix;

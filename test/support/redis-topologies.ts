@@ -111,6 +111,35 @@ export class PrivateCluster {
     return this.nodes.map((n) => `127.0.0.1:${n.port}`).join(',');
   }
 
+  /** Kills the master serving `key`'s slot and waits until its replica serves the slot and the cluster is ok. */
+  async killMasterOf(key: string): Promise<void> {
+    const living = () => this.nodes.filter((n) => !this.killed.has(n));
+    const masterPortOf = (port: number) =>
+      withClient(port, async (c) => {
+        const slot = (await c.call('CLUSTER', 'KEYSLOT', key)) as number;
+        const ranges = (await c.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
+        return ranges.find(([from, to]) => slot >= from && slot <= to)?.[2][1];
+      });
+    const before = await masterPortOf(living()[0].port);
+    const master = this.nodes.find((n) => n.port === before)!;
+    this.killed.add(master);
+    await master.stop();
+    await waitFor(
+      'a replica to take over the slot',
+      async () => {
+        const survivors = living();
+        const ports = await Promise.all(survivors.map((n) => masterPortOf(n.port).catch(() => undefined)));
+        const ok = await Promise.all(
+          survivors.map((n) => withClient(n.port, async (c) => ((await c.call('CLUSTER', 'INFO')) as string).includes('cluster_state:ok')).catch(() => false)),
+        );
+        return ports.every((p) => p !== undefined && p !== before) && ok.every(Boolean);
+      },
+      { timeoutMs: 30_000 },
+    );
+  }
+
+  private readonly killed = new Set<PrivateRedis>();
+
   private async waitUntilHealthy(nodes: PrivateRedis[]) {
     await waitFor(
       'the cluster to be ok on every node',
