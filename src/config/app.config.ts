@@ -94,6 +94,11 @@ export const queueConfig = namespace('queue', (env) => ({
   eventsConcurrency: env.EVENTS_CONCURRENCY,
   repliesConcurrency: env.REPLIES_CONCURRENCY,
   lockMs: env.JOB_LOCK_MS,
+  /**
+   * How often stalled jobs are looked for, and how long a parked job sleeps before it looks again by itself: half
+   * the lock, so a job whose process died runs again within 1.5 locks, and a lost hand-off costs at most half of one.
+   */
+  recoveryCheckMs: Math.ceil(env.JOB_LOCK_MS / 2),
   events: { attempts: env.EVENTS_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS, backoffMaxMs: env.RETRY_BACKOFF_MAX_MS },
   // A send ends on its time budget, not on a count a short outage would use up.
   replies: { attempts: UNBOUNDED_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS, backoffMaxMs: env.RETRY_BACKOFF_MAX_MS },

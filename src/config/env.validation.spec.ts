@@ -1,4 +1,4 @@
-import { cometchatConfig, llmConfig, tracingConfig } from './app.config';
+import { cometchatConfig, llmConfig, queueConfig, tracingConfig } from './app.config';
 import { ConfigValidationError, parseHostList, SANDBOX_WEBHOOK_PASSWORD, validateEnv } from './env.validation';
 
 const REQUIRED = {
@@ -321,5 +321,14 @@ describe('cometchatConfig', () => {
     expect(cometchatConfig.pick(validateEnv({ ...REQUIRED, COMETCHAT_API_URL: 'http://localhost:4010/v3/' })).apiUrl).toBe(
       'http://localhost:4010/v3',
     );
+  });
+});
+
+describe('JOB_LOCK_MS', () => {
+  it('by default finds a job whose process died within 30 s (its lock, then a stalled check every half lock)', () => {
+    const queue = queueConfig.pick(validateEnv(REQUIRED));
+    expect(queue.lockMs + queue.recoveryCheckMs).toBeLessThanOrEqual(30_000);
+    // A lost hand-off costs at most half a lock too.
+    expect(queue.recoveryCheckMs).toBe(queue.lockMs / 2);
   });
 });

@@ -233,8 +233,9 @@ export class EnvironmentVariables {
   @IntEnv(1000, 7 * 24 * 3_600_000)
   REPLIES_RETRY_BUDGET_MS = 30 * 60_000;
 
+  // 20 s: a job whose process died runs again within 30 s (the lock, then half of it for the stalled check).
   @IntEnv(1000)
-  JOB_LOCK_MS = 30_000;
+  JOB_LOCK_MS = 20_000;
 
   @IntEnv(0)
   SHUTDOWN_GRACE_MS = 10_000;

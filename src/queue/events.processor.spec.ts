@@ -55,7 +55,7 @@ describe('EventsProcessor', () => {
       replies,
       config,
       { uid: 'support-bot' },
-      { lockMs: 30_000 } as never,
+      { lockMs: 30_000, recoveryCheckMs: 15_000 } as never,
     );
   });
 

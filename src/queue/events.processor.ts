@@ -54,7 +54,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
       prefix: redis.prefix,
       queue: events,
       redis: redis.client,
-      parkMs: queue.lockMs,
+      parkMs: queue.recoveryCheckMs,
       // A place in line names a message; its job is the one BullMQ's deduplication recorded for it.
       jobIdOf: (messageId) => events.getDeduplicationJobId(messageId),
     });
@@ -63,7 +63,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
       prefix: redis.prefix,
       queue: replies,
       redis: redis.client,
-      parkMs: queue.lockMs,
+      parkMs: queue.recoveryCheckMs,
       jobIdOf: async (jobId) => jobId,
     });
   }

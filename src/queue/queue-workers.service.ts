@@ -56,9 +56,9 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
       concurrency: definition.concurrency(this.queue),
       limiter: definition.limiter?.(this.queue),
       settings: { backoffStrategy: cappedBackoff(definition.retry(this.queue).backoffMaxMs) },
-      // A job whose process died is handed to another worker once its lock lapses.
+      // A job whose process died is handed to another worker once its lock lapses (looked for every half lock).
       lockDuration: this.queue.lockMs,
-      stalledInterval: this.queue.lockMs,
+      stalledInterval: this.queue.recoveryCheckMs,
       // Tracing on: each job's processing continues the trace its add started.
       telemetry: bullmqTelemetry(this.tracing),
     });

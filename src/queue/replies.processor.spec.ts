@@ -39,6 +39,7 @@ describe('RepliesProcessor', () => {
     sent = new SentReplies(redis, { waitReplicas: 0 });
     processor = new RepliesProcessor({ sendBotMessage }, sent, redis, replies, {
       lockMs: 30_000,
+      recoveryCheckMs: 15_000,
       replies: { attempts: 1_000_000, backoffMs: 100, backoffMaxMs: 1000 },
       repliesRetryBudgetMs: 60_000,
     } as never);

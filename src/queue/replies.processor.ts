@@ -52,7 +52,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
       prefix: redis.prefix,
       queue: replies,
       redis: redis.client,
-      parkMs: queue.lockMs,
+      parkMs: queue.recoveryCheckMs,
       jobIdOf: async (jobId) => jobId,
     });
     this.breaker = new SendBreaker(queue.replies.backoffMs, queue.replies.backoffMaxMs);

@@ -130,7 +130,9 @@ export class PrivateCluster {
         const survivors = living();
         const ports = await Promise.all(survivors.map((n) => masterPortOf(n.port).catch(() => undefined)));
         const ok = await Promise.all(
-          survivors.map((n) => withClient(n.port, async (c) => ((await c.call('CLUSTER', 'INFO')) as string).includes('cluster_state:ok')).catch(() => false)),
+          survivors.map((n) =>
+            withClient(n.port, async (c) => ((await c.call('CLUSTER', 'INFO')) as string).includes('cluster_state:ok')).catch(() => false),
+          ),
         );
         return ports.every((p) => p !== undefined && p !== before) && ok.every(Boolean);
       },
