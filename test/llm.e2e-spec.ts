@@ -64,6 +64,7 @@ describe('the LLM responder, end to end (fake OpenAI-compatible server)', () => 
     RETRY_BACKOFF_MS: '50',
     RETRY_BACKOFF_MAX_MS: '100',
     RESPONDER_TIMEOUT_MS: '3000',
+    LLM_TIMEOUT_MS: '1000',
   });
 
   beforeAll(async () => {
@@ -178,7 +179,18 @@ describe('the LLM responder, end to end (fake OpenAI-compatible server)', () => 
     expect(textsTo(cometchat.calls, 'llm-broken')).toEqual([APOLOGY]);
   });
 
-  it('aborts the model request when the responder times out, then apologises', async () => {
+  it('gives a model that did not answer within LLM_TIMEOUT_MS another try, like a model error: the answer follows, no apology', async () => {
+    // The first request hangs (it is already recorded when answered), the retry's is answered.
+    model.answer = (body) => (model.about('slow at first').length === 1 ? { hang: true } : defaultAnswer(body));
+    await app.post(direct('slow at first', 'llm-slow-once'));
+    await waitFor('the answer', () => textsTo(cometchat.calls, 'llm-slow-once').length === 1);
+    const [first, second] = model.about('slow at first');
+    expect(first.abandoned).toBe(true);
+    expect(second).toBeDefined();
+    expect(textsTo(cometchat.calls, 'llm-slow-once')).not.toContain(APOLOGY);
+  });
+
+  it('aborts the model request when the model keeps not answering, then apologises once the attempts are spent', async () => {
     model.answer = () => ({ hang: true });
     await app.post(direct('think very hard', 'llm-slow'));
     const [request] = await waitFor('the model request', () => model.about('think very hard').length && model.about('think very hard'));

@@ -139,6 +139,7 @@ export const llmConfig = namespace('llm', (env) => ({
   dailyTokensPerUser: env.LLM_DAILY_TOKENS_PER_USER,
   limitText: env.LLM_LIMIT_TEXT,
   streaming: env.LLM_STREAMING,
+  timeoutMs: env.LLM_TIMEOUT_MS ?? Math.floor((env.RESPONDER_TIMEOUT_MS * 2) / 3),
   groupChatSetting: env.GROUP_CHAT_SETTING,
 }));
 

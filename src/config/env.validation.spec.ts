@@ -312,6 +312,17 @@ describe('LLM_*', () => {
   });
 });
 
+describe('LLM_TIMEOUT_MS', () => {
+  it('defaults to two thirds of RESPONDER_TIMEOUT_MS, so a slow model is retried before the responder times out', () => {
+    expect(llmConfig.pick(validateEnv(REQUIRED)).timeoutMs).toBe(20_000);
+    expect(llmConfig.pick(validateEnv({ ...REQUIRED, RESPONDER_TIMEOUT_MS: '9000' })).timeoutMs).toBe(6000);
+  });
+
+  it('is refused at or past RESPONDER_TIMEOUT_MS, naming both', () => {
+    expect(() => validateEnv({ ...REQUIRED, LLM_TIMEOUT_MS: '30000' })).toThrow('LLM_TIMEOUT_MS (30000) must be below RESPONDER_TIMEOUT_MS (30000)');
+  });
+});
+
 describe('cometchatConfig', () => {
   it('derives the API URL from app id and region by default', () => {
     expect(cometchatConfig.pick(validateEnv({ ...REQUIRED, COMETCHAT_REGION: 'eu' })).apiUrl).toBe('https://2248348660ad9bd4.api-eu.cometchat.io/v3');

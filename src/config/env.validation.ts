@@ -320,6 +320,12 @@ export class EnvironmentVariables {
   @MaxLength(4000)
   LLM_LIMIT_TEXT = "You've reached today's limit for AI answers. Please try again tomorrow.";
 
+  // The model's time for one answer (every step): past it the turn fails as a model error does, and is retried.
+  // Below RESPONDER_TIMEOUT_MS, which fails a turn for good; default two thirds of it (20 s).
+  @IsOptional()
+  @IntEnv(100, 3_600_000)
+  LLM_TIMEOUT_MS?: number;
+
   // false: one non-streaming completion per step, for servers that stream poorly.
   @Transform(toBool)
   @IsBoolean({ message: 'LLM_STREAMING must be true or false' })
@@ -403,6 +409,11 @@ function describe(errors: ValidationError[]): string[] {
 /** Rules between variables, and variables that are no longer read (a silent change of meaning would be worse). */
 function crossChecks(env: EnvironmentVariables, input: Record<string, unknown>): string[] {
   const problems: string[] = [];
+  if (env.LLM_TIMEOUT_MS !== undefined && env.LLM_TIMEOUT_MS >= env.RESPONDER_TIMEOUT_MS) {
+    problems.push(
+      `LLM_TIMEOUT_MS (${env.LLM_TIMEOUT_MS}) must be below RESPONDER_TIMEOUT_MS (${env.RESPONDER_TIMEOUT_MS}): a slow model is retried, a responder past its time is not`,
+    );
+  }
   if (input.REPLIES_ATTEMPTS !== undefined) {
     problems.push('REPLIES_ATTEMPTS is no longer read: a reply is retried for REPLIES_RETRY_BUDGET_MS (default 30 minutes); remove it');
   }
@@ -441,6 +452,7 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
 /** Defaults that depend on other variables (also for the CLI, which may read a partly invalid environment). */
 export function resolveDefaults(env: EnvironmentVariables): void {
   env.QUEUE_PREFIX ??= defaultQueuePrefix(env);
+  env.LLM_TIMEOUT_MS ??= Math.floor((env.RESPONDER_TIMEOUT_MS * 2) / 3);
   env.REDIS_WAIT_REPLICAS ??= env.REDIS_SENTINELS || env.REDIS_CLUSTER_NODES ? 1 : 0;
   env.COMETCHAT_MODE = resolveCometChatMode(env);
   if (env.COMETCHAT_MODE === 'sandbox') {

@@ -45,6 +45,7 @@ const config: LlmConfig = {
   dailyTokensPerUser: 100,
   limitText: 'Daily limit reached.',
   streaming: true,
+  timeoutMs: 5000,
   groupChatSetting: 'mentionedMessages',
 };
 

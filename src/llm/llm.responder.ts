@@ -81,16 +81,20 @@ export class LlmResponder implements BotResponder {
       this.metrics.metrics.llmCallDuration.observe({ outcome }, (performance.now() - callStarted) / 1000);
       callStarted = undefined;
     };
+    // The model's own deadline, below the responder's: a slow model fails the turn as an error does (retried), not as
+    // a responder past its time (failed for good).
+    const deadline = AbortSignal.timeout(this.config.timeoutMs);
+    const signal = AbortSignal.any([ctx.signal, deadline]);
     const options = {
       model: this.model,
       instructions: group ? `${this.instructions}\n\n${GROUP_CHAT_NOTE}` : this.instructions,
       messages,
-      tools: this.tools.toolSet(ctx.event, ctx.signal),
+      tools: this.tools.toolSet(ctx.event, signal),
       stopWhen: stepCountIs(this.config.maxSteps),
       maxOutputTokens: this.config.maxOutputTokens,
       // The queue retries the whole turn, with its backoff: retrying here too would multiply the attempts.
       maxRetries: 0,
-      abortSignal: ctx.signal,
+      abortSignal: signal,
       onLanguageModelCallStart: () => {
         callStarted = performance.now();
       },
@@ -106,13 +110,16 @@ export class LlmResponder implements BotResponder {
     let text = '';
     let failed = true;
     try {
-      for await (const raw of this.modelParts(options, ctx.signal)) {
+      for await (const raw of this.modelParts(options, signal)) {
         const part = streamPart(raw);
         if (part === undefined) continue;
         if (typeof part === 'string') text += part;
         yield part;
       }
       failed = false;
+    } catch (error) {
+      if (deadline.aborted && !ctx.signal.aborted) throw new Error(`the model did not answer within LLM_TIMEOUT_MS (${this.config.timeoutMs} ms)`);
+      throw error;
     } finally {
       endCall(ctx.signal.aborted ? 'aborted' : 'error');
       this.metrics.metrics.llmTokens.inc({ kind: 'input' }, spent.input);
