@@ -47,7 +47,8 @@ export function startServer({ target, prefix, role, cometchatUrl = 'http://127.0
   const child = fork(__filename, args, {
     execArgv,
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // The servers' log lines go where a container's would, out of the report: written, not shown.
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   children.add(child);
   child.once('exit', () => children.delete(child));

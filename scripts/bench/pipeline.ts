@@ -144,6 +144,21 @@ async function countCommands(prefix: string, work: () => Promise<void>): Promise
   return { sent, all };
 }
 
+/**
+ * ioredis' MONITOR connection now and then fails on a busy Redis ("Command queue state error"): the count is run
+ * again, on fresh keys, rather than the report lost.
+ */
+async function monitorRetried<T>(count: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await count();
+    } catch (error) {
+      if (attempt >= tries || !String((error as Error).message).includes('Command queue state error')) throw error;
+      console.log(`  (MONITOR failed, counting again: ${(error as Error).message.slice(0, 60)}…)`);
+    }
+  }
+}
+
 interface Env {
   redis: Redis;
   cometchat: FakeCometChat;
@@ -274,8 +289,9 @@ export async function runPipelineBench(): Promise<number> {
     const counts: Record<Target, Array<{ sent: number; all: number }>> = { baseline: [], service: [] };
     for (const target of TARGETS) {
       for (const depth of DEPTHS) {
-        const { counts: perRun } =
-          depth === 1 ? await oneAtATime(env, target) : ((await backlog(env, target, depth, true)) as { counts: { sent: number; all: number } });
+        const { counts: perRun } = await monitorRetried(async () =>
+          depth === 1 ? await oneAtATime(env, target) : ((await backlog(env, target, depth, true)) as { counts: { sent: number; all: number } }),
+        );
         counts[target].push(depth === 1 ? perRun : { sent: perRun.sent / depth, all: perRun.all / depth });
       }
     }

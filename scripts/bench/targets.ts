@@ -47,7 +47,7 @@ async function startService({ prefix, role, cometchatUrl }: TargetOptions): Prom
     COMETCHAT_API_URL: cometchatUrl,
     REDIS_URL,
     QUEUE_PREFIX: prefix,
-    LOG_LEVEL: 'warn',
+    // Logging as shipped (info, JSON lines): a request line, a turn line and a send line a message are its cost too.
   };
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded here only: the baseline's process loads nothing of ours */
   require('reflect-metadata');
