@@ -4,6 +4,8 @@ import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { RedisConfig, WebhookConfig } from '../config/app.config';
 import type { CometChatCallback } from '../messages';
+import { PrivateRedis } from '../../test/support/private-redis';
+import { ReplicaAck } from '../redis';
 import { EventsProducer, MessageNotStorableError, MessageNotStoredError } from './events.producer';
 
 /** The producer on the Redis at REDIS_URL with a real BullMQ queue, as the webhook uses it. */
@@ -23,10 +25,10 @@ describe('EventsProducer', () => {
   beforeAll(() => Logger.overrideLogger(false));
   afterAll(() => Logger.overrideLogger(['error', 'warn', 'log']));
 
-  const start = (queueUrl = url, enqueueTimeoutMs = 1500) => {
+  const start = (queueUrl = url, enqueueTimeoutMs = 1500, waitReplicas = 0) => {
     events = new Queue('events', { prefix, connection: { url: queueUrl, enableOfflineQueue: false, maxRetriesPerRequest: 1 } });
     events.on('error', () => undefined);
-    producer = new EventsProducer(events, { enqueueTimeoutMs } as WebhookConfig, { prefix } as RedisConfig);
+    producer = new EventsProducer(events, { enqueueTimeoutMs } as WebhookConfig, { prefix } as RedisConfig, new ReplicaAck({ waitReplicas }));
     producer.onModuleInit();
   };
   const line = (sender: string) => redis.zrange(`${prefix}:events:line:user-${sender}`, '0', '-1');
@@ -65,6 +67,35 @@ describe('EventsProducer', () => {
 
     expect(await producer.store(callback('2', 'alice'))).toBe('duplicate');
     expect(await events.getWaitingCount()).toBe(3);
+  });
+
+  it('with REDIS_WAIT_REPLICAS, answers accepted only once the replica has the message', async () => {
+    const master = await PrivateRedis.start();
+    const replica = await PrivateRedis.replicaOf(master);
+    try {
+      start(master.url, 1500, 1);
+      expect(await producer.store(callback('30'))).toBe('accepted'); // connected and warm
+      replica.freeze();
+      let thawedAt = 0;
+      const thaw = setTimeout(() => {
+        thawedAt = Date.now();
+        replica.thaw();
+      }, 50);
+      const answer = await producer.store(callback('31')).finally(() => clearTimeout(thaw));
+      replica.thaw();
+      expect(answer).toBe('accepted');
+      expect(thawedAt).toBeGreaterThan(0); // not answered while the replica could not have it
+      const onReplica = replica.client();
+      try {
+        expect(await onReplica.exists(`${prefix}:events:de:31`)).toBe(1);
+      } finally {
+        onReplica.disconnect();
+      }
+    } finally {
+      await events.close();
+      await replica.stop();
+      await master.stop();
+    }
   });
 
   it('takes back the place of a redelivered message that already ran', async () => {

@@ -3,6 +3,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { redisConfig, RedisConfig, webhookConfig, WebhookConfig } from '../config/app.config';
+import { ReplicaAck } from '../redis';
 import { CometChatCallback, conversationOf } from '../messages';
 import { DEDUPLICATION_TTL_MS, EventJobData } from './job-contracts';
 import { BOT_EVENT_JOB, EVENTS_QUEUE } from './queue-definitions';
@@ -64,6 +65,7 @@ export class EventsProducer implements OnModuleInit {
     @InjectQueue(EVENTS_QUEUE) private readonly events: Queue<EventJobData>,
     @Inject(webhookConfig.KEY) webhook: WebhookConfig,
     @Inject(redisConfig.KEY) redis: RedisConfig,
+    private readonly replicas: ReplicaAck,
   ) {
     this.timeoutMs = webhook.enqueueTimeoutMs;
     this.prefix = redis.prefix;
@@ -108,7 +110,12 @@ export class EventsProducer implements OnModuleInit {
       const { redis, writes } = this.producer ?? (await this.producerReady);
       writes.hold();
       const claimed = this.claim(redis, batch);
-      await Promise.all(batch.map((delivery, n) => this.add(redis, claimed, delivery, n)));
+      const stored = await Promise.all(batch.map((delivery, n) => this.add(redis, claimed, delivery, n)));
+      // 200 only once the replicas have it too (REDIS_WAIT_REPLICAS): an answer a dying master gave is no promise.
+      if (stored.some((outcome) => typeof outcome === 'string')) {
+        await this.replicas.confirm(redis, `${this.prefix}:${EVENTS_QUEUE}:meta`, 'stored messages');
+      }
+      batch.forEach((delivery, n) => delivery.answer?.(stored[n]));
     } catch (error) {
       batch.forEach((d) => d.answer?.(error as Error));
     } finally {
@@ -116,7 +123,8 @@ export class EventsProducer implements OnModuleInit {
     }
   }
 
-  private async add(redis: SequencerRedis, claimed: Promise<Array<string | null>>, delivery: Delivery, n: number): Promise<void> {
+  /** The job id the message is stored under (another delivery's when a duplicate), or why it was not stored. */
+  private async add(redis: SequencerRedis, claimed: Promise<Array<string | null>>, delivery: Delivery, n: number): Promise<string | Error> {
     const { callback, jobId } = delivery;
     const id = callback.data.id;
     try {
@@ -124,10 +132,10 @@ export class EventsProducer implements OnModuleInit {
       const telemetry = this.events.opts.telemetry;
       const job = await (telemetry ? telemetry.contextManager.with(delivery.traceContext, add) : add());
       if (job.id !== jobId) this.takeBack(redis, claimed, delivery, n);
-      delivery.answer?.(job.id);
+      return job.id!;
     } catch (error) {
       this.takeBack(redis, claimed, delivery, n);
-      delivery.answer?.(error as Error);
+      return error as Error;
     }
   }
 

@@ -5,7 +5,7 @@ import { CometChatError } from '../cometchat/cometchat-error';
 import type { ReplyJobData } from './job-contracts';
 import { RepliesProcessor } from './replies.processor';
 import { SentReplies } from './sent-replies';
-import { RedisConnections } from '../redis';
+import { RedisConnections, ReplicaAck } from '../redis';
 import { WorkerRedis } from './worker-redis.service';
 
 /** The processor with a stand-in CometChat client, on the Redis at REDIS_URL with a real BullMQ queue. */
@@ -36,7 +36,7 @@ describe('RepliesProcessor', () => {
     redis = new WorkerRedis(new RedisConnections({ topology: { kind: 'single', url }, prefix }));
     replies = new Queue('replies', { connection: { url }, prefix });
     sendBotMessage = jest.fn();
-    sent = new SentReplies(redis, { waitReplicas: 0 });
+    sent = new SentReplies(redis, new ReplicaAck({ waitReplicas: 0 }));
     processor = new RepliesProcessor({ sendBotMessage }, sent, redis, replies, {
       lockMs: 30_000,
       recoveryCheckMs: 15_000,

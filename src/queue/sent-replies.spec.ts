@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { PrivateRedis } from '../../test/support/private-redis';
 import { SentReplies } from './sent-replies';
-import { RedisConnections } from '../redis';
+import { RedisConnections, ReplicaAck } from '../redis';
 import { WorkerRedis } from './worker-redis.service';
 
 async function read<T>(server: PrivateRedis, use: (client: ReturnType<PrivateRedis['client']>) => Promise<T>): Promise<T> {
@@ -23,7 +23,7 @@ describe('SentReplies', () => {
     Logger.overrideLogger(false);
     redis = await PrivateRedis.start();
     worker = new WorkerRedis(new RedisConnections({ topology: { kind: 'single', url: redis.url }, prefix: 'unit-sent' }));
-    sent = new SentReplies(worker, { waitReplicas: 0 });
+    sent = new SentReplies(worker, new ReplicaAck({ waitReplicas: 0 }));
   });
   afterAll(async () => {
     await worker.client.quit();
@@ -56,7 +56,7 @@ describe('SentReplies', () => {
       replica = await PrivateRedis.start(['--replicaof', '127.0.0.1', String(redis.port)]);
       const linked = async () => (await read(replica, (c) => c.info('replication'))).includes('master_link_status:up');
       for (let i = 0; i < 200 && !(await linked()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-      waiting = new SentReplies(worker, { waitReplicas: 1 });
+      waiting = new SentReplies(worker, new ReplicaAck({ waitReplicas: 1 }));
     });
     afterAll(async () => {
       await replica.stop();

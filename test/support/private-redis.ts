@@ -72,7 +72,32 @@ export class PrivateRedis {
     }
   }
 
+  /** Freezes the process (SIGSTOP): a replica that stops acknowledging, its connections left open. */
+  freeze(): void {
+    this.process.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.process.kill('SIGCONT');
+  }
+
+  /** A replica of `master`, linked (its first sync done). */
+  static async replicaOf(master: PrivateRedis): Promise<PrivateRedis> {
+    const replica = await PrivateRedis.start(['--replicaof', '127.0.0.1', String(master.port)]);
+    await waitFor('the replica to be linked', async () => {
+      const client = replica.client();
+      try {
+        return (await client.info('replication')).includes('master_link_status:up');
+      } finally {
+        client.disconnect();
+      }
+    });
+    return replica;
+  }
+
   async stop(): Promise<void> {
+    // A frozen process takes no SIGKILL until it runs again.
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGCONT');
     if (this.process.exitCode === null && this.process.signalCode === null) {
       this.process.kill('SIGKILL');
       await once(this.process, 'exit');
