@@ -167,6 +167,14 @@ describe('the LLM responder, end to end (fake OpenAI-compatible server)', () => 
     expect(job.attemptsMade).toBe(2);
   });
 
+  it("waits out a 429's Retry-After before the turn's next try, not only the (50 ms) backoff", async () => {
+    model.answer = (body) => (model.about('rate limited?').length === 1 ? { status: 429, headers: { 'retry-after': '1' } } : defaultAnswer(body));
+    await app.post(direct('rate limited?', 'llm-retry-after'));
+    await waitFor('the answer', () => textsTo(cometchat.calls, 'llm-retry-after').length === 1);
+    const [first, second] = model.about('rate limited?');
+    expect(second.at - first.at).toBeGreaterThanOrEqual(950);
+  });
+
   it('after a model 500 on every attempt, says APOLOGY_TEXT once', async () => {
     model.answer = () => ({ status: 500 });
     await app.post(direct('are you there?', 'llm-broken'));

@@ -1,4 +1,5 @@
 import { AxiosError, isAxiosError } from 'axios';
+import { headerOf, resetInMs, retryAfterMs } from '../common/retry-after';
 
 export type FailureKind = 'rate-limited' | 'transient' | 'permanent';
 
@@ -18,34 +19,8 @@ export class CometChatError extends Error {
   }
 }
 
-const DEFAULT_RATE_LIMIT_WAIT_MS = 15_000;
-const MAX_RATE_LIMIT_WAIT_MS = 10 * 60_000;
-
-/** A response header as a trimmed string (axios gives strings; a number is taken too). */
-function headerOf(headers: Record<string, unknown>, name: string): string | undefined {
-  const value = headers[name];
-  return typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : undefined;
-}
-
-/** Until the quota resets, from `X-Rate-Limit-Reset` / `X-RateLimit-Reset` (Unix seconds), when sent. */
-function resetInMs(headers: Record<string, unknown>, now: number): number | undefined {
-  const reset = headerOf(headers, 'x-rate-limit-reset') ?? headerOf(headers, 'x-ratelimit-reset');
-  return reset && /^\d+$/.test(reset) ? Number(reset) * 1000 - now : undefined;
-}
-
-/**
- * How long to wait after a 429: `Retry-After` (seconds or an HTTP date), else the reset time in
- * `X-Rate-Limit-Reset` / `X-RateLimit-Reset` (Unix seconds), else a default; clamped to [1 s, 10 min].
- */
-export function retryAfterMs(headers: Record<string, unknown>, now = Date.now()): number {
-  let wait: number | undefined;
-  const retryAfter = headerOf(headers, 'retry-after');
-  if (retryAfter) {
-    wait = /^\d+(\.\d+)?$/.test(retryAfter) ? Number(retryAfter) * 1000 : Date.parse(retryAfter) - now;
-  }
-  if (wait === undefined || Number.isNaN(wait)) wait = resetInMs(headers, now) ?? DEFAULT_RATE_LIMIT_WAIT_MS;
-  return Math.min(Math.max(wait, 1000), MAX_RATE_LIMIT_WAIT_MS);
-}
+// The header reading is shared with other callers of rate-limited APIs (the LLM responder).
+export { retryAfterMs } from '../common/retry-after';
 
 /** What CometChat says is left of the app's request quota, when it says so. */
 export interface RateLimitQuota {

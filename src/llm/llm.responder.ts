@@ -1,10 +1,22 @@
 import { Inject, Logger } from '@nestjs/common';
-import { ContentPart, generateText, LanguageModel, LanguageModelUsage, ModelMessage, stepCountIs, streamText, TextStreamPart, ToolSet } from 'ai';
+import {
+  APICallError,
+  ContentPart,
+  generateText,
+  LanguageModel,
+  LanguageModelUsage,
+  ModelMessage,
+  stepCountIs,
+  streamText,
+  TextStreamPart,
+  ToolSet,
+} from 'ai';
 import { llmConfig, LlmConfig } from '../config/app.config';
 import type { LlmCallOutcome } from '../metrics/metric-definitions';
 import { MetricsService } from '../metrics/metrics.service';
 import type { BotEvent, BotResponder, ResponderContext, ResponderStreamPart } from '../responders';
-import { Responder, textReply } from '../responders';
+import { Responder, RetryLaterError, textReply } from '../responders';
+import { retryAfterHeaderMs } from '../common/retry-after';
 import { boundMessages, ConversationMemory, exchangesToMessages, historyToMessages, turnLines, userLine } from './llm-memory';
 import { LlmToolRegistry } from './llm-tool.registry';
 import { LlmUsageStore } from './llm-usage.store';
@@ -119,7 +131,7 @@ export class LlmResponder implements BotResponder {
       failed = false;
     } catch (error) {
       if (deadline.aborted && !ctx.signal.aborted) throw new Error(`the model did not answer within LLM_TIMEOUT_MS (${this.config.timeoutMs} ms)`);
-      throw error;
+      throw rateLimited(error) ?? error;
     } finally {
       endCall(ctx.signal.aborted ? 'aborted' : 'error');
       this.metrics.metrics.llmTokens.inc({ kind: 'input' }, spent.input);
@@ -172,4 +184,11 @@ function streamPart(part: ModelPart): ResponderStreamPart | undefined {
     default:
       return undefined;
   }
+}
+
+/** A model's 429 with `Retry-After`, as a RetryLaterError: the turn is retried when the provider asked, not sooner. */
+function rateLimited(error: unknown): RetryLaterError | undefined {
+  if (!APICallError.isInstance(error) || error.statusCode !== 429) return undefined;
+  const waitMs = retryAfterHeaderMs(error.responseHeaders ?? {});
+  return waitMs === undefined ? undefined : new RetryLaterError(`the model answered 429; retrying after ${waitMs} ms (Retry-After)`, waitMs);
 }

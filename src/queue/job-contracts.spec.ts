@@ -1,3 +1,4 @@
+import { RetryLaterError } from '../responders';
 import { cappedBackoff, jobOptions } from './job-contracts';
 
 describe('capped exponential backoff', () => {
@@ -14,6 +15,13 @@ describe('capped exponential backoff', () => {
       expect(Math.max(...seen)).toBeLessThanOrEqual(ceiling);
       expect(Math.min(...seen)).toBeGreaterThanOrEqual(ceiling / 2);
     }
+  });
+
+  it('waits at least what a RetryLaterError asked for (a Retry-After), even past the ceiling', () => {
+    const later = new RetryLaterError('the model answered 429', 5000);
+    expect(cappedBackoff(1000)(1, undefined, later, job)).toBe(5000);
+    // A shorter ask does not shorten the backoff.
+    expect(cappedBackoff(1000)(3, undefined, new RetryLaterError('soon', 1), job)).toBeGreaterThanOrEqual(200);
   });
 
   it('never waits longer than the ceiling, however many attempts', () => {

@@ -46,10 +46,13 @@ export const CAPPED_BACKOFF = 'capped-exponential';
 
 export const cappedBackoff =
   (maxMs: number): BackoffStrategy =>
-  (attemptsMade, _type, _error, job) => {
+  (attemptsMade, _type, error, job) => {
     const first = job?.opts.backoff && typeof job.opts.backoff === 'object' ? (job.opts.backoff.delay ?? 1000) : 1000;
     const ceiling = Math.min(first * 2 ** Math.min(attemptsMade - 1, 40), maxMs);
-    return Math.floor(ceiling * (0.5 + Math.random() * 0.5));
+    const backoff = Math.floor(ceiling * (0.5 + Math.random() * 0.5));
+    // A failure that says when to come back (RetryLaterError: a model's 429 Retry-After) is not retried sooner.
+    const asked = (error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+    return typeof asked === 'number' && asked > backoff ? asked : backoff;
   };
 
 export const jobOptions = ({ attempts, backoffMs }: RetryPolicy): JobsOptions => ({

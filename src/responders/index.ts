@@ -5,5 +5,5 @@ export type { RespondOptions, StreamPart, TurnOutcome } from './responder-router
 export type { ConversationState } from './conversation-state';
 export { Responder, responderOptionsOf } from './responder.decorator';
 export type { ResponderOptions, MessageKind } from './responder.decorator';
-export { TurnFailedError, ResponderTimeoutError } from './turn-failed.error';
+export { TurnFailedError, ResponderTimeoutError, RetryLaterError } from './turn-failed.error';
 export * from './reply.builders';

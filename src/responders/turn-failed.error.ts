@@ -8,6 +8,20 @@ export class TurnFailedError extends UnrecoverableError {
   }
 }
 
+/**
+ * Thrown by a responder to have its turn retried no sooner than `retryAfterMs` (an API's 429 `Retry-After`, say);
+ * the usual backoff applies when it is longer. Counts as an attempt, as any failure does.
+ */
+export class RetryLaterError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+    this.name = 'RetryLaterError';
+  }
+}
+
 /** A responder ran past its time: the turn fails and the conversation moves on. */
 export class ResponderTimeoutError extends TurnFailedError {
   constructor(responder: string, timeoutMs: number) {

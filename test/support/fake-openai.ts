@@ -23,6 +23,8 @@ export interface ModelRequest {
   abandoned: boolean;
   /** Content pieces written to the stream so far. */
   sent: number;
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
 export const USAGE = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
@@ -87,7 +89,7 @@ export class FakeModelServer {
       return;
     }
     const body = JSON.parse(raw);
-    const record: ModelRequest = { body, headers: req.headers, abandoned: false, sent: 0 };
+    const record: ModelRequest = { body, headers: req.headers, abandoned: false, sent: 0, at: Date.now() };
     this.requests.push(record);
     res.on('close', () => {
       if (!res.writableEnded) record.abandoned = true;
