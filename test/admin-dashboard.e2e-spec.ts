@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
-import { Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { QUEUE_NAMES } from '../src/queue/queue-definitions';
+import { launchChromium } from './support/browser';
 import { FakeCometChat } from './support/fake-cometchat';
 import { fixture } from './support/fixtures';
 import { basicAuth, TestApp } from './support/test-app';
@@ -11,9 +11,6 @@ const ADMIN_PASSWORD = 'e2e-dashboard-password';
 const ADMIN = { ADMIN_USERNAME, ADMIN_PASSWORD };
 const admin = (user = ADMIN_USERNAME, password = ADMIN_PASSWORD) => basicAuth(user, password);
 
-/** Debian's Chromium (`apt-get install chromium`), as the sandbox page's test; no browser is ever downloaded. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update'];
 /** Where the screenshot for a human look goes (not part of the repository). */
 const SCREENSHOT = '/tmp/admin-dashboard.png';
 
@@ -103,13 +100,10 @@ describe('queue dashboard in a browser', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
-    }
     cometchat = await new FakeCometChat().start();
     app = await TestApp.start('admin-page', { APP_ROLE: 'all', COMETCHAT_API_URL: cometchat.url, ...ADMIN });
     await app.app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,14 +1,15 @@
 import { HttpAgent } from '@ag-ui/client';
 import { EventType, type BaseEvent, type Message } from '@ag-ui/core';
 import { Module } from '@nestjs/common';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { z } from 'zod';
 import { RESPONDER_FAILED } from '../src/agents/ag-ui-events';
 import { LlmTool, LlmToolContext, LlmToolProvider } from '../src/llm';
 import { HISTORY_FIELD } from '../src/llm/llm-memory';
+import { launchChromium } from './support/browser';
 import { FakeCometChat } from './support/fake-cometchat';
 import { contentOf, defaultAnswer, FakeModelServer, Gate } from './support/fake-openai';
 import { fixture } from './support/fixtures';
@@ -18,8 +19,6 @@ import { waitFor } from './support/wait-for';
 
 const TOKEN = 'agent-llm-e2e-token-0123456789';
 const LIMIT = "You have used up today's AI answers.";
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run'];
 
 /** A team's tool, as src/bot/ would register one; records what it was called with and for whom. */
 const weatherCalls: Array<{ city: string; uid: string }> = [];
@@ -329,8 +328,7 @@ describe('the LLM responder on the AI Agent (AG-UI) path', () => {
   describe('on the sandbox page, AI Agent (AG-UI) tab, in a browser', () => {
     let browser: Browser;
     beforeAll(async () => {
-      if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+      browser = await launchChromium();
     });
     afterAll(() => browser?.close());
 

@@ -1,20 +1,9 @@
 import { Module } from '@nestjs/common';
-import { existsSync } from 'node:fs';
-import { Browser, chromium, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Responder, type ResponderStreamPart } from '../src/responders';
+import { launchChromium } from './support/browser';
 import { TestApp } from './support/test-app';
 
-/** Debian's Chromium (`apt-get install chromium`); .ci/run installs it. No browser is ever downloaded. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Where the screenshot for a human look goes (not part of the repository). */
 const SCREENSHOT = '/tmp/sandbox-page.png';
 const AGENT_SCREENSHOT = '/tmp/sandbox-agent-tab.png';
@@ -45,12 +34,9 @@ describe('sandbox chat page in a browser', () => {
   let page: Page;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
-    }
     app = await TestApp.start('sandbox-page', { COMETCHAT_API_KEY: '', APP_ROLE: 'all', AGENT_TOKEN }, [StreamingResponderModule]);
     await app.app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${await app.app.getUrl()}/sandbox`);
   });

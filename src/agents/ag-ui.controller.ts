@@ -14,6 +14,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { AGUIEvent, RunAgentInput } from '@ag-ui/core';
 import { EventEncoder } from '@ag-ui/encoder';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { openEventStream } from '../common/event-stream';
 import { agentConfig, AgentConfig, botConfig, BotConfig } from '../config/app.config';
 import { ConversationStateStore } from '../queue/conversation-state.store';
 import { ResponderRegistry } from '../responders/responder.registry';
@@ -53,16 +54,7 @@ export class AgUiController implements OnModuleInit {
   async run(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
     const { input, turn } = this.read(body);
 
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      // nginx and its kind buffer responses by default: a stream must not wait in a buffer.
-      'x-accel-buffering': 'no',
-    });
-    raw.flushHeaders();
+    const raw = openEventStream(reply);
     const write = (chunk: string) => {
       if (!raw.writableEnded && !raw.destroyed) raw.write(chunk);
     };

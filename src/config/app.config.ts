@@ -69,7 +69,7 @@ export function printableRedisUrl(url: string): string {
 export const redisConfig = namespace('redis', (env) => ({
   topology: redisTopology(env),
   prefix: env.QUEUE_PREFIX,
-  waitReplicas: env.REDIS_WAIT_REPLICAS ?? 0,
+  waitReplicas: env.REDIS_WAIT_REPLICAS,
 }));
 
 export const botConfig = namespace('bot', (env) => ({ uid: env.BOT_UID }));
@@ -139,7 +139,7 @@ export const llmConfig = namespace('llm', (env) => ({
   dailyTokensPerUser: env.LLM_DAILY_TOKENS_PER_USER,
   limitText: env.LLM_LIMIT_TEXT,
   streaming: env.LLM_STREAMING,
-  timeoutMs: env.LLM_TIMEOUT_MS ?? Math.floor((env.RESPONDER_TIMEOUT_MS * 2) / 3),
+  timeoutMs: env.LLM_TIMEOUT_MS,
   groupChatSetting: env.GROUP_CHAT_SETTING,
 }));
 

@@ -130,12 +130,12 @@ export class EnvironmentVariables {
   @IsString()
   REDIS_PASSWORD?: string;
 
-  // Replicas a send record must reach (Redis WAIT) before the send counts as recorded: replication is asynchronous,
-  // and a record only the dead master had would let a failover post the reply again. Default: 1 on Sentinel or
-  // Cluster, 0 (no WAIT) with REDIS_URL.
+  // Replicas a stored message and a send record must reach (Redis WAIT): replication is asynchronous, and a write
+  // only the dead master had is lost in a failover. Unset: 1 on Sentinel or Cluster, 0 (no WAIT) with REDIS_URL;
+  // validateEnv always fills it in.
   @IsOptional()
   @IntEnv(0, 16)
-  REDIS_WAIT_REPLICAS?: number;
+  REDIS_WAIT_REPLICAS: number;
 
   @IsIn(APP_ROLES, { message: `APP_ROLE must be one of: ${APP_ROLES.join(', ')}` })
   APP_ROLE: AppRole = 'all';
@@ -321,10 +321,10 @@ export class EnvironmentVariables {
   LLM_LIMIT_TEXT = "You've reached today's limit for AI answers. Please try again tomorrow.";
 
   // The model's time for one answer (every step): past it the turn fails as a model error does, and is retried.
-  // Below RESPONDER_TIMEOUT_MS, which fails a turn for good; default two thirds of it (20 s).
+  // Below RESPONDER_TIMEOUT_MS, which fails a turn for good. Unset: two thirds of it (20 s); validateEnv fills it in.
   @IsOptional()
   @IntEnv(100, 3_600_000)
-  LLM_TIMEOUT_MS?: number;
+  LLM_TIMEOUT_MS: number;
 
   // false: one non-streaming completion per step, for servers that stream poorly.
   @Transform(toBool)

@@ -4,15 +4,6 @@ import { SentReplies } from './sent-replies';
 import { RedisConnections, ReplicaAck } from '../redis';
 import { WorkerRedis } from './worker-redis.service';
 
-async function read<T>(server: PrivateRedis, use: (client: ReturnType<PrivateRedis['client']>) => Promise<T>): Promise<T> {
-  const client = server.client();
-  try {
-    return await use(client);
-  } finally {
-    client.disconnect();
-  }
-}
-
 /** On a redis-server of its own, filled until it refuses writes (maxmemory with noeviction). */
 describe('SentReplies', () => {
   let redis: PrivateRedis;
@@ -53,9 +44,7 @@ describe('SentReplies', () => {
     let waiting: SentReplies;
 
     beforeAll(async () => {
-      replica = await PrivateRedis.start(['--replicaof', '127.0.0.1', String(redis.port)]);
-      const linked = async () => (await read(replica, (c) => c.info('replication'))).includes('master_link_status:up');
-      for (let i = 0; i < 200 && !(await linked()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      replica = await PrivateRedis.replicaOf(redis);
       waiting = new SentReplies(worker, new ReplicaAck({ waitReplicas: 1 }));
     });
     afterAll(async () => {
@@ -66,7 +55,7 @@ describe('SentReplies', () => {
       await redis.outOfMemory(false);
       await waiting.record('reply-2001-0', '9101');
       // No wait here: WAIT answered only after the replica had it.
-      expect(await read(replica, (c) => c.get('unit-sent:replies:sent:reply-2001-0'))).toBe('9101');
+      expect(await replica.use((c) => c.get('unit-sent:replies:sent:reply-2001-0'))).toBe('9101');
     });
 
     it('keeps sending when the replica is gone: kept on the master, and later sends not slowed by a full WAIT each', async () => {

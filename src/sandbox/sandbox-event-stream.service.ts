@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
+import { openEventStream } from '../common/event-stream';
 import { SandboxFeedItem, SandboxOutbox } from './sandbox-outbox.service';
 
 /** A comment line now and then keeps proxies and browsers from closing an idle stream. */
@@ -33,14 +34,7 @@ export class SandboxEventStream implements OnModuleInit, OnModuleDestroy {
   }
 
   async stream(reply: FastifyReply): Promise<void> {
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
+    const raw = openEventStream(reply);
     raw.write('retry: 2000\n\n');
 
     // Announcements that arrive while the backlog is read wait here, so nothing is lost or sent twice.

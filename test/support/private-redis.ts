@@ -63,12 +63,39 @@ export class PrivateRedis {
    * memory (as a full Redis does) while still answering reads and PING. `outOfMemory(false)` lifts the limit.
    */
   async outOfMemory(on = true): Promise<void> {
-    const client = this.client();
-    try {
+    await this.use(async (client) => {
       await client.config('SET', 'maxmemory-policy', 'noeviction');
       await client.config('SET', 'maxmemory', on ? '1' : '0');
+    });
+  }
+
+  /** Runs `use` with a client of the test's, disconnected after. */
+  async use<T>(use: (client: Redis) => Promise<T>): Promise<T> {
+    const client = this.client();
+    try {
+      return await use(client);
     } finally {
       client.disconnect();
+    }
+  }
+
+  /**
+   * Runs `work` with the process frozen for its first `ms` (a replica that stops acknowledging, say); whether it
+   * was thawed before `work` ended, i.e. `work` waited for it.
+   */
+  async frozenFor<T>(ms: number, work: () => Promise<T>): Promise<{ value: T; waited: boolean }> {
+    this.freeze();
+    let thawed = false;
+    const thaw = setTimeout(() => {
+      thawed = true;
+      this.thaw();
+    }, ms);
+    try {
+      const value = await work();
+      return { value, waited: thawed };
+    } finally {
+      clearTimeout(thaw);
+      this.thaw();
     }
   }
 
@@ -84,14 +111,7 @@ export class PrivateRedis {
   /** A replica of `master`, linked (its first sync done). */
   static async replicaOf(master: PrivateRedis): Promise<PrivateRedis> {
     const replica = await PrivateRedis.start(['--replicaof', '127.0.0.1', String(master.port)]);
-    await waitFor('the replica to be linked', async () => {
-      const client = replica.client();
-      try {
-        return (await client.info('replication')).includes('master_link_status:up');
-      } finally {
-        client.disconnect();
-      }
-    });
+    await waitFor('the replica to be linked', async () => (await replica.use((c) => c.info('replication'))).includes('master_link_status:up'));
     return replica;
   }
 
