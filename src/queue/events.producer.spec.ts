@@ -28,7 +28,13 @@ describe('EventsProducer', () => {
   const start = (queueUrl = url, enqueueTimeoutMs = 1500, waitReplicas = 0) => {
     events = new Queue('events', { prefix, connection: { url: queueUrl, enableOfflineQueue: false, maxRetriesPerRequest: 1 } });
     events.on('error', () => undefined);
-    producer = new EventsProducer(events, { enqueueTimeoutMs } as WebhookConfig, { prefix } as RedisConfig, new ReplicaAck({ waitReplicas }));
+    producer = new EventsProducer(
+      events,
+      { enqueueTimeoutMs } as WebhookConfig,
+      { prefix } as RedisConfig,
+      { recoveryCheckMs: 10_000 },
+      new ReplicaAck({ waitReplicas }),
+    );
     producer.onModuleInit();
   };
   const line = (sender: string) => redis.zrange(`${prefix}:events:line:user-${sender}`, '0', '-1');
@@ -38,6 +44,11 @@ describe('EventsProducer', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(await line(sender)).toEqual(members);
+  };
+
+  const waitFor = async (condition: () => Promise<boolean>) => {
+    for (let i = 0; i < 200 && !(await condition()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await condition()).toBe(true);
   };
 
   beforeEach(() => {
@@ -61,12 +72,32 @@ describe('EventsProducer', () => {
     expect(answers).toEqual(['accepted', 'accepted', 'accepted']);
     expect(await line('alice')).toEqual(['00011:1', '00012:2']); // by id, whatever the arrival
     expect(await line('bob')).toEqual(['00019:9']);
-    expect((await events.getJobs(['waiting'])).map((job) => job.data)).toEqual(
-      expect.arrayContaining([callback('1', 'alice'), callback('2', 'alice'), callback('9', 'bob')]),
-    );
+    // Alice's second message of the turn is stored parked (delayed); it heads her free line, so it is promoted.
+    const stored = async () => (await events.getJobs(['waiting', 'delayed'])).map((job) => job.data);
+    expect(await stored()).toEqual(expect.arrayContaining([callback('1', 'alice'), callback('2', 'alice'), callback('9', 'bob')]));
 
     expect(await producer.store(callback('2', 'alice'))).toBe('duplicate');
-    expect(await events.getWaitingCount()).toBe(3);
+    expect(await stored()).toHaveLength(3);
+  });
+
+  it('stores the next message of a busy conversation parked, marked for the hand-off; one heading a free line is promoted', async () => {
+    start();
+    const turn = `${prefix}:events:turn:user-carol`;
+    const jobOf = async (id: string) => (await events.getJobs(['waiting', 'delayed'])).find((job) => job.data.data.id === id)!;
+    const stateOf = async (id: string) => (await jobOf(id)).getState();
+    expect(await producer.store(callback('10', 'carol'))).toBe('accepted');
+    expect(await producer.store(callback('11', 'carol'))).toBe('accepted'); // finds 10 ahead: carol is busy
+    expect(await stateOf('11')).toBe('waiting'); // taken as busy only from now on
+    expect(await producer.store(callback('12', 'carol'))).toBe('accepted');
+    expect(await stateOf('12')).toBe('delayed');
+    await waitFor(async () => (await redis.hget(turn, 'p:000212:12')) === (await jobOf('12')).id);
+
+    // The turns ahead end before the next one is stored: it heads a free line, and is promoted at once.
+    await redis.zrem(`${prefix}:events:line:user-carol`, '000210:10', '000211:11', '000212:12');
+    expect(await producer.store(callback('13', 'carol'))).toBe('accepted');
+    await waitFor(async () => (await stateOf('13')) === 'waiting');
+    expect(await redis.hget(turn, 'p:000213:13')).toBe(`~${(await jobOf('13')).id}`); // marked woken: nobody else promotes it
+    expect(await stateOf('12')).toBe('delayed'); // out of line here; the hand-off would have promoted it
   });
 
   it('with REDIS_WAIT_REPLICAS, answers accepted only once the replica has the message', async () => {

@@ -2,13 +2,14 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
-import { redisConfig, RedisConfig, webhookConfig, WebhookConfig } from '../config/app.config';
+import { queueConfig, QueueConfig, redisConfig, RedisConfig, webhookConfig, WebhookConfig } from '../config/app.config';
 import { ReplicaAck } from '../redis';
-import { CometChatCallback, conversationOf } from '../messages';
+import { CometChatCallback, Conversation, conversationKey, conversationOf } from '../messages';
 import { DEDUPLICATION_TTL_MS, EventJobData } from './job-contracts';
 import { BOT_EVENT_JOB, EVENTS_QUEUE } from './queue-definitions';
 import { redisClientOf } from './redis-client';
-import { claimMessagesArgs, lineKeys, SequencerRedis, withSequencerScripts } from './sequencing/sequencer.scripts';
+import { claimMessagesArgs, lineKeys, parkedAtIngestArgs, SequencerRedis, withSequencerScripts } from './sequencing/sequencer.scripts';
+import { promoteParked } from './sequencing/turn-sequencer';
 import { WriteBatcher } from './write-batcher';
 
 /** Raised when a message could not be stored in time: the webhook answers 503, and the message is not taken. */
@@ -32,6 +33,11 @@ const PROCESS_TAG = randomBytes(4).toString('hex');
 let deliveries = 0;
 const deliveryId = (messageId: string) => `evt-${messageId}-${PROCESS_TAG}${(++deliveries).toString(36)}`;
 
+/** A conversation found busy at ingest is taken as busy for this long: its next message is stored parked. */
+const BUSY_FOR_MS = 1000;
+/** At most this many conversations remembered busy; past it the memory starts afresh (it is only a hint). */
+const MAX_BUSY = 10_000;
+
 interface Producer {
   redis: SequencerRedis;
   writes: WriteBatcher;
@@ -40,7 +46,10 @@ interface Producer {
 /** One callback on its way to Redis; `answer` settles its store() once (the first outcome wins). */
 interface Delivery {
   callback: CometChatCallback;
+  conversation: Conversation;
   jobId: string;
+  /** Stored delayed (parked): its conversation looked busy, so its job would only have parked itself on its first run. */
+  parked?: boolean;
   /** With tracing on, its request's trace context: the batch is stored in a later turn, under the first one's. */
   traceContext?: unknown;
   answer?: (storedAs: string | undefined | Error) => void;
@@ -55,6 +64,9 @@ interface Delivery {
 export class EventsProducer implements OnModuleInit {
   private readonly timeoutMs: number;
   private readonly prefix: string;
+  private readonly parkMs: number;
+  /** Conversations found busy (a turn running, or messages waiting) by a recent store: conversation key → when. */
+  private readonly busy = new Map<string, number>();
   /** The events queue's connection, once it is up; until then, producerReady. */
   private producer?: Producer;
   private producerReady!: Promise<Producer>;
@@ -65,10 +77,12 @@ export class EventsProducer implements OnModuleInit {
     @InjectQueue(EVENTS_QUEUE) private readonly events: Queue<EventJobData>,
     @Inject(webhookConfig.KEY) webhook: WebhookConfig,
     @Inject(redisConfig.KEY) redis: RedisConfig,
+    @Inject(queueConfig.KEY) queue: Pick<QueueConfig, 'recoveryCheckMs'>,
     private readonly replicas: ReplicaAck,
   ) {
     this.timeoutMs = webhook.enqueueTimeoutMs;
     this.prefix = redis.prefix;
+    this.parkMs = queue.recoveryCheckMs;
   }
 
   onModuleInit(): void {
@@ -85,7 +99,8 @@ export class EventsProducer implements OnModuleInit {
     // instead, which is how a redelivery is told apart without a second round trip.
     const jobId = deliveryId(callback.data.id);
     return new Promise((resolve, reject) => {
-      const delivery: Delivery = { callback, jobId, traceContext: this.events.opts.telemetry?.contextManager.active() };
+      const conversation = conversationOf(callback);
+      const delivery: Delivery = { callback, conversation, jobId, traceContext: this.events.opts.telemetry?.contextManager.active() };
       delivery.answer = (storedAs) => {
         delivery.answer = undefined;
         // A RangeError is the message's own (too deep, too long to serialise): redelivering it would not help.
@@ -109,8 +124,14 @@ export class EventsProducer implements OnModuleInit {
     try {
       const { redis, writes } = this.producer ?? (await this.producerReady);
       writes.hold();
+      this.choseParked(batch);
       const claimed = this.claim(redis, batch);
       const stored = await Promise.all(batch.map((delivery, n) => this.add(redis, claimed, delivery, n)));
+      // A failed claim leaves the parked jobs to their safety net; their stores stand.
+      void claimed.then(
+        (places) => this.markParked(redis, batch, stored, places),
+        () => undefined,
+      );
       // 200 only once the replicas have it too (REDIS_WAIT_REPLICAS): an answer a dying master gave is no promise.
       if (stored.some((outcome) => typeof outcome === 'string')) {
         await this.replicas.confirm(redis, `${this.prefix}:${EVENTS_QUEUE}:meta`, 'stored messages');
@@ -124,11 +145,12 @@ export class EventsProducer implements OnModuleInit {
   }
 
   /** The job id the message is stored under (another delivery's when a duplicate), or why it was not stored. */
-  private async add(redis: SequencerRedis, claimed: Promise<Array<string | null>>, delivery: Delivery, n: number): Promise<string | Error> {
+  private async add(redis: SequencerRedis, claimed: Promise<Array<string | number | null>>, delivery: Delivery, n: number): Promise<string | Error> {
     const { callback, jobId } = delivery;
     const id = callback.data.id;
     try {
-      const add = () => this.events.add(BOT_EVENT_JOB, callback, { jobId, deduplication: { id, ttl: DEDUPLICATION_TTL_MS } });
+      const opts = { jobId, deduplication: { id, ttl: DEDUPLICATION_TTL_MS }, ...(delivery.parked ? { delay: this.parkMs } : {}) };
+      const add = () => this.events.add(BOT_EVENT_JOB, callback, opts);
       const telemetry = this.events.opts.telemetry;
       const job = await (telemetry ? telemetry.contextManager.with(delivery.traceContext, add) : add());
       if (job.id !== jobId) this.takeBack(redis, claimed, delivery, n);
@@ -139,21 +161,68 @@ export class EventsProducer implements OnModuleInit {
     }
   }
 
+  /**
+   * A message of a conversation that a recent store found busy, or behind another of this batch, is stored
+   * parked (delayed, as its job would park itself on its first run): a backlog costs no worker a fetch, a look
+   * and a park per message. Only a hint: a parked message that heads a free line after all is promoted at once
+   * (markParked), and one stored runnable behind a turn parks itself.
+   */
+  private choseParked(batch: Delivery[]): void {
+    const now = Date.now();
+    const inBatch = new Set<string>();
+    for (const delivery of batch) {
+      const key = conversationKey(delivery.conversation);
+      delivery.parked = inBatch.has(key) || now - (this.busy.get(key) ?? -Infinity) < BUSY_FOR_MS;
+      inBatch.add(key);
+    }
+  }
+
   /** Every message's place in line, in one call sent ahead of the adds, so the places are there before any job. */
-  private claim(redis: SequencerRedis, batch: Delivery[]): Promise<Array<string | null>> {
-    const messages = batch.map(({ callback, jobId }) => ({ conversation: conversationOf(callback), messageId: callback.data.id, jobId }));
+  private claim(redis: SequencerRedis, batch: Delivery[]): Promise<Array<string | number | null>> {
+    const messages = batch.map(({ callback, conversation, jobId }) => ({ conversation, messageId: callback.data.id, jobId }));
     const claimed = redis.seqClaimMessages(...claimMessagesArgs(this.prefix, EVENTS_QUEUE, messages));
-    claimed.catch(() => undefined);
+    claimed.then(
+      (result) => this.rememberBusy(batch, result),
+      () => undefined,
+    );
     return claimed;
+  }
+
+  private rememberBusy(batch: Delivery[], claimed: Array<string | number | null>): void {
+    if (this.busy.size > MAX_BUSY) this.busy.clear();
+    const now = Date.now();
+    batch.forEach(({ conversation }, n) => {
+      const key = conversationKey(conversation);
+      if (claimed[2 * n + 1] === 1) this.busy.set(key, now);
+      else this.busy.delete(key);
+    });
+  }
+
+  /**
+   * The parked messages just stored are marked parked in their lines, for the hand-off to promote; one that heads a
+   * free line (the turn before it ended meanwhile) is promoted now. Not awaited: the message is stored already,
+   * and should this fail, its job's own safety net (a parked job's delay) takes it up.
+   */
+  private markParked(redis: SequencerRedis, batch: Delivery[], stored: Array<string | Error>, claimed: Array<string | number | null>): void {
+    const parked = batch.flatMap(({ parked, conversation, jobId }, n) =>
+      parked && stored[n] === jobId && claimed[2 * n] ? [{ conversation, member: String(claimed[2 * n]), jobId }] : [],
+    );
+    if (parked.length === 0) return;
+    redis
+      .seqParkedAtIngest(...parkedAtIngestArgs(this.prefix, EVENTS_QUEUE, parked))
+      .then((heads) => Promise.all(heads.map((jobId) => promoteParked(this.events, jobId))))
+      .catch(() => undefined);
   }
 
   /**
    * A place this batch added for a message that was not stored, or was stored before (a redelivery of a message
    * already taken up), is taken back: no job would ever take that turn.
    */
-  private takeBack(redis: SequencerRedis, claimed: Promise<Array<string | null>>, delivery: Delivery, n: number): void {
-    const { callback } = delivery;
-    const keys = lineKeys(this.prefix, EVENTS_QUEUE, conversationOf(callback));
-    claimed.then((members) => (members[n] ? redis.seqDrop(keys.line, keys.turn, members[n], callback.data.id) : null)).catch(() => undefined); // left behind, it is dropped once stale (TurnSequencer)
+  private takeBack(redis: SequencerRedis, claimed: Promise<Array<string | number | null>>, delivery: Delivery, n: number): void {
+    const { callback, conversation } = delivery;
+    const keys = lineKeys(this.prefix, EVENTS_QUEUE, conversation);
+    claimed
+      .then((members) => (members[2 * n] ? redis.seqDrop(keys.line, keys.turn, String(members[2 * n]), callback.data.id) : null))
+      .catch(() => undefined); // left behind, it is dropped once stale (TurnSequencer)
   }
 }

@@ -95,14 +95,12 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     }
 
     // Recorded before the completion, and even when Redis is out of memory: a later run of this job (its
-    // completion lost, a stall) finds it. The next reply of the conversation may go meanwhile: it is after this one.
-    // Nothing that can fail comes before the record: a failure then would send the reply again. The hand-off goes
-    // beside it, but its failure (Redis failing over, say) fails the run only once the record is written, so the
-    // run after it finds the record and does not send again.
+    // completion lost, a stall) finds it. Nothing that can fail comes before the record: a failure then would send
+    // the reply again. The turn ends in the same step (one command), so the next reply of the conversation, after
+    // this one, may go; both are retried together until Redis has them.
     const messageId = sent.id;
     const durationMs = Math.round(performance.now() - started);
-    const [, handedOn] = await Promise.allSettled([this.sent.record(job.id!, messageId), this.turns.release(target, job.id!)]);
-    if (handedOn.status === 'rejected') throw handedOn.reason;
+    await this.sent.record(job.id!, messageId, (record) => this.turns.release(target, job.id!, record));
     this.logger.log({ ...this.logLine(job), status: sent.status, attempt: job.attemptsMade + 1, outcome: 'sent', messageId, durationMs });
     await this.answered();
     if (sent.quota) await this.honour(sent.quota).catch(() => undefined); // a missed pause costs a 429, no more

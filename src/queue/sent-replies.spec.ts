@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
 import { PrivateRedis } from '../../test/support/private-redis';
 import { SentReplies } from './sent-replies';
 import { RedisConnections, ReplicaAck } from '../redis';
+import { TurnSequencer } from './sequencing/turn-sequencer';
 import { WorkerRedis } from './worker-redis.service';
 
 /** On a redis-server of its own, filled until it refuses writes (maxmemory with noeviction). */
@@ -34,6 +36,17 @@ describe('SentReplies', () => {
 
       await sent.forget('reply-1045-0'); // a delete frees memory: allowed out of memory too
       expect(await sent.sentAs('reply-1045-0')).toBeNull();
+
+      // As the replies worker records it: in one step with the end of the reply's turn.
+      const turns = new TurnSequencer({
+        prefix: 'unit-sent',
+        queue: { name: 'replies' } as Queue,
+        redis: worker.client,
+        parkMs: 10_000,
+        jobIdOf: async (id) => id,
+      });
+      await sent.record('reply-1047-0', '9003', (record) => turns.release({ type: 'user', id: 'alice' }, 'reply-1047-0', record));
+      expect(await sent.sentAs('reply-1047-0')).toBe('9003');
     } finally {
       other.disconnect();
     }

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ReplicaAck, type RedisClient as Redis } from '../redis';
 import { REPLIES_QUEUE } from './queue-definitions';
+import type { TurnRecord } from './sequencing/turn-sequencer';
 import { WorkerRedis } from './worker-redis.service';
 
 /** Kept at most this long should the job's completion never be recorded; normally gone once it is. */
@@ -39,14 +40,15 @@ export class SentReplies {
   /**
    * Resolves once Redis holds the record (it waits out an outage on the patient worker connection) and, with
    * REDIS_WAIT_REPLICAS, its replicas too (ReplicaAck): a record only a master that then died had is written again,
-   * on the new master.
+   * on the new master. `write` writes it with more (the reply's turn ending with it: TurnSequencer.release), on this
+   * connection; it must be idempotent and allowed out of memory, as it is retried until it succeeds.
    */
-  async record(replyId: string, messageId: string): Promise<void> {
-    const key = this.keyPrefix + replyId;
+  async record(replyId: string, messageId: string, write?: (record: TurnRecord) => Promise<unknown>): Promise<void> {
+    const record: TurnRecord = { key: this.keyPrefix + replyId, value: messageId || 'unknown', ttlMs: SENT_TTL_MS };
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.redis.recordSent(key, messageId || 'unknown', SENT_TTL_MS);
-        await this.replicas.confirm(this.redis, key, 'send records');
+        await (write ? write(record) : this.redis.recordSent(record.key, record.value, record.ttlMs));
+        await this.replicas.confirm(this.redis, record.key, 'send records');
         if (attempt > 1) this.logger.log(`reply ${replyId}: sent as ${messageId}, recorded after ${attempt} attempts`);
         return;
       } catch (error) {

@@ -48,6 +48,22 @@ export function claimMessagesArgs(
   return [keys.length, ...keys, ...args];
 }
 
+/** The arguments of seqParkedAtIngest for these parked messages of one queue (its number of keys first). */
+export function parkedAtIngestArgs(
+  prefix: string,
+  queue: string,
+  parked: Array<{ conversation: Conversation; member: string; jobId: string }>,
+): [numberOfKeys: number, ...keysThenArgs: string[]] {
+  const keys: string[] = [];
+  const args: string[] = [];
+  for (const { conversation, member, jobId } of parked) {
+    const { line, turn } = lineKeys(prefix, queue, conversation);
+    keys.push(line, turn);
+    args.push(member, jobId);
+  }
+  return [keys.length, ...keys, ...args];
+}
+
 /** The keys of one conversation's line in one queue. */
 export function lineKeys(prefix: string, queue: string, conversation: Conversation): LineKeys {
   const base = `${prefix}:${queue}`;
@@ -105,12 +121,19 @@ local function grant(line, turn, counter, jobId, member, ref, now, ttl)
 end
 `;
 
+// Ends the turn of job ARGV[1] (if it still holds it) on line KEYS[1], turn KEYS[2]; returns the next in line, if free.
+const RELEASE = `
+if redis.call('HGET', KEYS[2], 'owner') == ARGV[1] then redis.call('HDEL', KEYS[2], 'owner', 'n', 'since', 'm') end
+return nextIfFree(KEYS[1], KEYS[2])`;
+
 export const SEQUENCER_SCRIPTS = {
   /**
    * KEYS counter, line, turn, line, turn… · ARGV now, message id, job id, message id, job id…
    * Takes each message's place in its conversation's line (idempotent; one call for every message of an
-   * event-loop turn). For each, the member when this call added it (so the caller can take it back if the store
-   * fails or turns out a duplicate), else false. No expiry is set here, on the hot path: each grant refreshes it.
+   * event-loop turn). For each, two values: the member when this call added it (so the caller can take it back if
+   * the store fails or turns out a duplicate), else false; and 1 when its conversation was busy (a turn held, or
+   * a member ahead of it), else 0: the producer parks the next message of a busy conversation at once.
+   * No expiry is set here, on the hot path: each grant refreshes it.
    */
   seqClaimMessages: {
     numberOfKeys: -1,
@@ -125,8 +148,35 @@ for i = 2, #KEYS, 2 do
   else
     added[#added + 1] = false
   end
+  local busy = redis.call('HEXISTS', turn, 'owner') == 1 or redis.call('ZRANK', line, member) ~= 0
+  added[#added + 1] = busy and 1 or 0
 end
 return added`,
+  },
+
+  /**
+   * KEYS line, turn, line, turn… · ARGV member, job id, member, job id… For messages the producer stored parked
+   * (delayed) because their conversation was busy, once their jobs are stored: each place this producer claimed
+   * (its claim names the job) is marked parked, for the hand-off to promote. Returns the job ids of those that
+   * head a free line after all (the turn before ended meanwhile), marked woken: the caller promotes them.
+   */
+  seqParkedAtIngest: {
+    numberOfKeys: -1,
+    lua: `${TAKE_PARKED}
+local wake = {}
+for i = 1, #KEYS, 2 do
+  local line, turn = KEYS[i], KEYS[i + 1]
+  local member, jobId = ARGV[i], ARGV[i + 1]
+  local claim = redis.call('HGET', turn, 'j:' .. member)
+  if claim and string.sub(claim, 1, #jobId + 1) == jobId .. '|' then
+    redis.call('HSET', turn, 'p:' .. member, jobId)
+    if redis.call('HEXISTS', turn, 'owner') == 0 and redis.call('ZRANGE', line, 0, 0)[1] == member then
+      takeParked(turn, member)
+      wake[#wake + 1] = jobId
+    end
+  end
+end
+return wake`,
   },
 
   /**
@@ -229,9 +279,19 @@ return {0}`,
   /** KEYS line, turn · ARGV job id. Ends that job's turn (if it still holds it); the next in line, if free. */
   seqRelease: {
     numberOfKeys: 2,
-    lua: `${NEXT_IF_FREE}
-if redis.call('HGET', KEYS[2], 'owner') == ARGV[1] then redis.call('HDEL', KEYS[2], 'owner', 'n', 'since', 'm') end
-return nextIfFree(KEYS[1], KEYS[2])`,
+    lua: `${NEXT_IF_FREE}${RELEASE}`,
+  },
+
+  /**
+   * KEYS line, turn, record · ARGV job id, value, ttlMs. seqRelease, with a fact the turn ends on written in the
+   * same step (a sent reply's record). allow-oom: the fact is written even when Redis refuses other writes.
+   */
+  seqReleaseRecording: {
+    numberOfKeys: 3,
+    lua: `#!lua flags=allow-oom
+${NEXT_IF_FREE}
+redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3])
+${RELEASE}`,
   },
 
   /** KEYS line, turn · ARGV member, ref. Drops a member whose job is gone or over; the next in line, if free. */
@@ -313,7 +373,8 @@ export type NextInLine = [member: string, parkedJobId: string | null, claim: str
 
 /** The scripts as ioredis commands (EVALSHA, with EVAL when Redis does not know the script yet). */
 export interface SequencerCommands {
-  seqClaimMessages(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<Array<string | null>>;
+  seqClaimMessages(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<Array<string | number | null>>;
+  seqParkedAtIngest(numberOfKeys: number, ...keysThenArgs: string[]): Promise<string[]>;
   seqClaimPlaces(
     line: string,
     turn: string,
@@ -345,6 +406,7 @@ export interface SequencerCommands {
     ttlMs: number,
   ): Promise<Array<string | number>>;
   seqRelease(line: string, turn: string, jobId: string): Promise<NextInLine>;
+  seqReleaseRecording(line: string, turn: string, record: string, jobId: string, value: string, ttlMs: number): Promise<NextInLine>;
   seqDrop(line: string, turn: string, member: string, ref: string): Promise<NextInLine>;
   seqBatchPeek(line: string, turn: string, batch: string, jobId: string, limit: number): Promise<Array<string | number>>;
   seqAbsorb(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<string | null>;

@@ -18,6 +18,13 @@ export interface Absorbed {
   coalescedInto: string;
 }
 
+/** A key written with the end of a turn: under the queue prefix (one slot on a Cluster), expiring after `ttlMs`. */
+export interface TurnRecord {
+  key: string;
+  value: string;
+  ttlMs: number;
+}
+
 export interface SequencerOptions {
   prefix: string;
   /** The queue whose jobs take turns. */
@@ -123,10 +130,16 @@ export class TurnSequencer {
     if (parked.length > 0) await this.handOff(keys, await this.redis.seqClaimParked(keys.line, keys.turn, LINE_TTL_MS, ...parked));
   }
 
-  /** Ends `jobId`'s turn (completed, or failed for good) and wakes the next in line. Idempotent. */
-  async release(conversation: Conversation, jobId: string): Promise<void> {
+  /**
+   * Ends `jobId`'s turn (completed, or failed for good) and wakes the next in line. Idempotent. With `record`, that
+   * key is set in the same step, so the turn never ends without it (a sent reply's record).
+   */
+  async release(conversation: Conversation, jobId: string, record?: TurnRecord): Promise<void> {
     const keys = this.keys(conversation);
-    await this.handOff(keys, await this.redis.seqRelease(keys.line, keys.turn, jobId));
+    const next = record
+      ? await this.redis.seqReleaseRecording(keys.line, keys.turn, record.key, jobId, record.value, record.ttlMs)
+      : await this.redis.seqRelease(keys.line, keys.turn, jobId);
+    await this.handOff(keys, next);
   }
 
   /**
@@ -194,14 +207,18 @@ export class TurnSequencer {
     return state !== 'delayed' && !PENDING.has(state);
   }
 
-  /** Delayed → waiting; false when the job is not delayed (any more). */
-  private async promote(jobId: string): Promise<boolean> {
-    try {
-      await new Job(this.options.queue, '', undefined, {}, jobId).promote();
-      return true;
-    } catch {
-      return false;
-    }
+  private promote(jobId: string): Promise<boolean> {
+    return promoteParked(this.options.queue, jobId);
+  }
+}
+
+/** Delayed → waiting (BullMQ's promote); false when the job is not delayed (any more). */
+export async function promoteParked(queue: Queue, jobId: string): Promise<boolean> {
+  try {
+    await new Job(queue, '', undefined, {}, jobId).promote();
+    return true;
+  } catch {
+    return false;
   }
 }
 
