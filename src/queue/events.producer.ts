@@ -8,7 +8,7 @@ import { CometChatCallback, Conversation, conversationKey, conversationOf } from
 import { DEDUPLICATION_TTL_MS, EventJobData } from './job-contracts';
 import { BOT_EVENT_JOB, EVENTS_QUEUE } from './queue-definitions';
 import { redisClientOf } from './redis-client';
-import { claimMessagesArgs, lineKeys, parkedAtIngestArgs, SequencerRedis, withSequencerScripts } from './sequencing/sequencer.scripts';
+import { BUSY, claimMessagesArgs, lineKeys, PARKED_HEAD, SequencerRedis, withSequencerScripts } from './sequencing/sequencer.scripts';
 import { promoteParked } from './sequencing/turn-sequencer';
 import { WriteBatcher } from './write-batcher';
 
@@ -127,10 +127,9 @@ export class EventsProducer implements OnModuleInit {
       this.choseParked(batch);
       const claimed = this.claim(redis, batch);
       const stored = await Promise.all(batch.map((delivery, n) => this.add(redis, claimed, delivery, n)));
-      // A failed claim leaves the parked jobs to their safety net; their stores stand.
       void claimed.then(
-        (places) => this.markParked(redis, batch, stored, places),
-        () => undefined,
+        (places) => this.promoteFreeHeads(batch, stored, places),
+        () => undefined, // the parked jobs' own safety net takes them up; their stores stand
       );
       // 200 only once the replicas have it too (REDIS_WAIT_REPLICAS): an answer a dying master gave is no promise.
       if (stored.some((outcome) => typeof outcome === 'string')) {
@@ -164,8 +163,8 @@ export class EventsProducer implements OnModuleInit {
   /**
    * A message of a conversation that a recent store found busy, or behind another of this batch, is stored
    * parked (delayed, as its job would park itself on its first run): a backlog costs no worker a fetch, a look
-   * and a park per message. Only a hint: a parked message that heads a free line after all is promoted at once
-   * (markParked), and one stored runnable behind a turn parks itself.
+   * and a park per message. Only a hint: a parked message that heads a free line after all is promoted once stored
+   * (promoteFreeHeads), and one stored runnable behind a turn parks itself.
    */
   private choseParked(batch: Delivery[]): void {
     const now = Date.now();
@@ -179,7 +178,7 @@ export class EventsProducer implements OnModuleInit {
 
   /** Every message's place in line, in one call sent ahead of the adds, so the places are there before any job. */
   private claim(redis: SequencerRedis, batch: Delivery[]): Promise<Array<string | number | null>> {
-    const messages = batch.map(({ callback, conversation, jobId }) => ({ conversation, messageId: callback.data.id, jobId }));
+    const messages = batch.map(({ callback, conversation, jobId, parked }) => ({ conversation, messageId: callback.data.id, jobId, parked }));
     const claimed = redis.seqClaimMessages(...claimMessagesArgs(this.prefix, EVENTS_QUEUE, messages));
     claimed.then(
       (result) => this.rememberBusy(batch, result),
@@ -193,25 +192,19 @@ export class EventsProducer implements OnModuleInit {
     const now = Date.now();
     batch.forEach(({ conversation }, n) => {
       const key = conversationKey(conversation);
-      if (claimed[2 * n + 1] === 1) this.busy.set(key, now);
+      if (claimed[2 * n + 1] === BUSY) this.busy.set(key, now);
       else this.busy.delete(key);
     });
   }
 
   /**
-   * The parked messages just stored are marked parked in their lines, for the hand-off to promote; one that heads a
-   * free line (the turn before it ended meanwhile) is promoted now. Not awaited: the message is stored already,
-   * and should this fail, its job's own safety net (a parked job's delay) takes it up.
+   * A parked message that heads a free line (its conversation looked busy, but was not) is promoted once its job is
+   * stored. Not awaited: the message is stored already; should the promotion fail, the job's own safety net takes it.
    */
-  private markParked(redis: SequencerRedis, batch: Delivery[], stored: Array<string | Error>, claimed: Array<string | number | null>): void {
-    const parked = batch.flatMap(({ parked, conversation, jobId }, n) =>
-      parked && stored[n] === jobId && claimed[2 * n] ? [{ conversation, member: String(claimed[2 * n]), jobId }] : [],
-    );
-    if (parked.length === 0) return;
-    redis
-      .seqParkedAtIngest(...parkedAtIngestArgs(this.prefix, EVENTS_QUEUE, parked))
-      .then((heads) => Promise.all(heads.map((jobId) => promoteParked(this.events, jobId))))
-      .catch(() => undefined);
+  private promoteFreeHeads(batch: Delivery[], stored: Array<string | Error>, claimed: Array<string | number | null>): void {
+    batch.forEach(({ jobId }, n) => {
+      if (claimed[2 * n + 1] === PARKED_HEAD && stored[n] === jobId) void promoteParked(this.events, jobId);
+    });
   }
 
   /**
@@ -222,7 +215,12 @@ export class EventsProducer implements OnModuleInit {
     const { callback, conversation } = delivery;
     const keys = lineKeys(this.prefix, EVENTS_QUEUE, conversation);
     claimed
-      .then((members) => (members[2 * n] ? redis.seqDrop(keys.line, keys.turn, String(members[2 * n]), callback.data.id) : null))
+      .then(async (members) => {
+        if (!members[2 * n]) return;
+        // The place taken back may have headed the line: the parked message behind it is woken.
+        const next = await redis.seqDrop(keys.line, keys.turn, String(members[2 * n]), callback.data.id);
+        if (next?.[1] && !next[1].startsWith('~')) await promoteParked(this.events, next[1]);
+      })
       .catch(() => undefined); // left behind, it is dropped once stale (TurnSequencer)
   }
 }

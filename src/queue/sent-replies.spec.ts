@@ -52,6 +52,17 @@ describe('SentReplies', () => {
     }
   });
 
+  it('forgets the records of completions close together in one command', async () => {
+    await redis.outOfMemory(false);
+    const ids = ['reply-1100-0', 'reply-1101-0', 'reply-1102-0'];
+    for (const id of ids) await sent.record(id, '9200');
+    const dels = async () => Number((await worker.client.info('commandstats')).match(/cmdstat_del:calls=(\d+)/)?.[1] ?? 0);
+    const before = await dels();
+    await Promise.all(ids.map((id) => sent.forget(id)));
+    expect(await dels()).toBe(before + 1);
+    for (const id of ids) expect(await sent.sentAs(id)).toBeNull();
+  });
+
   describe('with a replica asked for (REDIS_WAIT_REPLICAS=1)', () => {
     let replica: PrivateRedis;
     let waiting: SentReplies;

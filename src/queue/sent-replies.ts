@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ReplicaAck, type RedisClient as Redis } from '../redis';
 import { REPLIES_QUEUE } from './queue-definitions';
 import type { TurnRecord } from './sequencing/turn-sequencer';
@@ -7,6 +7,11 @@ import { WorkerRedis } from './worker-redis.service';
 /** Kept at most this long should the job's completion never be recorded; normally gone once it is. */
 const SENT_TTL_MS = 24 * 3600 * 1000;
 const RETRY_MS = 500;
+/**
+ * Records of completed replies are deleted together, one command for all the completions of this window rather
+ * than one each; a record outlives its need by this long at most (or by its TTL, should the process die first).
+ */
+const FORGET_WINDOW_MS = 100;
 // allow-oom: written even when Redis refuses every other write (maxmemory reached with noeviction), the one
 // moment it matters most: CometChat has the message, and the job's completion is about to fail.
 const RECORD = `#!lua flags=allow-oom
@@ -22,10 +27,12 @@ interface SentCommands {
  * succeeds: the service keeps trying to record a send, never to repeat it.
  */
 @Injectable()
-export class SentReplies {
+export class SentReplies implements OnApplicationShutdown {
   private readonly logger = new Logger(SentReplies.name);
   private readonly redis: Redis & SentCommands;
   private readonly keyPrefix: string;
+  /** The records to delete at the end of this window, and the promise that settles once they are. */
+  private forgetting?: { keys: string[]; done: Promise<void> };
 
   constructor(
     workerRedis: WorkerRedis,
@@ -65,8 +72,30 @@ export class SentReplies {
     return this.redis.get(this.keyPrefix + replyId);
   }
 
-  /** Once BullMQ has recorded the job completed, its completion guards it: the record may go. */
-  async forget(replyId: string): Promise<void> {
-    await this.redis.del(this.keyPrefix + replyId);
+  /**
+   * Once BullMQ has recorded the job completed, its completion guards it: the record may go, with the others of
+   * this window (one DEL; on a Cluster the queue prefix's hash tag keeps them in one slot). Resolves once it is gone.
+   */
+  forget(replyId: string): Promise<void> {
+    if (!this.forgetting) {
+      const keys: string[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        setTimeout(() => {
+          this.forgetting = undefined;
+          this.redis.del(...keys).then(() => resolve(), reject);
+        }, FORGET_WINDOW_MS).unref();
+      });
+      this.forgetting = { keys, done };
+    }
+    this.forgetting.keys.push(this.keyPrefix + replyId);
+    return this.forgetting.done;
+  }
+
+  /** What is left to forget goes now, before the connection closes. */
+  async onApplicationShutdown(): Promise<void> {
+    const pending = this.forgetting;
+    if (!pending) return;
+    this.forgetting = undefined;
+    await this.redis.del(...pending.keys).catch(() => undefined);
   }
 }

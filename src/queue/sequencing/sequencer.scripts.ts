@@ -35,34 +35,22 @@ export const batchKey = (prefix: string, queue: string, jobId: string) => `${pre
 export function claimMessagesArgs(
   prefix: string,
   queue: string,
-  messages: Array<{ conversation: Conversation; messageId: string; jobId: string }>,
+  messages: Array<{ conversation: Conversation; messageId: string; jobId: string; parked?: boolean }>,
   now = Date.now(),
 ): [numberOfKeys: number, ...keysThenArgs: Array<string | number>] {
   const keys: string[] = [`${prefix}:${queue}:turns`];
   const args: Array<string | number> = [now];
-  for (const { conversation, messageId, jobId } of messages) {
+  for (const { conversation, messageId, jobId, parked = false } of messages) {
     const { line, turn } = lineKeys(prefix, queue, conversation);
     keys.push(line, turn);
-    args.push(messageId, jobId);
+    args.push(messageId, jobId, parked ? 1 : 0);
   }
   return [keys.length, ...keys, ...args];
 }
 
-/** The arguments of seqParkedAtIngest for these parked messages of one queue (its number of keys first). */
-export function parkedAtIngestArgs(
-  prefix: string,
-  queue: string,
-  parked: Array<{ conversation: Conversation; member: string; jobId: string }>,
-): [numberOfKeys: number, ...keysThenArgs: string[]] {
-  const keys: string[] = [];
-  const args: string[] = [];
-  for (const { conversation, member, jobId } of parked) {
-    const { line, turn } = lineKeys(prefix, queue, conversation);
-    keys.push(line, turn);
-    args.push(member, jobId);
-  }
-  return [keys.length, ...keys, ...args];
-}
+/** What seqClaimMessages learns of a message's conversation (besides 0: free). */
+export const BUSY = 1;
+export const PARKED_HEAD = 2;
 
 /** The keys of one conversation's line in one queue. */
 export function lineKeys(prefix: string, queue: string, conversation: Conversation): LineKeys {
@@ -128,11 +116,14 @@ return nextIfFree(KEYS[1], KEYS[2])`;
 
 export const SEQUENCER_SCRIPTS = {
   /**
-   * KEYS counter, line, turn, line, turn… · ARGV now, message id, job id, message id, job id…
-   * Takes each message's place in its conversation's line (idempotent; one call for every message of an
-   * event-loop turn). For each, two values: the member when this call added it (so the caller can take it back if
-   * the store fails or turns out a duplicate), else false; and 1 when its conversation was busy (a turn held, or
-   * a member ahead of it), else 0: the producer parks the next message of a busy conversation at once.
+   * KEYS counter, line, turn, line, turn… · ARGV now, then per message: message id, job id, parked (1 when the
+   * caller stores its job delayed). Takes each message's place in its conversation's line (idempotent; one call for
+   * every message of an event-loop turn). For each, two values: the member when this call added it (so the caller
+   * can take it back if the store fails or turns out a duplicate), else false; and what the caller learns: 0 the
+   * conversation was free, 1 busy (a turn held, or a member ahead: the producer parks its next message at once), 2
+   * the message is parked but heads a free line, marked woken: the caller promotes its job once it is stored.
+   * A parked message is marked parked at once (its job is stored right after this call), for the hand-off to
+   * promote; a hand-off that comes before the job is stored retries shortly (TurnSequencer.wake).
    * No expiry is set here, on the hot path: each grant refreshes it.
    */
   seqClaimMessages: {
@@ -141,42 +132,26 @@ export const SEQUENCER_SCRIPTS = {
 local added = {}
 for i = 2, #KEYS, 2 do
   local line, turn = KEYS[i], KEYS[i + 1]
-  local member = memberOf(turn, KEYS[1], ARGV[i])
+  local at = 2 + (i - 2) / 2 * 3
+  local jobId = ARGV[at + 1]
+  local member = memberOf(turn, KEYS[1], ARGV[at])
+  local busy = redis.call('HEXISTS', turn, 'owner') == 1
   if redis.call('ZADD', line, 'NX', 0, member) == 1 then
-    redis.call('HSETNX', turn, 'j:' .. member, ARGV[i + 1] .. '|' .. ARGV[1])
+    redis.call('HSETNX', turn, 'j:' .. member, jobId .. '|' .. ARGV[1])
+    busy = busy or redis.call('ZRANK', line, member) ~= 0
     added[#added + 1] = member
+    if ARGV[at + 2] == '1' then
+      redis.call('HSET', turn, 'p:' .. member, busy and jobId or '~' .. jobId)
+      added[#added + 1] = busy and 1 or 2
+    else
+      added[#added + 1] = busy and 1 or 0
+    end
   else
     added[#added + 1] = false
+    added[#added + 1] = 1
   end
-  local busy = redis.call('HEXISTS', turn, 'owner') == 1 or redis.call('ZRANK', line, member) ~= 0
-  added[#added + 1] = busy and 1 or 0
 end
 return added`,
-  },
-
-  /**
-   * KEYS line, turn, line, turn… · ARGV member, job id, member, job id… For messages the producer stored parked
-   * (delayed) because their conversation was busy, once their jobs are stored: each place this producer claimed
-   * (its claim names the job) is marked parked, for the hand-off to promote. Returns the job ids of those that
-   * head a free line after all (the turn before ended meanwhile), marked woken: the caller promotes them.
-   */
-  seqParkedAtIngest: {
-    numberOfKeys: -1,
-    lua: `${TAKE_PARKED}
-local wake = {}
-for i = 1, #KEYS, 2 do
-  local line, turn = KEYS[i], KEYS[i + 1]
-  local member, jobId = ARGV[i], ARGV[i + 1]
-  local claim = redis.call('HGET', turn, 'j:' .. member)
-  if claim and string.sub(claim, 1, #jobId + 1) == jobId .. '|' then
-    redis.call('HSET', turn, 'p:' .. member, jobId)
-    if redis.call('HEXISTS', turn, 'owner') == 0 and redis.call('ZRANGE', line, 0, 0)[1] == member then
-      takeParked(turn, member)
-      wake[#wake + 1] = jobId
-    end
-  end
-end
-return wake`,
   },
 
   /**
@@ -374,7 +349,6 @@ export type NextInLine = [member: string, parkedJobId: string | null, claim: str
 /** The scripts as ioredis commands (EVALSHA, with EVAL when Redis does not know the script yet). */
 export interface SequencerCommands {
   seqClaimMessages(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<Array<string | number | null>>;
-  seqParkedAtIngest(numberOfKeys: number, ...keysThenArgs: string[]): Promise<string[]>;
   seqClaimPlaces(
     line: string,
     turn: string,

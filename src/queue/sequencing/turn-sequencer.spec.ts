@@ -110,6 +110,26 @@ describe('TurnSequencer', () => {
     expect(second.start).toBeGreaterThanOrEqual(first.end);
   });
 
+  it('promotes a message stored parked at ingest when its turn comes, even one whose job is stored just after the hand-off', async () => {
+    startWorker(30_000);
+    const parkedClaim = (ref: string) =>
+      withSequencerScripts(redis).seqClaimMessages(
+        ...claimMessagesArgs(prefix, 'q', [{ conversation, messageId: ref, jobId: `job-${ref}`, parked: true }]),
+      );
+    const began = Date.now();
+    await arrive('1', 200);
+    await until('turn 1 to start', () => running === 1);
+    await parkedClaim('2');
+    await queue.add('m', { ref: '2', ms: 5 }, { jobId: 'job-2', delay: 30_000 });
+    await parkedClaim('3'); // its job is not stored yet when turn 2 hands on
+    await until('turn 2 to end', () => runs.length === 2);
+    await queue.add('m', { ref: '3', ms: 5 }, { jobId: 'job-3', delay: 30_000 });
+    await until('turn 3', () => runs.length === 3);
+    expect(runs.map((r) => r.ref)).toEqual(['1', '2', '3']);
+    expect(Date.now() - began).toBeLessThan(5000); // handed on, not left to the 30 s safety net
+    expect(maxRunning).toBe(1);
+  });
+
   it('hands the turn on without polling: a backlog drains with a 30 s safety net, each job started at most twice', async () => {
     startWorker(30_000);
     await arrive('1', 200);

@@ -176,18 +176,22 @@ export class TurnSequencer {
       return (await this.isOver(parked.slice(1))) ? 'gone' : 'pending';
     }
     if (parked && (await this.promote(parked))) return 'woken';
+    const fresh = !!claim && Date.now() - Number(claim.split('|')[1]) < STALE_CLAIM_MS;
     let jobId = parked;
     if (!jobId && claim) {
-      const [claimedJobId, at] = claim.split('|');
-      if (Date.now() - Number(at) < STALE_CLAIM_MS) return 'pending';
-      jobId = claimedJobId;
+      if (fresh) return 'pending';
+      jobId = claim.split('|')[0];
     }
     jobId ??= (await this.options.jobIdOf(refOf(member))) ?? null;
     if (!jobId) return 'gone';
     const state = await this.options.queue.getJobState(jobId);
     if (state === 'delayed') return (await this.promote(jobId)) ? 'woken' : 'pending';
-    // Marked parked but still running its park (it became next while being parked): promote it once it is delayed.
-    if (state === 'active' && parked) this.promoteOnceParked(jobId);
+    // Marked parked but still running its park (it became next while being parked), or parked at ingest and its
+    // store still on its way (it follows the claim at once): promote it once it is delayed.
+    if (parked && (state === 'active' || (state === 'unknown' && fresh))) {
+      this.promoteOnceParked(jobId);
+      return 'pending';
+    }
     return PENDING.has(state) ? 'pending' : 'gone';
   }
 
@@ -197,7 +201,7 @@ export class TurnSequencer {
     setTimeout(async () => {
       if (await this.promote(jobId)) return;
       const state = await this.options.queue.getJobState(jobId).catch(() => 'unknown');
-      if (state === 'active' && tries > 1) this.promoteOnceParked(jobId, tries - 1, waitMs * 2);
+      if ((state === 'active' || state === 'unknown') && tries > 1) this.promoteOnceParked(jobId, tries - 1, waitMs * 2);
     }, waitMs).unref();
   }
 
