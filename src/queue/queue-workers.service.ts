@@ -11,6 +11,7 @@ import { JobMetrics } from './job-metrics';
 import { QUEUE_NAMES, queueDefinition, QueueName } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
 import { RepliesProcessor } from './replies.processor';
+import { batchWritesOnAnswers } from './write-batcher';
 
 /**
  * Starts one BullMQ worker per queue of the table and drains them on shutdown. Built here rather than with
@@ -50,8 +51,10 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
 
   private start(queueName: QueueName, processor: QueueProcessor): Worker {
     const definition = queueDefinition(queueName);
+    const connection = this.redis.connect({ role: 'worker' });
+    batchWritesOnAnswers(connection);
     const worker = new Worker(queueName, (job, token) => processor.process(job, token), {
-      connection: this.redis.connect({ role: 'worker' }),
+      connection,
       prefix: this.redis.prefix,
       concurrency: definition.concurrency(this.queue),
       limiter: definition.limiter?.(this.queue),

@@ -10,6 +10,7 @@ import { QUEUE_NAMES, QUEUES } from './queue-definitions';
 import { ConnectionErrorLogger } from './connection-error.logger';
 import { QueueErrorListener } from './queue-error.listener';
 import { QueueMetricsCollector } from './queue-metrics.collector';
+import { batchWritesOnAnswers } from './write-batcher';
 
 /**
  * The queues as producers, and the producer the webhook stores callbacks with. Their connection fails fast (no
@@ -23,7 +24,7 @@ import { QueueMetricsCollector } from './queue-metrics.collector';
       inject: [RedisConnections, webhookConfig.KEY, tracingConfig.KEY],
       useFactory: (redis: RedisConnections, webhook: WebhookConfig, tracing: TracingConfig) => ({
         prefix: redis.prefix,
-        connection: redis.connect({ role: 'producer', commandTimeoutMs: webhook.enqueueTimeoutMs }),
+        connection: batchWritesOnAnswers(redis.connect({ role: 'producer', commandTimeoutMs: webhook.enqueueTimeoutMs })),
         telemetry: bullmqTelemetry(tracing),
       }),
     }),

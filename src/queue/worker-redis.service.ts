@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { batchWritesOnAnswers } from './write-batcher';
 import { RedisClient, RedisConnections } from '../redis';
 
 /**
@@ -13,6 +14,7 @@ export class WorkerRedis {
   constructor(redis: RedisConnections) {
     this.prefix = redis.prefix;
     this.client = redis.connect({ role: 'worker' });
+    batchWritesOnAnswers(this.client);
     this.client.on('error', () => undefined); // RedisAvailability logs an outage once, for every connection
   }
 }

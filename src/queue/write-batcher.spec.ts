@@ -1,5 +1,6 @@
 import { AddressInfo, createServer, Server, Socket } from 'node:net';
-import { WriteBatcher } from './write-batcher';
+import Redis from 'ioredis';
+import { batchWritesOnAnswers, WriteBatcher } from './write-batcher';
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -54,6 +55,23 @@ describe('WriteBatcher', () => {
     client.destroy();
     new WriteBatcher({ stream: client }).hold();
     expect(client.writableCorked).toBe(0);
+  });
+
+  it('batchWritesOnAnswers: what a connection sends in answer to a reply is held until that turn ends, after a reconnect too', async () => {
+    const redis = batchWritesOnAnswers(new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'));
+    const plain = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    try {
+      const heldAfterAnswer = (r: Redis) => r.ping().then(() => r.stream.writableCorked);
+      expect(await heldAfterAnswer(redis)).toBe(1);
+      expect(await heldAfterAnswer(plain)).toBe(0);
+      expect(await redis.ping()).toBe('PONG'); // and the held writes do leave
+
+      redis.disconnect(true);
+      expect(await heldAfterAnswer(redis)).toBe(1);
+    } finally {
+      redis.disconnect();
+      plain.disconnect();
+    }
   });
 });
 

@@ -14,8 +14,11 @@ export class WriteBatcher {
 
   constructor(private readonly client: RedisClient | Pick<Redis, 'stream'>) {}
 
-  /** Holds writes until the current chains settle; a no-op while already holding or without a writable socket. */
-  hold(): void {
+  /**
+   * Holds writes until the current chains settle (or, `untilIdle`, to the end of this event-loop iteration, after
+   * every callback of its I/O); a no-op while already holding or without a writable socket.
+   */
+  hold(untilIdle = false): void {
     if (this.holding) return;
     // Absent on a Cluster client, which has one connection per node: it is then simply not batched.
     const stream = 'stream' in this.client ? this.client.stream : undefined;
@@ -24,11 +27,25 @@ export class WriteBatcher {
     this.holding = true;
     // A tick queued from a microtask runs once the microtask queue is empty: after every command the chains
     // started now have written (BullMQ's add writes a few awaits in), and before any I/O is waited for.
-    queueMicrotask(() =>
-      process.nextTick(() => {
-        this.holding = false;
-        stream.uncork();
-      }),
-    );
+    const release = () => {
+      this.holding = false;
+      stream.uncork();
+    };
+    if (untilIdle) setImmediate(release);
+    else queueMicrotask(() => process.nextTick(release));
   }
+}
+
+/**
+ * Holds a connection's writes while it reads Redis's answers: the commands the answered chains send next (the
+ * workers' next steps, many at once under load) leave together, in one write, once this event-loop iteration has
+ * run the callbacks of its I/O (ioredis hands answers on a few ticks in, so the end of the microtasks is too soon).
+ */
+export function batchWritesOnAnswers<C extends RedisClient>(client: C): C {
+  if (client.isCluster) return client; // one connection per node: not batched
+  const redis = client as Redis;
+  const batcher = new WriteBatcher(redis);
+  // A new socket on every (re)connect.
+  redis.on('connect', () => redis.stream.on('data', () => batcher.hold(true)));
+  return client;
 }
