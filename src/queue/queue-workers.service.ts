@@ -11,7 +11,7 @@ import { JobMetrics } from './job-metrics';
 import { QUEUE_NAMES, queueDefinition, QueueName } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
 import { RepliesProcessor } from './replies.processor';
-import { batchWritesOnAnswers } from './write-batcher';
+import { WorkerRedis } from './worker-redis.service';
 
 /**
  * Starts one BullMQ worker per queue of the table and drains them on shutdown. Built here rather than with
@@ -34,6 +34,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(tracingConfig.KEY) private readonly tracing: TracingConfig,
     private readonly errors: ConnectionErrorLogger,
     metrics: MetricsService,
+    private readonly workerRedis: WorkerRedis,
   ) {
     this.processors = { events, replies };
     this.jobMetrics = new JobMetrics(metrics.metrics, QUEUE_NAMES);
@@ -51,10 +52,10 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
 
   private start(queueName: QueueName, processor: QueueProcessor): Worker {
     const definition = queueDefinition(queueName);
-    const connection = this.redis.connect({ role: 'worker' });
-    batchWritesOnAnswers(connection);
     const worker = new Worker(queueName, (job, token) => processor.process(job, token), {
-      connection,
+      // One connection for every worker's commands and the turns' (BullMQ gives each worker a blocking connection
+      // of its own): a job's next step and its neighbours' leave together (batchWritesOnAnswers).
+      connection: this.workerRedis.client,
       prefix: this.redis.prefix,
       concurrency: definition.concurrency(this.queue),
       limiter: definition.limiter?.(this.queue),

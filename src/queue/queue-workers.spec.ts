@@ -78,6 +78,7 @@ describe('QueueWorkers logs', () => {
       tracingConfig.pick(env),
       new ConnectionErrorLogger(connections),
       new MetricsService(),
+      redis,
     );
     workers.onApplicationBootstrap();
   });
