@@ -23,12 +23,14 @@ describe('TurnSequencer', () => {
   let runs: Run[];
   let running: number;
   let maxRunning: number;
+  let releases: Promise<void>[];
 
   beforeEach(async () => {
     prefix = `unit-seq-${randomBytes(4).toString('hex')}`;
     redis = new Redis(url, { maxRetriesPerRequest: null });
     queue = new Queue('q', { connection: { url }, prefix });
     runs = [];
+    releases = [];
     running = 0;
     maxRunning = 0;
   });
@@ -36,6 +38,7 @@ describe('TurnSequencer', () => {
   afterEach(async () => {
     await worker?.close(true);
     worker = undefined;
+    await Promise.allSettled(releases); // hand-offs still on their way use the queue closed below
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
     const keys = await redis.keys(`${prefix}:*`);
@@ -59,7 +62,7 @@ describe('TurnSequencer', () => {
       },
       { connection: { url, maxRetriesPerRequest: null }, prefix, concurrency },
     );
-    worker.on('completed', (job) => void (lost.has(job.data.ref) ? undefined : turns.release(conversation, job.id!)));
+    worker.on('completed', (job) => void (lost.has(job.data.ref) ? undefined : releases.push(turns.release(conversation, job.id!))));
     return turns;
   }
 
