@@ -1,6 +1,6 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -46,6 +46,7 @@ export class PrivateSentinel {
         `port ${port}`,
         'bind 127.0.0.1',
         `dir ${dir}`,
+        `logfile ${join(dir, 'sentinel.log')}`,
         `sentinel monitor ${PrivateSentinel.MASTER_NAME} 127.0.0.1 ${master.port} 1`,
         `sentinel down-after-milliseconds ${PrivateSentinel.MASTER_NAME} 1000`,
         `sentinel failover-timeout ${PrivateSentinel.MASTER_NAME} 3000`,
@@ -75,9 +76,19 @@ export class PrivateSentinel {
   /** Kills the master outright; resolves once the sentinel has promoted the replica. */
   async killMaster(): Promise<void> {
     await this.master.stop();
-    await waitFor('the replica to be promoted', async () => (await this.masterPort().catch(() => 0)) === this.replica.port, {
-      timeoutMs: 20_000,
-    });
+    try {
+      await waitFor('the replica to be promoted', async () => (await this.masterPort().catch(() => 0)) === this.replica.port, {
+        timeoutMs: 20_000,
+      });
+    } catch (error) {
+      // The sentinel's own account says why it did not promote (no good replica, an aborted election…).
+      throw new Error(`${(error as Error).message}; the sentinel's log ends:\n${this.logTail()}`);
+    }
+  }
+
+  private logTail(): string {
+    const log = join(this.dir, 'sentinel.log');
+    return existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-30).join('\n') : '(no log)';
   }
 
   async stop(): Promise<void> {
