@@ -8,7 +8,16 @@ import { CometChatCallback, Conversation, conversationKey, conversationOf } from
 import { DEDUPLICATION_TTL_MS, EventJobData } from './job-contracts';
 import { BOT_EVENT_JOB, EVENTS_QUEUE } from './queue-definitions';
 import { redisClientOf } from './redis-client';
-import { BUSY, claimMessagesArgs, lineKeys, PARKED_HEAD, SequencerRedis, withSequencerScripts } from './sequencing/sequencer.scripts';
+import {
+  BUSY,
+  ClaimedPlace,
+  claimedPlaces,
+  claimMessagesArgs,
+  lineKeys,
+  PARKED_HEAD,
+  SequencerRedis,
+  withSequencerScripts,
+} from './sequencing/sequencer.scripts';
 import { promoteParked } from './sequencing/turn-sequencer';
 import { WriteBatcher } from './write-batcher';
 
@@ -144,7 +153,7 @@ export class EventsProducer implements OnModuleInit {
   }
 
   /** The job id the message is stored under (another delivery's when a duplicate), or why it was not stored. */
-  private async add(redis: SequencerRedis, claimed: Promise<Array<string | number | null>>, delivery: Delivery, n: number): Promise<string | Error> {
+  private async add(redis: SequencerRedis, claimed: Promise<ClaimedPlace[]>, delivery: Delivery, n: number): Promise<string | Error> {
     const { callback, jobId } = delivery;
     const id = callback.data.id;
     try {
@@ -177,22 +186,22 @@ export class EventsProducer implements OnModuleInit {
   }
 
   /** Every message's place in line, in one call sent ahead of the adds, so the places are there before any job. */
-  private claim(redis: SequencerRedis, batch: Delivery[]): Promise<Array<string | number | null>> {
+  private claim(redis: SequencerRedis, batch: Delivery[]): Promise<ClaimedPlace[]> {
     const messages = batch.map(({ callback, conversation, jobId, parked }) => ({ conversation, messageId: callback.data.id, jobId, parked }));
-    const claimed = redis.seqClaimMessages(...claimMessagesArgs(this.prefix, EVENTS_QUEUE, messages));
+    const claimed = redis.seqClaimMessages(...claimMessagesArgs(this.prefix, EVENTS_QUEUE, messages)).then(claimedPlaces);
     claimed.then(
-      (result) => this.rememberBusy(batch, result),
+      (places) => this.rememberBusy(batch, places),
       () => undefined,
     );
     return claimed;
   }
 
-  private rememberBusy(batch: Delivery[], claimed: Array<string | number | null>): void {
+  private rememberBusy(batch: Delivery[], places: ClaimedPlace[]): void {
     if (this.busy.size > MAX_BUSY) this.busy.clear();
     const now = Date.now();
     batch.forEach(({ conversation }, n) => {
       const key = conversationKey(conversation);
-      if (claimed[2 * n + 1] === BUSY) this.busy.set(key, now);
+      if (places[n].state === BUSY) this.busy.set(key, now);
       else this.busy.delete(key);
     });
   }
@@ -201,9 +210,9 @@ export class EventsProducer implements OnModuleInit {
    * A parked message that heads a free line (its conversation looked busy, but was not) is promoted once its job is
    * stored. Not awaited: the message is stored already; should the promotion fail, the job's own safety net takes it.
    */
-  private promoteFreeHeads(batch: Delivery[], stored: Array<string | Error>, claimed: Array<string | number | null>): void {
+  private promoteFreeHeads(batch: Delivery[], stored: Array<string | Error>, places: ClaimedPlace[]): void {
     batch.forEach(({ jobId }, n) => {
-      if (claimed[2 * n + 1] === PARKED_HEAD && stored[n] === jobId) void promoteParked(this.events, jobId);
+      if (places[n].state === PARKED_HEAD && stored[n] === jobId) void promoteParked(this.events, jobId);
     });
   }
 
@@ -211,14 +220,15 @@ export class EventsProducer implements OnModuleInit {
    * A place this batch added for a message that was not stored, or was stored before (a redelivery of a message
    * already taken up), is taken back: no job would ever take that turn.
    */
-  private takeBack(redis: SequencerRedis, claimed: Promise<Array<string | number | null>>, delivery: Delivery, n: number): void {
+  private takeBack(redis: SequencerRedis, claimed: Promise<ClaimedPlace[]>, delivery: Delivery, n: number): void {
     const { callback, conversation } = delivery;
     const keys = lineKeys(this.prefix, EVENTS_QUEUE, conversation);
     claimed
-      .then(async (members) => {
-        if (!members[2 * n]) return;
+      .then(async (places) => {
+        const { member } = places[n];
+        if (!member) return;
         // The place taken back may have headed the line: the parked message behind it is woken.
-        const next = await redis.seqDrop(keys.line, keys.turn, String(members[2 * n]), callback.data.id);
+        const next = await redis.seqDrop(keys.line, keys.turn, member, callback.data.id);
         if (next?.[1] && !next[1].startsWith('~')) await promoteParked(this.events, next[1]);
       })
       .catch(() => undefined); // left behind, it is dropped once stale (TurnSequencer)

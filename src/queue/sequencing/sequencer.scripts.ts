@@ -48,9 +48,25 @@ export function claimMessagesArgs(
   return [keys.length, ...keys, ...args];
 }
 
-/** What seqClaimMessages learns of a message's conversation (besides 0: free). */
+/** What seqClaimMessages learns of a message's conversation. */
+export const FREE = 0;
 export const BUSY = 1;
 export const PARKED_HEAD = 2;
+
+/** One message's answer from seqClaimMessages: the member its call added (to take back), if any, and what it learned. */
+export interface ClaimedPlace {
+  member?: string;
+  state: typeof FREE | typeof BUSY | typeof PARKED_HEAD;
+}
+
+/** seqClaimMessages' flat answer (member or false, state; per message) as one place per message. */
+export function claimedPlaces(answer: Array<string | number | null>): ClaimedPlace[] {
+  const places: ClaimedPlace[] = [];
+  for (let i = 0; i < answer.length; i += 2) {
+    places.push({ member: answer[i] === null ? undefined : String(answer[i]), state: Number(answer[i + 1]) as ClaimedPlace['state'] });
+  }
+  return places;
+}
 
 /** The keys of one conversation's line in one queue. */
 export function lineKeys(prefix: string, queue: string, conversation: Conversation): LineKeys {
