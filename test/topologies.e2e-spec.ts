@@ -30,17 +30,16 @@ describe('Redis topologies', () => {
   async function loadThrough(app: TestApp, tag: string, count: number, fault: () => Promise<void>): Promise<string[]> {
     const ids: string[] = [];
     let faulted: Promise<void> | undefined;
-    // A fault that fails (a promotion that never comes) is the error to report, not the posts it held up.
-    let faultFailed = new Promise<never>(() => undefined);
+    let faultError: Error | undefined;
     for (let n = 0; n < count; n++) {
       const callback = fixture('user-text');
       callback.data.sender = `${tag}-user-${n % 7}`;
       ids.push(callback.data.id);
       if (n === Math.floor(count / 2)) {
         faulted = fault();
-        faultFailed = faulted.then(() => new Promise<never>(() => undefined));
+        faulted.catch((error: Error) => (faultError = error));
       }
-      const accepted = waitFor(
+      await waitFor(
         `message ${n} accepted`,
         async () => {
           const answer = await app.post(callback);
@@ -49,8 +48,10 @@ describe('Redis topologies', () => {
           return true;
         },
         { timeoutMs: 30_000, intervalMs: 100 },
-      );
-      await Promise.race([accepted, faultFailed]);
+      ).catch((error: Error) => {
+        // A fault that failed (a promotion that never came) is the cause to report with the posts it held up.
+        throw faultError ? new Error(`${error.message}; meanwhile ${faultError.message}`) : error;
+      });
     }
     await faulted;
     return ids;
