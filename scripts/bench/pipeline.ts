@@ -14,11 +14,13 @@
  */
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
+import { spawn } from 'node:child_process';
 import { createServer, IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { startServer, stopServer, Server } from './children';
 import { bytesUnder, deleteKeys, fmt, median, positive, REPO_ROOT, table } from './report';
 import { PASSWORD, REDIS_URL, Target, USERNAME, WEBHOOK_PATH } from './targets';
@@ -126,37 +128,38 @@ async function postAll(port: number, bodies: string[], concurrency: number): Pro
   );
 }
 
-/** Every command Redis ran for one prefix while `work` ran: sent by clients, and run inside scripts. */
-async function countCommands(prefix: string, work: () => Promise<void>): Promise<{ sent: number; all: number }> {
-  const monitor = await new Redis(REDIS_URL).monitor();
+/**
+ * Every command Redis ran for one prefix while `work` ran: sent by clients, and run inside scripts. Read from
+ * `redis-cli monitor` (ioredis' MONITOR connection failed now and then on a busy Redis, "Command queue state
+ * error"); an ECHO of a marker after the work tells when the stream has caught up with it.
+ */
+async function countCommands(redis: Redis, prefix: string, work: () => Promise<void>): Promise<{ sent: number; all: number }> {
+  const monitor = spawn('redis-cli', ['-u', REDIS_URL, 'monitor'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: monitor.stdout });
+  const end = `${prefix}:counted`;
   let sent = 0;
   let all = 0;
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (!args.some((arg) => arg.includes(prefix))) return;
+  let started: () => void;
+  let ended: () => void;
+  const attached = new Promise<void>((resolve) => (started = resolve));
+  const caughtUp = new Promise<void>((resolve) => (ended = resolve));
+  const exited = new Promise<never>((_, reject) => monitor.on('exit', (code) => reject(new Error(`redis-cli monitor exited (${code})`))));
+  lines.on('line', (line) => {
+    if (line === 'OK') return started();
+    if (!line.includes(prefix)) return;
+    if (line.includes(end)) return ended();
     all++;
-    if (source !== 'lua') sent++;
+    if (!/^\S+ \[\d+ lua\]/.test(line)) sent++;
   });
   try {
+    await Promise.race([attached, exited]);
     await work();
+    await redis.echo(end);
+    await Promise.race([caughtUp, exited]);
   } finally {
-    monitor.disconnect();
+    monitor.kill();
   }
   return { sent, all };
-}
-
-/**
- * ioredis' MONITOR connection now and then fails on a busy Redis ("Command queue state error"): the count is run
- * again, on fresh keys, rather than the report lost.
- */
-async function monitorRetried<T>(count: () => Promise<T>, tries = 3): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await count();
-    } catch (error) {
-      if (attempt >= tries || !String((error as Error).message).includes('Command queue state error')) throw error;
-      console.log(`  (MONITOR failed, counting again: ${(error as Error).message.slice(0, 60)}…)`);
-    }
-  }
 }
 
 interface Env {
@@ -200,7 +203,7 @@ async function backlog(env: Env, target: Target, depth: number, counting = false
   };
   try {
     if (counting) {
-      const counts = await countCommands(prefix, async () => void (await run()));
+      const counts = await countCommands(env.redis, prefix, async () => void (await run()));
       return { counts, outOfOrder: env.cometchat.outOfOrder() };
     }
     const seconds = await run();
@@ -221,7 +224,7 @@ async function oneAtATime(env: Env, target: Target, messages = 50) {
     await startServer({ target, prefix, role: 'worker', cometchatUrl: env.cometchat.url }),
   ];
   try {
-    const counts = await countCommands(prefix, async () => {
+    const counts = await countCommands(env.redis, prefix, async () => {
       for (let i = 1; i <= messages; i++) {
         await post(servers[0].port, callback('steady-user').body);
         await env.cometchat.until(i);
@@ -289,9 +292,8 @@ export async function runPipelineBench(): Promise<number> {
     const counts: Record<Target, Array<{ sent: number; all: number }>> = { baseline: [], service: [] };
     for (const target of TARGETS) {
       for (const depth of DEPTHS) {
-        const { counts: perRun } = await monitorRetried(async () =>
-          depth === 1 ? await oneAtATime(env, target) : ((await backlog(env, target, depth, true)) as { counts: { sent: number; all: number } }),
-        );
+        const { counts: perRun } =
+          depth === 1 ? await oneAtATime(env, target) : ((await backlog(env, target, depth, true)) as { counts: { sent: number; all: number } });
         counts[target].push(depth === 1 ? perRun : { sent: perRun.sent / depth, all: perRun.all / depth });
       }
     }
