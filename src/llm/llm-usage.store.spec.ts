@@ -1,57 +1,67 @@
-import type { RedisConnections } from '../redis';
+import { randomBytes } from 'node:crypto';
+import { RedisConnections } from '../redis';
 import { LlmUsageStore, utcDay } from './llm-usage.store';
 
-/** The few Redis commands the store sends, kept in a Map (the end-to-end test runs it on Redis). */
-class FakeRedis {
-  values = new Map<string, number>();
-  ttls = new Map<string, number>();
-  on() {
-    return this;
-  }
-  async get(key: string) {
-    return this.values.has(key) ? String(this.values.get(key)) : null;
-  }
-  multi() {
-    const ops: Array<() => void> = [];
-    const chain = {
-      incrby: (key: string, n: number) => (ops.push(() => this.values.set(key, (this.values.get(key) ?? 0) + n)), chain),
-      expire: (key: string, s: number) => (ops.push(() => this.ttls.set(key, s)), chain),
-      exec: async () => ops.forEach((op) => op()),
-    };
-    return chain;
-  }
-}
-
-const storeWith = (dailyTokensPerUser: number | undefined) => {
-  const redis = new FakeRedis();
-  const connections = { prefix: 'bot', connect: () => redis } as unknown as RedisConnections;
-  return { store: new LlmUsageStore(connections, { dailyTokensPerUser }), redis };
-};
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 describe('LlmUsageStore', () => {
   const noon = new Date('2026-03-01T12:00:00Z');
+  const connections: RedisConnections[] = [];
+  let prefix: string;
 
-  it('counts per user per UTC day, the key expiring after the day is over', async () => {
-    const { store, redis } = storeWith(100);
-    await store.add('ana', 30, noon);
-    await store.add('ana', 12.2, noon);
-    await store.add('ana', 0, noon);
+  const storeWith = (dailyTokensPerUser: number | undefined, maxOutputTokens = 1000) => {
+    const redis = new RedisConnections({ topology: { kind: 'single', url }, prefix });
+    connections.push(redis);
+    return new LlmUsageStore(redis, { dailyTokensPerUser, maxOutputTokens });
+  };
+
+  beforeEach(() => (prefix = `unit-llm-usage-${randomBytes(4).toString('hex')}`));
+  afterAll(async () => {
+    const cleanup = connections[0]?.connect({ role: 'commands' });
+    const keys = cleanup ? await cleanup.keys('unit-llm-usage-*') : [];
+    if (keys.length > 0) await cleanup.del(...keys);
+    await Promise.all(connections.map((c) => c.onApplicationShutdown()));
+  });
+
+  it('counts what each turn spent, per user per UTC day, the key expiring after the day is over', async () => {
+    const store = storeWith(100_000);
+    await store.settle((await store.reserve('ana', noon))!, 30);
+    await store.settle((await store.reserve('ana', noon))!, 12.2);
+    await store.settle((await store.reserve('ana', noon))!, 0);
     expect(await store.spentToday('ana', noon)).toBe(43);
-    expect(redis.ttls.get('bot:llm:tokens:2026-03-01:ana')).toBe(2 * 24 * 3600);
+    const ttl = await connections[0].connect({ role: 'commands' }).ttl(`${prefix}:llm:tokens:2026-03-01:ana`);
+    expect(ttl).toBeGreaterThan(2 * 24 * 3600 - 60);
     expect(await store.spentToday('ana', new Date('2026-03-02T00:00:01Z'))).toBe(0);
     expect(await store.spentToday('ben', noon)).toBe(0);
   });
 
-  it('allows a call while the count is under LLM_DAILY_TOKENS_PER_USER; always without one', async () => {
-    const { store } = storeWith(100);
-    await store.add('ana', 99, noon);
-    expect(await store.allows('ana', noon)).toBe(true);
-    await store.add('ana', 1, noon);
-    expect(await store.allows('ana', noon)).toBe(false);
+  it('holds LLM_MAX_OUTPUT_TOKENS while a turn runs, so a second turn of the same user at once sees it', async () => {
+    const store = storeWith(1500, 1000);
+    const first = await store.reserve('ana', noon);
+    expect(first).toEqual({ key: `${prefix}:llm:tokens:2026-03-01:ana`, held: 1000 });
+    expect(await store.spentToday('ana', noon)).toBe(1000);
+    const second = await store.reserve('ana', noon); // 1000 < 1500: it may start too
+    expect(second).not.toBeNull();
+    // Two turns hold 2000: a third is refused before any of them has booked a token.
+    expect(await store.reserve('ana', noon)).toBeNull();
+    expect(await store.spentToday('ana', noon)).toBe(2000);
 
-    const unlimited = storeWith(undefined).store;
-    await unlimited.add('ana', 1_000_000, noon);
-    expect(await unlimited.allows('ana', noon)).toBe(true);
+    await store.settle(first!, 15);
+    await store.settle(second!, 20);
+    expect(await store.spentToday('ana', noon)).toBe(35);
+    expect(await store.reserve('ana', noon)).not.toBeNull();
+  });
+
+  it('refuses once the day is spent, many turns at once included; always holds without a budget', async () => {
+    const store = storeWith(1000, 100);
+    const holds = await Promise.all(Array.from({ length: 20 }, () => store.reserve('ana', noon)));
+    // Only as many as fit under the budget at 100 each: ten, however the twenty interleave.
+    expect(holds.filter(Boolean)).toHaveLength(10);
+
+    const unlimited = storeWith(undefined, 100);
+    await unlimited.settle((await unlimited.reserve('ben', noon))!, 1_000_000);
+    expect(await unlimited.reserve('ben', noon)).toEqual({ key: `${prefix}:llm:tokens:2026-03-01:ben`, held: 0 });
+    expect(await unlimited.spentToday('ben', noon)).toBe(1_000_000);
   });
 
   it('names the day in UTC', () => {

@@ -49,14 +49,16 @@ const config: LlmConfig = {
   groupChatSetting: 'mentionedMessages',
 };
 
-/** A budget store without Redis: what it was told, per user. */
+/** A budget store without Redis (its own spec runs it on Redis): what each user spent and holds. */
 class CountingUsage {
   spent = new Map<string, number>();
-  async allows(uid: string) {
-    return (this.spent.get(uid) ?? 0) < config.dailyTokensPerUser!;
+  async reserve(uid: string) {
+    if ((this.spent.get(uid) ?? 0) >= config.dailyTokensPerUser!) return null;
+    this.spent.set(uid, (this.spent.get(uid) ?? 0) + config.maxOutputTokens);
+    return { key: uid, held: config.maxOutputTokens };
   }
-  async add(uid: string, tokens: number) {
-    this.spent.set(uid, (this.spent.get(uid) ?? 0) + tokens);
+  async settle({ key, held }: { key: string; held: number }, tokens: number) {
+    this.spent.set(key, (this.spent.get(key) ?? 0) + tokens - held);
   }
 }
 

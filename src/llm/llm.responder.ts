@@ -19,7 +19,7 @@ import { Responder, RetryLaterError, textReply } from '../responders';
 import { retryAfterHeaderMs } from '../common/retry-after';
 import { boundMessages, ConversationMemory, exchangesToMessages, historyToMessages, turnLines, userLine } from './llm-memory';
 import { LlmToolRegistry } from './llm-tool.registry';
-import { LlmUsageStore } from './llm-usage.store';
+import { BudgetHold, LlmUsageStore } from './llm-usage.store';
 import { GROUP_CHAT_NOTE, LLM_INSTRUCTIONS, LLM_LANGUAGE_MODEL } from './llm.tokens';
 
 /** Below the commands and FAQ-like responders (0 and up), above the echo (-100). */
@@ -55,11 +55,26 @@ export class LlmResponder implements BotResponder {
 
   async respond(ctx: ResponderContext) {
     const uid = ctx.event.sender.uid;
-    if (!(await this.usage.allows(uid))) {
+    const hold = await this.usage.reserve(uid);
+    if (!hold) {
       this.metrics.metrics.llmBudgetRefusals.inc();
       this.logger.log(`message ${ctx.event.id}: ${uid} spent today's LLM_DAILY_TOKENS_PER_USER; limit message sent`);
       return textReply(this.config.limitText);
     }
+    try {
+      const { messages, remember } = await this.prompt(ctx);
+      return this.answer(ctx, messages, hold, remember);
+    } catch (error) {
+      await this.settle(ctx, hold, 0); // no model call made: the hold goes back
+      throw error;
+    }
+  }
+
+  /**
+   * What the model is sent (earlier turns: the agent path's history, or this conversation's memory; then this
+   * turn's lines), and how the answer is remembered.
+   */
+  private async prompt(ctx: ResponderContext): Promise<{ messages: ModelMessage[]; remember: (answer: string) => Promise<void> }> {
     const group = ctx.event.conversation.type === 'group';
     const lines = turnLines(ctx.batch);
     const ids = ctx.batch.map((event) => event.id);
@@ -73,18 +88,20 @@ export class LlmResponder implements BotResponder {
       ...earlier,
       ...lines.map((line): ModelMessage => ({ role: 'user', content: userLine(line.text, line.sender, group) })),
     ];
-    return this.answer(ctx, messages, group, async (answer) => {
+    const remember = async (answer: string) => {
       if (memory && answer) await memory.append({ ids, user: lines, assistant: answer });
-    });
+    };
+    return { messages, remember };
   }
 
-  /** The model's answer as a stream of parts; usage and latency recorded however it ends. */
+  /** The model's answer as a stream of parts; usage, latency and the budget's hold settled however it ends. */
   private async *answer(
     ctx: ResponderContext,
     messages: ModelMessage[],
-    group: boolean,
+    hold: BudgetHold,
     remember: (answer: string) => Promise<void>,
   ): AsyncGenerator<ResponderStreamPart> {
+    const group = ctx.event.conversation.type === 'group';
     const started = performance.now();
     const spent = { input: 0, output: 0, total: 0, calls: 0 };
     let callStarted: number | undefined;
@@ -141,13 +158,17 @@ export class LlmResponder implements BotResponder {
       this.logger.log(
         `message ${ctx.event.id}: model ${this.config.model} ${how} in ${ms} ms, ${spent.calls} call(s), ${spent.input} input + ${spent.output} output tokens`,
       );
-      // Tokens spent on a call that failed count too: the provider bills them. A count Redis missed is not worth
-      // failing an answer already made (or hiding the error that ended it) for.
-      await this.usage.add(ctx.event.sender.uid, spent.total).catch((error: Error) => {
-        this.logger.warn(`message ${ctx.event.id}: ${spent.total} tokens of ${ctx.event.sender.uid} not counted: ${error.message}`);
-      });
+      // Tokens spent on a call that failed count too: the provider bills them.
+      await this.settle(ctx, hold, spent.total);
     }
     await remember(text.trim());
+  }
+
+  /** A count Redis missed is not worth failing an answer already made (or hiding the error that ended it) for. */
+  private async settle(ctx: ResponderContext, hold: BudgetHold, tokens: number): Promise<void> {
+    await this.usage.settle(hold, tokens).catch((error: Error) => {
+      this.logger.warn(`message ${ctx.event.id}: ${tokens} tokens of ${ctx.event.sender.uid} not counted: ${error.message}`);
+    });
   }
 
   /** What the model produced, part by part: as it streams, or (LLM_STREAMING=false) each call's parts once it ends. */
