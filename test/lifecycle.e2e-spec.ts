@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { FakeCometChat } from './support/fake-cometchat';
 import { fixture } from './support/fixtures';
+import { PrivateRedis } from './support/private-redis';
 import { freePort, ServiceProcess } from './support/service-process';
 import { basicAuth, deleteKeys, REDIS_URL, testEnv } from './support/test-app';
 import { waitFor } from './support/wait-for';
@@ -25,10 +26,10 @@ describe('service process', () => {
   });
   afterAll(() => cometchat.stop());
 
-  async function start(name: string, overrides: Record<string, string> = {}, env: Record<string, string> = testEnv(name)) {
+  async function start(name: string, overrides: Record<string, string> = {}, env: Record<string, string> = testEnv(name), script?: string) {
     const all: Record<string, string> = { ...env, COMETCHAT_API_URL: cometchat.url, PORT: String(await freePort()), LOG_LEVEL: 'info', ...overrides };
     prefixes.push(all.QUEUE_PREFIX);
-    const service = ServiceProcess.spawn(all);
+    const service = ServiceProcess.spawn(all, script);
     started.push(service);
     await waitFor('the service to listen', () => service.output.includes('listening on'), { timeoutMs: 30_000 });
     return { service, env: all };
@@ -92,6 +93,39 @@ describe('service process', () => {
     expect(code).toBe(0);
     expect(Date.now() - sent).toBeLessThan(6000);
     cometchat.releaseHanging();
+  });
+
+  it('closes for good with Redis gone mid-job: a process embedding the app ends by itself after app.close()', async () => {
+    const redis = await PrivateRedis.start();
+    try {
+      const { service } = await start('embedded', { REDIS_URL: redis.url, SHUTDOWN_GRACE_MS: '1000' }, undefined, 'test/support/embedded-app.ts');
+      const callback = fixture('user-text');
+      cometchat.answerNext({ hang: true });
+      await post(service, callback);
+      await waitFor('the reply to hang', () => cometchat.calls.some((c) => c.body.muid === `reply-${callback.data.id}-0`));
+      await redis.stop();
+
+      service.kill('SIGTERM');
+      await waitFor('app.close() to return', () => service.output.includes('app closed'), { timeoutMs: 15_000 });
+      // Nothing of the app is left to keep the process alive: no worker renewing its locks, no connection retrying.
+      expect(await service.exited(10_000)).toEqual({ code: 0, signal: null });
+    } finally {
+      cometchat.releaseHanging();
+      await redis.stop();
+    }
+  });
+
+  it('closes for good when a job outlives the grace and ends later: a process embedding the app still ends by itself', async () => {
+    const { service } = await start('embedded-late', { SHUTDOWN_GRACE_MS: '1000' }, undefined, 'test/support/embedded-app.ts');
+    const callback = fixture('user-text');
+    cometchat.answerNext({ hang: true });
+    await post(service, callback);
+    await waitFor('the reply to hang', () => cometchat.calls.some((c) => c.body.muid === `reply-${callback.data.id}-0`));
+
+    service.kill('SIGTERM');
+    await waitFor('app.close() to return', () => service.output.includes('app closed'), { timeoutMs: 15_000 });
+    cometchat.releaseHanging(); // the send ends after the close: nothing of the worker may come back to life for it
+    expect(await service.exited(10_000)).toEqual({ code: 0, signal: null });
   });
 
   it('loses nothing to a SIGKILL mid-job: the job runs again after a restart', async () => {

@@ -99,16 +99,24 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
     return worker;
   }
 
-  /** Stops taking jobs and lets in-flight ones finish, bounded; unfinished ones run again after their lock lapses. */
+  /**
+   * Stops taking jobs and lets in-flight ones finish, bounded; unfinished ones run again after their lock lapses.
+   * Then closes the workers without waiting again. BullMQ's graceful close would wait for a job that cannot finish
+   * (Redis gone mid-job: its commands wait for a Redis that is not coming back) and keep renewing locks meanwhile, so a
+   * process embedding the app (and Jest) would never end.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     const grace = this.app.shutdownGraceMs;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), grace)));
-    const closed = Promise.all(this.workers.map((w) => w.close())).then(() => 'closed' as const);
-    const result = await Promise.race([closed, timedOut]);
+    const drained = Promise.all(this.workers.map((w) => w.pause()));
+    const result = await Promise.race([drained.then(() => 'drained' as const), timedOut]);
     clearTimeout(timer);
+    await Promise.all(this.workers.map((w) => w.close(true)));
     if (result === 'timeout') {
       this.logger.warn(`jobs still running after ${grace} ms; they will run again once their locks lapse`);
+      // Should one finish after all, BullMQ's pause reconnects the worker's blocking connection: closed again then.
+      void drained.then(() => Promise.all(this.workers.map((w) => w.disconnect().catch(() => undefined))));
     }
   }
 }
