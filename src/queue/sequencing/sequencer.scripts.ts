@@ -236,16 +236,16 @@ local owner = redis.call('HGET', turn, 'owner')
 if owner == jobId then return {1, redis.call('HGET', turn, 'n')} end
 local member = ARGV[3]
 if member == '' then member = memberOf(turn, counter, ref) end
-if redis.call('ZADD', line, 'NX', 0, member) == 1 then
-  -- Not in line (a replay, a stale place dropped, or a message a coalesced turn took): asked only then, so the
-  -- usual path costs nothing more. An absorbed message's job is over: {2, the message id that answered it}.
-  local into = redis.call('GET', KEYS[4])
-  if into then
-    redis.call('ZREM', line, member)
-    redis.call('HDEL', turn, 'p:' .. member, 'j:' .. member, 'a:' .. ref)
-    return {2, into}
-  end
+-- An absorbed message's job is over: {2, the message id that answered it}. Asked before the line, which may hold
+-- its place again (a redelivery's claim, taken back once its add turns out a duplicate).
+local into = redis.call('GET', KEYS[4])
+if into then
+  redis.call('ZREM', line, member)
+  redis.call('HDEL', turn, 'p:' .. member, 'j:' .. member, 'a:' .. ref)
+  return {2, into}
 end
+-- Not in line (a replay, or a stale place dropped): it takes its place again.
+redis.call('ZADD', line, 'NX', 0, member)
 local head = redis.call('ZRANGE', line, 0, 0)[1]
 if not owner and head == member then return grant(line, turn, counter, jobId, member, ref, ARGV[4], ARGV[5]) end
 -- Not next in line: marked parked now (the caller parks it at once), since it cannot be handed the turn before

@@ -141,6 +141,19 @@ describe('TurnCoalescer', () => {
     expect(await redis.zcard(keys().line)).toBe(0);
   });
 
+  it("ends an absorbed message's job even while a redelivery of it holds a place in line, and the turn ended", async () => {
+    const first = await arrive('750');
+    await granted(first);
+    const waiting = await arrive('751');
+    await absorb('750');
+    await turns.release(conversation, 'job-750');
+    // CometChat redelivers 751: its place is claimed before its add turns out a duplicate (and is taken back).
+    await claim('751');
+
+    expect(await turns.enter(waiting, undefined, conversation, '751')).toEqual({ coalescedInto: '750' });
+    expect(await redis.hget(keys().turn, 'owner')).toBeNull();
+  });
+
   it('leaves nothing behind of an absorbed job that was parking itself when its message was taken', async () => {
     await granted(await arrive('900'));
     const parking = await arrive('901');
