@@ -49,6 +49,21 @@ describe('service process', () => {
     return queue;
   };
 
+  /** Posts a message whose reply CometChat holds (answerNext hang); resolves once the send is in flight. */
+  async function hangASend(service: ServiceProcess) {
+    const callback = fixture('user-text');
+    cometchat.answerNext({ hang: true });
+    await post(service, callback);
+    await waitFor('the reply to hang', () => cometchat.calls.some((c) => c.body.muid === `reply-${callback.data.id}-0`));
+    return callback;
+  }
+
+  /** SIGTERM to an embedded app (test/support/embedded-app.ts), which answers it with app.close() and no exit. */
+  async function closeEmbedded(service: ServiceProcess) {
+    service.kill('SIGTERM');
+    await waitFor('app.close() to return', () => service.output.includes('app closed'), { timeoutMs: 15_000 });
+  }
+
   it('refuses to start on bad configuration, naming every bad variable, without a stack trace', async () => {
     // Live mode asked for: without it, a missing API key would mean sandbox mode.
     const service = ServiceProcess.spawn({ PORT: '0', COMETCHAT_MODE: 'live', COMETCHAT_REGION: 'mars', BOT_UID: 'support-bot' });
@@ -82,10 +97,7 @@ describe('service process', () => {
 
   it('bounds the drain: a job that will not finish does not hold the exit past the grace period', async () => {
     const { service } = await start('sigterm-bound', { SHUTDOWN_GRACE_MS: '1000' });
-    const callback = fixture('user-text');
-    cometchat.answerNext({ hang: true });
-    await post(service, callback);
-    await waitFor('the reply to hang', () => cometchat.calls.some((c) => c.body.muid === `reply-${callback.data.id}-0`));
+    await hangASend(service);
 
     const sent = Date.now();
     service.kill('SIGTERM');
@@ -99,14 +111,10 @@ describe('service process', () => {
     const redis = await PrivateRedis.start();
     try {
       const { service } = await start('embedded', { REDIS_URL: redis.url, SHUTDOWN_GRACE_MS: '1000' }, undefined, 'test/support/embedded-app.ts');
-      const callback = fixture('user-text');
-      cometchat.answerNext({ hang: true });
-      await post(service, callback);
-      await waitFor('the reply to hang', () => cometchat.calls.some((c) => c.body.muid === `reply-${callback.data.id}-0`));
+      await hangASend(service);
       await redis.stop();
 
-      service.kill('SIGTERM');
-      await waitFor('app.close() to return', () => service.output.includes('app closed'), { timeoutMs: 15_000 });
+      await closeEmbedded(service);
       // Nothing of the app is left to keep the process alive: no worker renewing its locks, no connection retrying.
       expect(await service.exited(10_000)).toEqual({ code: 0, signal: null });
     } finally {
@@ -117,13 +125,9 @@ describe('service process', () => {
 
   it('closes for good when a job outlives the grace and ends later: a process embedding the app still ends by itself', async () => {
     const { service } = await start('embedded-late', { SHUTDOWN_GRACE_MS: '1000' }, undefined, 'test/support/embedded-app.ts');
-    const callback = fixture('user-text');
-    cometchat.answerNext({ hang: true });
-    await post(service, callback);
-    await waitFor('the reply to hang', () => cometchat.calls.some((c) => c.body.muid === `reply-${callback.data.id}-0`));
+    await hangASend(service);
 
-    service.kill('SIGTERM');
-    await waitFor('app.close() to return', () => service.output.includes('app closed'), { timeoutMs: 15_000 });
+    await closeEmbedded(service);
     cometchat.releaseHanging(); // the send ends after the close: nothing of the worker may come back to life for it
     expect(await service.exited(10_000)).toEqual({ code: 0, signal: null });
   });
@@ -132,10 +136,7 @@ describe('service process', () => {
     const env = testEnv('sigkill');
     const lock = { JOB_LOCK_MS: '2000' };
     const first = await start('sigkill', lock, env);
-    const callback = fixture('user-text');
-    cometchat.answerNext({ hang: true });
-    await post(first.service, callback);
-    await waitFor('the reply to hang', () => cometchat.calls.some((c) => c.body.muid === `reply-${callback.data.id}-0`));
+    const callback = await hangASend(first.service);
 
     first.service.kill('SIGKILL');
     expect((await first.service.exited()).signal).toBe('SIGKILL');
