@@ -138,15 +138,24 @@ describe('traces', () => {
       { timeoutMs: 20_000 },
     );
     const inTrace = () => receiver.spans.filter((s) => s.traceId === send.traceId);
-    const webhook = await waitFor('the webhook request span', () =>
-      inTrace().find((s) => s.kind === SERVER && s.name === 'POST /webhooks/cometchat'),
-    );
-    const spans = inTrace();
+    // A span is exported when it ends, and the jobs' spans end after the calls inside them: wait for all of them.
+    const expected: [number, string][] = [
+      [SERVER, 'POST /webhooks/cometchat'],
+      [PRODUCER, 'add events.bot-event'],
+      [CONSUMER, 'process events'],
+      [PRODUCER, 'add replies.bot-reply'],
+      [CONSUMER, 'process replies'],
+    ];
+    const spans = await waitFor('every span of the trace', () => {
+      const found = inTrace();
+      return expected.every(([kind, name]) => found.some((s) => s.kind === kind && s.name === name)) && found;
+    });
     const one = (kind: number, name: string) => {
       const found = spans.filter((s) => s.kind === kind && s.name === name);
       expect(found.map((s) => s.name)).toEqual([name]);
       return found[0];
     };
+    const webhook = one(SERVER, 'POST /webhooks/cometchat');
     const addEvent = one(PRODUCER, 'add events.bot-event');
     const processEvent = one(CONSUMER, 'process events');
     const addReply = one(PRODUCER, 'add replies.bot-reply');
