@@ -9,10 +9,11 @@ describe('LlmUsageStore', () => {
   const connections: RedisConnections[] = [];
   let prefix: string;
 
+  const timeoutMs = 30_000;
   const storeWith = (dailyTokensPerUser: number | undefined, maxOutputTokens = 1000) => {
     const redis = new RedisConnections({ topology: { kind: 'single', url }, prefix });
     connections.push(redis);
-    return new LlmUsageStore(redis, { dailyTokensPerUser, maxOutputTokens });
+    return new LlmUsageStore(redis, { dailyTokensPerUser, maxOutputTokens, timeoutMs });
   };
 
   beforeEach(() => (prefix = `unit-llm-usage-${randomBytes(4).toString('hex')}`));
@@ -38,7 +39,7 @@ describe('LlmUsageStore', () => {
   it('holds LLM_MAX_OUTPUT_TOKENS while a turn runs, so a second turn of the same user at once sees it', async () => {
     const store = storeWith(1500, 1000);
     const first = await store.reserve('ana', noon);
-    expect(first).toEqual({ key: `${prefix}:llm:tokens:2026-03-01:ana`, held: 1000 });
+    expect(first).toMatchObject({ key: `${prefix}:llm:tokens:2026-03-01:ana`, held: 1000 });
     expect(await store.spentToday('ana', noon)).toBe(1000);
     const second = await store.reserve('ana', noon); // 1000 < 1500: it may start too
     expect(second).not.toBeNull();
@@ -50,6 +51,26 @@ describe('LlmUsageStore', () => {
     await store.settle(second!, 20);
     expect(await store.spentToday('ana', noon)).toBe(35);
     expect(await store.reserve('ana', noon)).not.toBeNull();
+  });
+
+  it('stops counting the hold of a turn that never settled (its process died) once that turn cannot be running', async () => {
+    const store = storeWith(1500, 1000);
+    expect(await store.reserve('ana', noon)).not.toBeNull(); // its turn dies: never settled
+    expect(await store.reserve('ana', noon)).not.toBeNull(); // its retry
+    expect(await store.reserve('ana', noon)).toBeNull();
+
+    // Past LLM_TIMEOUT_MS and the grace for a settle on its way, the dead turn's hold (and the retry's) no longer count.
+    const later = new Date(noon.getTime() + timeoutMs + 60_001);
+    expect(await store.spentToday('ana', later)).toBe(0);
+    const next = await store.reserve('ana', later);
+    expect(next).not.toBeNull();
+    await store.settle(next!, 40);
+    expect(await store.spentToday('ana', later)).toBe(40);
+    // A settle that comes after its hold lapsed still books what was spent.
+    const slow = (await store.reserve('ben', noon))!;
+    expect(await store.spentToday('ben', later)).toBe(0);
+    await store.settle(slow, 25);
+    expect(await store.spentToday('ben', later)).toBe(25);
   });
 
   it('refuses once the day is spent, many turns at once included; always holds without a budget', async () => {

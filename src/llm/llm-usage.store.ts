@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { llmConfig, LlmConfig } from '../config/app.config';
 import { RedisClient, RedisConnections } from '../redis';
@@ -8,31 +9,63 @@ const COUNTER_TTL_SECONDS = 2 * 24 * 3600;
 /** The UTC day a moment falls in: the budget's period. */
 export const utcDay = (at: Date) => at.toISOString().slice(0, 10);
 
+/** A hold outlives the turn that took it by this much at most: time for its settle() to reach Redis. */
+const HOLD_GRACE_MS = 60_000;
+
 /**
- * KEYS counter · ARGV budget, hold, ttl seconds. 1 and the hold added to the counter while the count is under the
- * budget; 0 (nothing added) once it is spent. One step, so turns of one user running at once see each other's holds.
+ * KEYS counter, holds · ARGV budget, hold, ttl seconds, now ms, hold expiry ms, hold id. 1 and the hold recorded
+ * while what is booked plus what live holds keep is under the budget; 0 (nothing recorded) once it is spent. One
+ * step, so turns of one user running at once see each other's holds. Holds past their expiry (their turn died
+ * before it settled) are dropped first: they no longer count.
  */
 const RESERVE = `
-if tonumber(redis.call('GET', KEYS[1]) or '0') >= tonumber(ARGV[1]) then return 0 end
-redis.call('INCRBY', KEYS[1], ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+for _, hold in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do used = used + tonumber(string.match(hold, ':(%d+)$')) end
+if used >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[6] .. ':' .. ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 1`;
+
+/** KEYS counter, holds · ARGV now ms. What is booked plus what live holds keep. */
+const USED = `
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+for _, hold in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf')) do
+  used = used + tonumber(string.match(hold, ':(%d+)$'))
+end
+return used`;
 
 /** A turn's claim on its user's budget, from before its model calls until settle() books what they spent. */
 export interface BudgetHold {
   /** The counter of the day the hold was taken on: a turn across midnight settles there. */
   key: string;
   held: number;
+  /** The hold's entry among that day's holds (none when there is no budget to hold against). */
+  entry?: { key: string; member: string };
 }
 
-type UsageRedis = RedisClient & { llmReserve(key: string, budget: number, hold: number, ttlSeconds: number): Promise<number> };
+type UsageRedis = RedisClient & {
+  llmReserve(
+    key: string,
+    holds: string,
+    budget: number,
+    hold: number,
+    ttlSeconds: number,
+    now: number,
+    expiresAt: number,
+    id: string,
+  ): Promise<number>;
+  llmUsed(key: string, holds: string, now: number): Promise<number>;
+};
 
 /**
  * Tokens each user spent on the LLM today (UTC), counted in Redis so that every worker shares one count:
  * `<QUEUE_PREFIX>:llm:tokens:<day>:<uid>`, expiring two days later. With LLM_DAILY_TOKENS_PER_USER, a turn holds
  * LLM_MAX_OUTPUT_TOKENS of the budget before it calls the model (reserve) and books what the calls spent after them
  * (settle): the check and the hold are one step, so several turns of one user at once (in several conversations)
- * cannot all pass on one count that none of them has added to yet.
+ * cannot all pass on one count that none of them has added to yet. Holds live beside the count
+ * (`<QUEUE_PREFIX>:llm:holds:<day>:<uid>`), each expiring once its turn cannot be running any more (LLM_TIMEOUT_MS
+ * bounds its model calls): a turn whose process died stops holding the budget then, rather than all day.
  */
 @Injectable()
 export class LlmUsageStore {
@@ -41,12 +74,13 @@ export class LlmUsageStore {
 
   constructor(
     redis: RedisConnections,
-    @Inject(llmConfig.KEY) private readonly config: Pick<LlmConfig, 'dailyTokensPerUser' | 'maxOutputTokens'>,
+    @Inject(llmConfig.KEY) private readonly config: Pick<LlmConfig, 'dailyTokensPerUser' | 'maxOutputTokens' | 'timeoutMs'>,
   ) {
     this.prefix = redis.prefix;
     // Plain commands that may fail: the turn running them is retried.
     const client = redis.connect({ role: 'commands' });
-    client.defineCommand('llmReserve', { numberOfKeys: 1, lua: RESERVE });
+    client.defineCommand('llmReserve', { numberOfKeys: 2, lua: RESERVE });
+    client.defineCommand('llmUsed', { numberOfKeys: 2, lua: USED });
     client.on('error', () => undefined); // the workers on the same Redis report outages
     this.client = client as UsageRedis;
   }
@@ -55,9 +89,13 @@ export class LlmUsageStore {
     return `${this.prefix}:llm:tokens:${utcDay(at)}:${uid}`;
   }
 
+  private holdsKey(uid: string, at: Date): string {
+    return `${this.prefix}:llm:holds:${utcDay(at)}:${uid}`;
+  }
+
   /** Spent today, and held by turns still running. */
   async spentToday(uid: string, at = new Date()): Promise<number> {
-    return Number((await this.client.get(this.key(uid, at))) ?? 0);
+    return Number(await this.client.llmUsed(this.key(uid, at), this.holdsKey(uid, at), at.getTime()));
   }
 
   /**
@@ -69,13 +107,20 @@ export class LlmUsageStore {
     const budget = this.config.dailyTokensPerUser;
     if (budget === undefined) return { key, held: 0 };
     const held = this.config.maxOutputTokens;
-    return (await this.client.llmReserve(key, budget, held, COUNTER_TTL_SECONDS)) === 1 ? { key, held } : null;
+    const holds = this.holdsKey(uid, at);
+    const id = randomUUID();
+    const expiresAt = at.getTime() + this.config.timeoutMs + HOLD_GRACE_MS;
+    const granted = await this.client.llmReserve(key, holds, budget, held, COUNTER_TTL_SECONDS, at.getTime(), expiresAt, id);
+    return granted === 1 ? { key, held, entry: { key: holds, member: `${id}:${held}` } } : null;
   }
 
   /** Books what the turn's calls spent in place of its hold (a failed call's tokens too: the provider bills them). */
-  async settle({ key, held }: BudgetHold, tokens: number): Promise<void> {
-    const change = Math.ceil(Math.max(tokens, 0)) - held;
-    if (change === 0) return;
-    await this.client.multi().incrby(key, change).expire(key, COUNTER_TTL_SECONDS).exec();
+  async settle({ key, entry }: BudgetHold, tokens: number): Promise<void> {
+    const spent = Math.ceil(Math.max(tokens, 0));
+    if (spent === 0 && !entry) return;
+    const booking = this.client.multi();
+    if (entry) booking.zrem(entry.key, entry.member);
+    if (spent > 0) booking.incrby(key, spent).expire(key, COUNTER_TTL_SECONDS);
+    await booking.exec();
   }
 }
