@@ -65,6 +65,42 @@ describe('a CometChat outage', () => {
     }
   });
 
+  it('sends one probe at a time across processes sharing the Redis, not one per process', async () => {
+    const settings = {
+      COMETCHAT_API_URL: cometchat.url,
+      RETRY_BACKOFF_MS: '100',
+      RETRY_BACKOFF_MAX_MS: '600',
+      REPLIES_CONCURRENCY: '4',
+    };
+    const first = await TestApp.start('outage-shared-probe', settings);
+    const second = await TestApp.start('outage-shared-probe', { ...settings, QUEUE_PREFIX: first.prefix });
+    try {
+      const callbacks = fromSenders('probe', 16);
+      const ours = () => callbacks.flatMap((c) => callsFor(c.data.id)).sort((a, b) => a.at - b.at);
+      // Each failing call takes 300 ms: two probes at once would overlap in time.
+      const callMs = 300;
+      cometchat.startOutage({ status: 503, delayMs: callMs });
+      const outageStart = Date.now();
+      for (const callback of callbacks) expect((await first.post(callback)).json()).toMatchObject({ status: 'accepted' });
+      await waitFor('seven seconds of outage', () => Date.now() - outageStart >= 7000, { timeoutMs: 10_000 });
+
+      // Once both breakers are open (the first seconds: each process needs its own failures in a row), every
+      // window ends in one probe for the two processes: no call starts while another is still in flight.
+      const probes = ours().filter((c) => c.at - outageStart >= 3000);
+      expect(probes.length).toBeGreaterThanOrEqual(3);
+      const gaps = probes.slice(1).map((call, n) => call.at - probes[n].at);
+      expect(gaps.filter((gap) => gap < callMs)).toEqual([]);
+
+      cometchat.recover();
+      await waitFor('every reply delivered', () => callbacks.every((c) => callsFor(c.data.id).some((call) => call.answer === 200)), {
+        timeoutMs: 15_000,
+      });
+      for (const callback of callbacks) expect(callsFor(callback.data.id).filter((c) => c.answer === 200)).toHaveLength(1);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+
   it('keeps a reply failing past REPLIES_RETRY_BUDGET_MS in the failed set, with the reason, for replay', async () => {
     const app = await TestApp.start('outage-budget', {
       COMETCHAT_API_URL: cometchat.url,

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Queue, UnrecoverableError } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { CometChatError } from '../cometchat/cometchat-error';
 import type { ReplyJobData } from './job-contracts';
@@ -7,6 +7,8 @@ import { RepliesProcessor } from './replies.processor';
 import { SentReplies } from './sent-replies';
 import { RedisConnections, ReplicaAck } from '../redis';
 import { WorkerRedis } from './worker-redis.service';
+import { BREAKER_THRESHOLD } from './send-breaker';
+import { waitFor } from '../../test/support/wait-for';
 
 /** The processor with a stand-in CometChat client, on the Redis at REDIS_URL with a real BullMQ queue. */
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -37,12 +39,19 @@ describe('RepliesProcessor', () => {
     replies = new Queue('replies', { connection: { url }, prefix });
     sendBotMessage = jest.fn();
     sent = new SentReplies(redis, new ReplicaAck({ waitReplicas: 0 }));
-    processor = new RepliesProcessor({ sendBotMessage }, sent, redis, replies, {
-      lockMs: 30_000,
-      recoveryCheckMs: 15_000,
-      replies: { attempts: 1_000_000, backoffMs: 100, backoffMaxMs: 1000 },
-      repliesRetryBudgetMs: 60_000,
-    } as never);
+    processor = new RepliesProcessor(
+      { sendBotMessage },
+      sent,
+      redis,
+      replies,
+      {
+        lockMs: 30_000,
+        recoveryCheckMs: 15_000,
+        replies: { attempts: 1_000_000, backoffMs: 100, backoffMaxMs: 1000 },
+        repliesRetryBudgetMs: 60_000,
+      } as never,
+      { timeoutMs: 1000 },
+    );
   });
 
   afterEach(async () => {
@@ -84,6 +93,30 @@ describe('RepliesProcessor', () => {
     const error = await processor.process(await queued(reply('1048'))).catch((e: Error) => e);
     expect(error).toBeInstanceOf(CometChatError);
     expect(error).not.toBeInstanceOf(UnrecoverableError);
+  });
+
+  it('probes an open breaker only while no other process holds the probe, and gives the probe back after', async () => {
+    sendBotMessage.mockRejectedValue(new CometChatError('transient', 'CometChat answered 503', 503));
+    // Failures in a row, each in a conversation of its own (a failed reply keeps its conversation's turn).
+    for (let n = 0; n < BREAKER_THRESHOLD; n++) {
+      const failing = { ...reply(`105${n}`), target: { type: 'user' as const, id: `cometchat-uid-f${n}` } };
+      await processor.process(await queued(failing)).catch(() => undefined);
+    }
+    await waitFor('the breaker window to pass', async () => (await replies.getRateLimitTtl()) <= 0);
+    const probeKey = `${prefix}:replies:probe`;
+    await redis.client.set(probeKey, 'another-process', 'PX', 10_000);
+    sendBotMessage.mockClear().mockResolvedValue({ id: '7' });
+
+    const job = await queued(reply('1061'));
+    const heldBack = await processor.process(job).catch((e: Error) => e);
+    expect(heldBack).toMatchObject({ message: Worker.RateLimitError().message });
+    expect(sendBotMessage).not.toHaveBeenCalled();
+
+    await redis.client.del(probeKey);
+    await waitFor('the hold-back pause to pass', async () => (await replies.getRateLimitTtl()) <= 0);
+    // Taken up again after the pause (with its turn), it probes now.
+    expect(await processor.process(job)).toEqual({ messageId: '7', alreadySent: false });
+    expect(await redis.client.exists(probeKey)).toBe(0);
   });
 
   it('hands the conversation on after a send: the next reply of the conversation may go', async () => {

@@ -1,11 +1,12 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { queueConfig, QueueConfig } from '../config/app.config';
+import { cometchatConfig, CometChatConfig, queueConfig, QueueConfig } from '../config/app.config';
 import { classify, CometChatError, RateLimitQuota } from '../cometchat/cometchat-error';
 import { REPLY_SENDER, ReplySender, SentMessage } from '../cometchat/reply-sender';
 import { conversationKey } from '../messages';
 import { MAX_RATE_LIMITED, ReplyJobData } from './job-contracts';
+import { ProbeLock } from './probe-lock';
 import { REPLIES_QUEUE } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
 import { BREAKER_THRESHOLD, SendBreaker } from './send-breaker';
@@ -39,6 +40,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
   private readonly logger = new Logger(RepliesProcessor.name);
   private readonly turns: TurnSequencer;
   private readonly breaker: SendBreaker;
+  private readonly probeLock: ProbeLock;
   private readonly budgetMs: number;
 
   constructor(
@@ -47,6 +49,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     redis: WorkerRedis,
     @InjectQueue(REPLIES_QUEUE) private readonly replies: Queue<ReplyJobData>,
     @Inject(queueConfig.KEY) queue: QueueConfig,
+    @Inject(cometchatConfig.KEY) cometchat: Pick<CometChatConfig, 'timeoutMs'>,
   ) {
     this.turns = new TurnSequencer({
       prefix: redis.prefix,
@@ -56,6 +59,8 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
       jobIdOf: async (jobId) => jobId,
     });
     this.breaker = new SendBreaker(queue.replies.backoffMs, queue.replies.backoffMaxMs);
+    // Held for a send's longest possible call, and a margin for its hand-back.
+    this.probeLock = new ProbeLock(redis.client, `${redis.prefix}:${REPLIES_QUEUE}:probe`, cometchat.timeoutMs + 5000);
     this.budgetMs = queue.repliesRetryBudgetMs;
   }
 
@@ -76,6 +81,8 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
 
     const admission = this.breaker.admit();
     if (!admission.go) return this.holdBack(job, admission.waitMs);
+    const probe = admission.probe ? await this.takeProbe() : undefined;
+    if (admission.probe && !probe) return this.holdBack(job, this.breaker.firstWindowMs); // another process probes
     let sent: SentMessage;
     const started = performance.now();
     try {
@@ -91,7 +98,10 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
       await this.answered();
       throw new SendRefusedError(error.status, error.message);
     } finally {
-      if (admission.probe) this.breaker.released();
+      if (probe) {
+        this.breaker.released();
+        await this.probeLock.giveBack(probe).catch(() => undefined); // else it lapses by itself
+      }
     }
 
     // Recorded before the completion, and even when Redis is out of memory: a later run of this job (its
@@ -141,6 +151,16 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
       await this.replies.rateLimit(pauseMs);
     }
     throw error;
+  }
+
+  /** The shared right to probe, or undefined when another send (of any process) holds it; the breaker told either way. */
+  private async takeProbe(): Promise<string | undefined> {
+    const token = await this.probeLock.take().catch((error: Error) => {
+      this.breaker.released();
+      throw error;
+    });
+    if (!token) this.breaker.released();
+    return token;
   }
 
   /** The breaker is open: the reply waits, with its turn and its attempts, and without a call. */

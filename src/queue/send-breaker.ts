@@ -7,7 +7,8 @@ export type Admission = { go: true; probe: boolean } | { go: false; waitMs: numb
 /**
  * A circuit breaker on sends to CometChat, one per process. After BREAKER_THRESHOLD consecutive failures it is
  * open: the replies queue is paused (queue-wide, so other processes wait too) for a window that doubles up to the
- * backoff ceiling, and when the window ends one send at a time probes. The first answer from CometChat closes it.
+ * backoff ceiling, and when the window ends one send at a time probes (one across processes: ProbeLock). The first
+ * answer from CometChat closes it.
  */
 export class SendBreaker {
   private failures = 0;
@@ -15,7 +16,8 @@ export class SendBreaker {
   private openUntil = 0;
 
   constructor(
-    private readonly firstWindowMs: number,
+    /** The first window, and how long a send held back while another probes waits before it asks again. */
+    readonly firstWindowMs: number,
     private readonly maxWindowMs: number,
     private readonly now: () => number = Date.now,
   ) {}
