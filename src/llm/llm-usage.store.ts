@@ -12,28 +12,33 @@ export const utcDay = (at: Date) => at.toISOString().slice(0, 10);
 /** A hold outlives the turn that took it by this much at most: time for its settle() to reach Redis. */
 const HOLD_GRACE_MS = 60_000;
 
+// What is booked plus what the holds still live at `now` keep (each hold's member ends in its tokens).
+const USED_OF = `
+local function usedOf(counter, holds, now)
+  local used = tonumber(redis.call('GET', counter) or '0')
+  for _, hold in ipairs(redis.call('ZRANGEBYSCORE', holds, '(' .. now, '+inf')) do
+    used = used + tonumber(string.match(hold, ':(%d+)$'))
+  end
+  return used
+end
+`;
+
 /**
  * KEYS counter, holds · ARGV budget, hold, ttl seconds, now ms, hold expiry ms, hold id. 1 and the hold recorded
  * while what is booked plus what live holds keep is under the budget; 0 (nothing recorded) once it is spent. One
  * step, so turns of one user running at once see each other's holds. Holds past their expiry (their turn died
  * before it settled) are dropped first: they no longer count.
  */
-const RESERVE = `
+const RESERVE = `${USED_OF}
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-for _, hold in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do used = used + tonumber(string.match(hold, ':(%d+)$')) end
-if used >= tonumber(ARGV[1]) then return 0 end
+if usedOf(KEYS[1], KEYS[2], ARGV[4]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[5], ARGV[6] .. ':' .. ARGV[2])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 1`;
 
 /** KEYS counter, holds · ARGV now ms. What is booked plus what live holds keep. */
-const USED = `
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-for _, hold in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf')) do
-  used = used + tonumber(string.match(hold, ':(%d+)$'))
-end
-return used`;
+const USED = `${USED_OF}
+return usedOf(KEYS[1], KEYS[2], ARGV[1])`;
 
 /** A turn's claim on its user's budget, from before its model calls until settle() books what they spent. */
 export interface BudgetHold {
