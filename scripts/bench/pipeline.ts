@@ -21,8 +21,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { startServer, stopServer, Server } from './children';
-import { bytesUnder, deleteKeys, fmt, median, positive, REPO_ROOT, table } from './report';
+import { cpuOf, startServer, stopServer, Server } from './children';
+import { bytesUnder, deleteKeys, fmt, median, positive, redisCpuUs, REPO_ROOT, table } from './report';
 import { PASSWORD, REDIS_URL, Target, USERNAME, WEBHOOK_PATH } from './targets';
 
 const BACKLOG = positive('BENCH_BACKLOG', 400);
@@ -167,6 +167,8 @@ interface Env {
   cometchat: FakeCometChat;
 }
 
+const cpuUs = (usage: NodeJS.CpuUsage) => usage.user + usage.system;
+
 const freshPrefix = (target: Target) => `bench-pipe-${target}-${randomBytes(4).toString('hex')}`;
 
 /**
@@ -179,6 +181,7 @@ async function backlog(env: Env, target: Target, depth: number, counting = false
   const servers: Server[] = [];
   const events = new Queue('events', { connection: { url: REDIS_URL }, prefix });
   events.on('error', () => undefined);
+  let cpu: { workerUs: number; redisUs: number; messages: number } | undefined;
   const run = async () => {
     const api = await startServer({ target, prefix, role: 'api', cometchatUrl: env.cometchat.url });
     servers.push(api);
@@ -198,8 +201,14 @@ async function backlog(env: Env, target: Target, depth: number, counting = false
     else servers.push(await startServer({ target, prefix, role: 'worker', cometchatUrl: env.cometchat.url }));
     await env.cometchat.until(1);
     const first = process.hrtime.bigint();
+    const worker = servers[servers.length - 1];
+    const [workerBefore, redisBefore] = await Promise.all([cpuOf(worker), redisCpuUs(env.redis)]);
     await env.cometchat.until(depth);
-    return Number(process.hrtime.bigint() - first) / 1e9;
+    const seconds = Number(process.hrtime.bigint() - first) / 1e9;
+    const [workerAfter, redisAfter] = await Promise.all([cpuOf(worker), redisCpuUs(env.redis)]);
+    // Per message after the first reply (the CPU readings are taken a little after it, so this is a slight underestimate).
+    cpu = { workerUs: cpuUs(workerAfter) - cpuUs(workerBefore), redisUs: redisAfter - redisBefore, messages: depth - 1 };
+    return seconds;
   };
   try {
     if (counting) {
@@ -207,7 +216,12 @@ async function backlog(env: Env, target: Target, depth: number, counting = false
       return { counts, outOfOrder: env.cometchat.outOfOrder() };
     }
     const seconds = await run();
-    return { rate: depth > 1 ? (depth - 1) / seconds : Number.NaN, outOfOrder: env.cometchat.outOfOrder() };
+    return {
+      rate: depth > 1 ? (depth - 1) / seconds : Number.NaN,
+      outOfOrder: env.cometchat.outOfOrder(),
+      workerUsPerMessage: cpu!.workerUs / cpu!.messages,
+      redisUsPerMessage: cpu!.redisUs / cpu!.messages,
+    };
   } finally {
     await Promise.allSettled(servers.map(stopServer));
     await events.close();
@@ -245,15 +259,19 @@ async function endToEnd(env: Env, target: Target) {
   try {
     const bodies = Array.from({ length: E2E_MESSAGES }, (_, i) => callback(`sender-${i % E2E_SENDERS}`).body);
     const before = Number((await env.redis.info('stats')).match(/total_commands_processed:(\d+)/)![1]);
+    const [serverBefore, redisBefore] = await Promise.all([cpuOf(server), redisCpuUs(env.redis)]);
     const started = process.hrtime.bigint();
     await postAll(server.port, bodies, 50);
     await env.cometchat.until(E2E_MESSAGES);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const [serverAfter, redisAfter] = await Promise.all([cpuOf(server), redisCpuUs(env.redis)]);
     const after = Number((await env.redis.info('stats')).match(/total_commands_processed:(\d+)/)![1]);
     const { total, byKind } = await bytesUnder(env.redis, prefix);
     return {
       rate: E2E_MESSAGES / seconds,
       commands: (after - before) / E2E_MESSAGES,
+      serverUsPerMessage: (cpuUs(serverAfter) - cpuUs(serverBefore)) / E2E_MESSAGES,
+      redisUsPerMessage: (redisAfter - redisBefore) / E2E_MESSAGES,
       bytesPerMessage: total / E2E_MESSAGES,
       bytesByKind: [...byKind].map(([kind, bytes]) => [kind, bytes / E2E_MESSAGES] as const).sort((a, b) => b[1] - a[1]),
       outOfOrder: env.cometchat.outOfOrder(),
@@ -274,17 +292,20 @@ export async function runPipelineBench(): Promise<number> {
       `\npipeline: backlog ${BACKLOG} in one conversation, ${E2E_MESSAGES} messages from ${E2E_SENDERS} senders end to end, ${ROUNDS} round(s)`,
     );
 
-    const drains: Record<Target, Array<{ rate: number; outOfOrder: number }>> = { baseline: [], service: [] };
+    type Drain = { rate: number; outOfOrder: number; workerUsPerMessage: number; redisUsPerMessage: number };
+    const drains: Record<Target, Drain[]> = { baseline: [], service: [] };
     const e2e: Record<Target, Array<Awaited<ReturnType<typeof endToEnd>>>> = { baseline: [], service: [] };
     for (let round = 1; round <= ROUNDS; round++) {
       for (const target of round % 2 ? TARGETS : [...TARGETS].reverse()) {
-        const drain = (await backlog(env, target, BACKLOG)) as { rate: number; outOfOrder: number };
+        const drain = (await backlog(env, target, BACKLOG)) as Drain;
         drains[target].push(drain);
         const whole = await endToEnd(env, target);
         e2e[target].push(whole);
         console.log(
-          `  ${target} #${round}: backlog ${fmt(drain.rate)} msgs/s (${drain.outOfOrder} out of order); ` +
-            `end to end ${fmt(whole.rate)} msgs/s, ${fmt(whole.commands, 1)} Redis commands/msg, ${fmt(whole.bytesPerMessage)} B/msg kept`,
+          `  ${target} #${round}: backlog ${fmt(drain.rate)} msgs/s (${drain.outOfOrder} out of order; CPU µs/msg worker ` +
+            `${fmt(drain.workerUsPerMessage)}, Redis ${fmt(drain.redisUsPerMessage)}); end to end ${fmt(whole.rate)} msgs/s ` +
+            `(CPU µs/msg server ${fmt(whole.serverUsPerMessage)}, Redis ${fmt(whole.redisUsPerMessage)}), ` +
+            `${fmt(whole.commands, 1)} Redis commands/msg, ${fmt(whole.bytesPerMessage)} B/msg kept`,
         );
       }
     }

@@ -69,3 +69,10 @@ export async function bytesUnder(redis: Redis, prefix: string): Promise<{ total:
   } while (cursor !== '0');
   return { total, byKind };
 }
+
+/** Redis's own CPU time so far, in µs (user and system, from INFO cpu): per message, a figure that noise does not move much. */
+export async function redisCpuUs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const seconds = (name: string) => Number(info.match(new RegExp(`${name}:([\\d.]+)`))![1]);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6;
+}
