@@ -22,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { cpuOf, startServer, stopServer, Server } from './children';
+import { bullmqScriptsKnown, COMMAND_KINDS, commandKind, CommandKind, KIND_MEANING } from './command-kinds';
 import { bytesUnder, deleteKeys, fmt, median, positive, redisCpuUs, REPO_ROOT, table } from './report';
 import { PASSWORD, REDIS_URL, Target, USERNAME, WEBHOOK_PATH } from './targets';
 
@@ -128,17 +129,31 @@ async function postAll(port: number, bodies: string[], concurrency: number): Pro
   );
 }
 
+interface Counts {
+  sent: number;
+  all: number;
+  /** The sent commands by what they are for (command-kinds.ts). */
+  byKind: Record<CommandKind, number>;
+}
+
+const perMessage = ({ sent, all, byKind }: Counts, messages: number): Counts => ({
+  sent: sent / messages,
+  all: all / messages,
+  byKind: Object.fromEntries(COMMAND_KINDS.map((kind) => [kind, byKind[kind] / messages])) as Record<CommandKind, number>,
+});
+
 /**
  * Every command Redis ran for one prefix while `work` ran: sent by clients, and run inside scripts. Read from
  * `redis-cli monitor` (ioredis' MONITOR connection failed now and then on a busy Redis, "Command queue state
  * error"); an ECHO of a marker after the work tells when the stream has caught up with it.
  */
-async function countCommands(redis: Redis, prefix: string, work: () => Promise<void>): Promise<{ sent: number; all: number }> {
+async function countCommands(redis: Redis, prefix: string, work: () => Promise<void>): Promise<Counts> {
   const monitor = spawn('redis-cli', ['-u', REDIS_URL, 'monitor'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: monitor.stdout });
   const end = `${prefix}:counted`;
   let sent = 0;
   let all = 0;
+  const byKind = Object.fromEntries(COMMAND_KINDS.map((kind) => [kind, 0])) as Record<CommandKind, number>;
   let started: () => void;
   let ended: () => void;
   const attached = new Promise<void>((resolve) => (started = resolve));
@@ -149,7 +164,9 @@ async function countCommands(redis: Redis, prefix: string, work: () => Promise<v
     if (!line.includes(prefix)) return;
     if (line.includes(end)) return ended();
     all++;
-    if (!/^\S+ \[\d+ lua\]/.test(line)) sent++;
+    if (/^\S+ \[\d+ lua\]/.test(line)) return;
+    sent++;
+    byKind[commandKind(line)]++;
   });
   try {
     await Promise.race([attached, exited]);
@@ -159,7 +176,7 @@ async function countCommands(redis: Redis, prefix: string, work: () => Promise<v
   } finally {
     monitor.kill();
   }
-  return { sent, all };
+  return { sent, all, byKind };
 }
 
 interface Env {
@@ -244,7 +261,7 @@ async function oneAtATime(env: Env, target: Target, messages = 50) {
         await env.cometchat.until(i);
       }
     });
-    return { counts: { sent: counts.sent / messages, all: counts.all / messages } };
+    return { counts: perMessage(counts, messages) };
   } finally {
     await Promise.allSettled(servers.map(stopServer));
     await deleteKeys(env.redis, prefix);
@@ -310,12 +327,11 @@ export async function runPipelineBench(): Promise<number> {
       }
     }
 
-    const counts: Record<Target, Array<{ sent: number; all: number }>> = { baseline: [], service: [] };
+    const counts: Record<Target, Counts[]> = { baseline: [], service: [] };
     for (const target of TARGETS) {
       for (const depth of DEPTHS) {
-        const { counts: perRun } =
-          depth === 1 ? await oneAtATime(env, target) : ((await backlog(env, target, depth, true)) as { counts: { sent: number; all: number } });
-        counts[target].push(depth === 1 ? perRun : { sent: perRun.sent / depth, all: perRun.all / depth });
+        const { counts: perRun } = depth === 1 ? await oneAtATime(env, target) : ((await backlog(env, target, depth, true)) as { counts: Counts });
+        counts[target].push(depth === 1 ? perRun : perMessage(perRun, depth));
       }
     }
 
@@ -341,6 +357,15 @@ export async function runPipelineBench(): Promise<number> {
       ]),
     );
     console.log('  (sent: commands the processes sent; all: every command Redis ran, those inside Lua scripts included)');
+    console.log('');
+    console.log(
+      table([
+        ['commands sent per delivered echo, by kind', ...DEPTHS.map((d) => `depth ${d}`)],
+        ...TARGETS.flatMap((target) => COMMAND_KINDS.map((kind) => [`${target}: ${kind}`, ...counts[target].map((c) => fmt(c.byKind[kind], 1))])),
+      ]),
+    );
+    for (const kind of COMMAND_KINDS) console.log(`  ${kind}: ${KIND_MEANING[kind]}`);
+    if (!bullmqScriptsKnown()) console.log("  (BullMQ's scripts could not be named: their calls are counted as 'other')");
     for (const target of TARGETS) {
       const last = e2e[target][e2e[target].length - 1];
       const parts = last.bytesByKind.filter(([, bytes]) => bytes >= 1).map(([kind, bytes]) => `${kind} ${fmt(bytes)}`);
