@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killChildren, cpuOf, Server, startServer, stopServer } from './children';
-import { deleteKeys, fmt, median, positive, REPO_ROOT, sleep, table } from './report';
+import { deleteKeys, fmt, median, positive, redisCpuUs, REPO_ROOT, sleep, table } from './report';
 import { PASSWORD, REDIS_URL, Target, USERNAME, WEBHOOK_PATH as PATH } from './targets';
 
 const SECONDS = positive('BENCH_SECONDS', 5);
@@ -55,6 +55,10 @@ interface RunResult {
   serverCpu: number;
   /** Share of one core this process (the load generator) used during the run. */
   driverCpu: number;
+  /** Redis's CPU time per answered request, in microseconds (all of Redis: nothing else uses it during a run). */
+  redisPerRequestUs: number;
+  /** Share of one core Redis used during the run. */
+  redisCpu: number;
 }
 
 /** The user-text fixture as a template: every request gets the next message id, so every one is a new store. */
@@ -117,13 +121,13 @@ async function settledJobCount(server: Server): Promise<number> {
 }
 
 async function measure(server: Server, round: RunResult['round'], redis: Redis, overallRate?: number): Promise<RunResult> {
-  const cpuBefore = await cpuOf(server);
+  const [cpuBefore, redisBefore] = await Promise.all([cpuOf(server), redisCpuUs(redis)]);
   const driverBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   const { result, counts } = await load(server, SECONDS, overallRate);
   const elapsedUs = Number(process.hrtime.bigint() - started) / 1000;
   const driver = process.cpuUsage(driverBefore);
-  const cpuAfter = await cpuOf(server);
+  const [cpuAfter, redisAfter] = await Promise.all([cpuOf(server), redisCpuUs(redis)]);
   const stored = await settledJobCount(server);
   await deleteKeys(redis, server.prefix); // every run starts from an empty queue
   const serverUs = cpuAfter.user - cpuBefore.user + (cpuAfter.system - cpuBefore.system);
@@ -144,6 +148,8 @@ async function measure(server: Server, round: RunResult['round'], redis: Redis, 
     cpuPerRequestUs: ok > 0 ? serverUs / ok : Number.NaN,
     serverCpu: serverUs / elapsedUs,
     driverCpu: (driver.user + driver.system) / elapsedUs,
+    redisPerRequestUs: ok > 0 ? (redisAfter - redisBefore) / ok : Number.NaN,
+    redisCpu: (redisAfter - redisBefore) / elapsedUs,
   };
 }
 
@@ -151,7 +157,23 @@ const label = (r: RunResult) => (r.round === 'rate' ? `${r.target} @rate` : `${r
 
 function printRuns(runs: RunResult[]): void {
   const rows = [
-    ['run', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'accepted', 'dup', 'non2xx', 'errors', 'stored', 'srv µs/req', 'srv cpu', 'driver cpu'],
+    [
+      'run',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      '2xx',
+      'accepted',
+      'dup',
+      'non2xx',
+      'errors',
+      'stored',
+      'srv µs/req',
+      'srv cpu',
+      'redis µs/req',
+      'redis cpu',
+      'driver cpu',
+    ],
     ...runs.map((r) => [
       label(r),
       fmt(r.rps),
@@ -165,6 +187,8 @@ function printRuns(runs: RunResult[]): void {
       String(r.stored),
       fmt(r.cpuPerRequestUs),
       `${fmt(r.serverCpu * 100)}%`,
+      fmt(r.redisPerRequestUs),
+      `${fmt(r.redisCpu * 100)}%`,
       `${fmt(r.driverCpu * 100)}%`,
     ]),
   ];
