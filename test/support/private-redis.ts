@@ -108,10 +108,17 @@ export class PrivateRedis {
     this.process.kill('SIGCONT');
   }
 
-  /** A replica of `master`, linked (its first sync done). */
+  /**
+   * A replica of `master`, linked as both see it: its first sync loaded, and the master streaming to it. The replica
+   * reports its link up once it has loaded the sync, but the master marks it online only at its next check (up to
+   * its `hz` later, longer on a busy machine); until then the master neither sends it writes nor counts its
+   * acknowledgements, so a WAIT times out.
+   */
   static async replicaOf(master: PrivateRedis): Promise<PrivateRedis> {
     const replica = await PrivateRedis.start(['--replicaof', '127.0.0.1', String(master.port)]);
     await waitFor('the replica to be linked', async () => (await replica.use((c) => c.info('replication'))).includes('master_link_status:up'));
+    const online = new RegExp(`^slave\\d+:ip=[^,]+,port=${replica.port},state=online,`, 'm');
+    await waitFor('the master to stream to the replica', async () => online.test(await master.use((c) => c.info('replication'))));
     return replica;
   }
 
