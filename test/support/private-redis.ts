@@ -108,17 +108,12 @@ export class PrivateRedis {
     this.process.kill('SIGCONT');
   }
 
-  /**
-   * A replica of `master`, linked as both see it: its first sync loaded, and the master streaming to it. The replica
-   * reports its link up once it has loaded the sync, but the master marks it online only at its next check (up to
-   * its `hz` later, longer on a busy machine); until then the master neither sends it writes nor counts its
-   * acknowledgements, so a WAIT times out.
-   */
+  /** A replica of `master`, linked as both see it (replicaLinked). */
   static async replicaOf(master: PrivateRedis): Promise<PrivateRedis> {
     const replica = await PrivateRedis.start(['--replicaof', '127.0.0.1', String(master.port)]);
-    await waitFor('the replica to be linked', async () => (await replica.use((c) => c.info('replication'))).includes('master_link_status:up'));
-    const online = new RegExp(`^slave\\d+:ip=[^,]+,port=${replica.port},state=online,`, 'm');
-    await waitFor('the master to stream to the replica', async () => online.test(await master.use((c) => c.info('replication'))));
+    await waitFor('the replica to be linked', async () =>
+      replicaLinked(await master.use((c) => c.info('replication')), await replica.use((c) => c.info('replication')), replica.port),
+    );
     return replica;
   }
 
@@ -132,3 +127,17 @@ export class PrivateRedis {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Whether a replica is linked as both its master and it see it, from their INFO replication: its first sync loaded
+ * (`master_link_status:up`), and the master streaming to it (`state=online`). The replica reports its link up once it
+ * has loaded the sync, but the master marks it online only at its next check (up to its `hz` later, longer on a busy
+ * machine); until then the master neither sends it writes nor counts its acknowledgements, so a WAIT runs out.
+ */
+export function replicaLinked(masterReplication: string, replicaReplication: string, replicaPort: number): boolean {
+  const online = new RegExp(`^slave\\d+:ip=[^,]+,port=${replicaPort},state=online,`, 'm');
+  return replicaReplication.includes('master_link_status:up') && online.test(masterReplication);
+}
+
+/** Whether a master streams to every replica its INFO replication lists (each `state=online`; see replicaLinked). */
+export const replicasOnline = (masterReplication: string): boolean => !/^slave\d+:[^\r\n]*state=(?!online)/m.test(masterReplication);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
-import { PrivateRedis } from './private-redis';
+import { PrivateRedis, replicaLinked, replicasOnline } from './private-redis';
 import { freePort } from './service-process';
 import { waitFor } from './wait-for';
 
@@ -62,8 +62,10 @@ export class PrivateSentinel {
       'the sentinel to see the master and its replica',
       async () => {
         const replicas = await withClient(port, (c) => c.call('SENTINEL', 'REPLICAS', PrivateSentinel.MASTER_NAME)).catch(() => []);
-        const synced = await withClient(replica.port, (c) => c.info('replication')).catch(() => '');
-        return (replicas as unknown[]).length === 1 && synced.includes('master_link_status:up');
+        const [fromMaster, fromReplica] = await Promise.all(
+          [master.port, replica.port].map((nodePort) => withClient(nodePort, (c) => c.info('replication')).catch(() => '')),
+        );
+        return (replicas as unknown[]).length === 1 && replicaLinked(fromMaster, fromReplica, replica.port);
       },
       { timeoutMs: 20_000 },
     );
@@ -167,9 +169,10 @@ export class PrivateCluster {
           nodes.map((n) =>
             withClient(n.port, async (c) => {
               const info = (await c.call('CLUSTER', 'INFO')) as string;
-              // A replica that never synced is not elected when its master dies: wait for every link.
+              // A replica that never synced is not elected when its master dies: wait for every link, as both ends see it.
               const replication = await c.info('replication');
-              return info.includes('cluster_state:ok') && (replication.includes('role:master') || replication.includes('master_link_status:up'));
+              const linked = replication.includes('role:master') ? replicasOnline(replication) : replication.includes('master_link_status:up');
+              return info.includes('cluster_state:ok') && linked;
             }).catch(() => false),
           ),
         );
