@@ -33,7 +33,7 @@ function bullmqScripts(): Map<string, string> {
 }
 
 const BULLMQ = bullmqScripts();
-const OURS = new Map(Object.entries(SEQUENCER_SCRIPTS).map(([name, { lua }]) => [sha1(lua), name]));
+const OURS = new Set(Object.values(SEQUENCER_SCRIPTS).map(({ lua }) => sha1(lua)));
 const FETCH = new Set(['bzpopmin', 'moveToActive']);
 
 /** True when BullMQ's scripts could be named (else their calls fall under 'other'). */
