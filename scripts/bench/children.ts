@@ -5,7 +5,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Role, startTarget, Target } from './targets';
+import { AnyTarget, Role, startTarget } from './targets';
 
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ?? join(tmpdir(), 'bench-profiles');
@@ -16,7 +16,7 @@ interface ServeMessage {
 }
 
 export interface Server {
-  target: Target;
+  target: AnyTarget;
   role: Role;
   prefix: string;
   port: number;
@@ -31,7 +31,7 @@ export function killChildren(): void {
 }
 
 export interface ServeArgs {
-  target: Target;
+  target: AnyTarget;
   prefix: string;
   role: Role;
   cometchatUrl?: string;

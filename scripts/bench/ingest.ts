@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killChildren, cpuOf, Server, startServer, stopServer } from './children';
 import { deleteKeys, fmt, median, positive, redisCpuUs, REPO_ROOT, sleep, table } from './report';
-import { PASSWORD, REDIS_URL, Target, USERNAME, WEBHOOK_PATH as PATH } from './targets';
+import { AnyTarget, PASSWORD, REDIS_URL, Target, USERNAME, WEBHOOK_PATH as PATH } from './targets';
 
 const SECONDS = positive('BENCH_SECONDS', 5);
 const CONNECTIONS = positive('BENCH_CONNECTIONS', 50);
@@ -36,7 +36,7 @@ const eventsQueue = (server: Server) =>
   })());
 
 interface RunResult {
-  target: Target;
+  target: AnyTarget;
   /** The round number, or "rate" for the fixed-rate run. */
   round: number | 'rate';
   rps: number;

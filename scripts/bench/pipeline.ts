@@ -9,8 +9,11 @@
  * - end to end: 3,000 callbacks from 101 senders into one APP_ROLE=all process, rate from the first post to the
  *   last reply; and the Redis bytes kept per message afterwards (completed jobs, dedupe keys, event streams).
  *
+ * The backlog also runs on `chained` (targets.ts): the bare handler ordered by BullMQ's own flows, so the report
+ * shows beside the service's drain what order alone costs on BullMQ's open-source API.
+ *
  *   BENCH_BACKLOG (400), BENCH_WARM_UP (0), BENCH_E2E_MESSAGES (3000), BENCH_E2E_SENDERS (101),
- *   BENCH_PIPELINE_ROUNDS (3)
+ *   BENCH_PIPELINE_ROUNDS (3), BENCH_CHAINED (1; 0 leaves the chained drain out)
  */
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
@@ -24,7 +27,7 @@ import { createInterface } from 'node:readline';
 import { cpuOf, startServer, stopServer, Server } from './children';
 import { bullmqScriptsKnown, COMMAND_KINDS, commandKind, CommandKind, KIND_MEANING } from './command-kinds';
 import { bytesUnder, deleteKeys, fmt, median, positive, redisCpuUs, REPO_ROOT, table } from './report';
-import { PASSWORD, REDIS_URL, Target, USERNAME, WEBHOOK_PATH } from './targets';
+import { AnyTarget, PASSWORD, REDIS_URL, Target, USERNAME, WEBHOOK_PATH } from './targets';
 
 const BACKLOG = positive('BENCH_BACKLOG', 400);
 const E2E_MESSAGES = positive('BENCH_E2E_MESSAGES', 3000);
@@ -34,6 +37,7 @@ const DEPTHS = [1, 50, 500];
 /** Messages the worker answers before a timed backlog, to run it warm (0: a worker started on the backlog, cold). */
 const WARM_UP = Number(process.env.BENCH_WARM_UP ?? '0');
 const TARGETS: Target[] = ['baseline', 'service'];
+const CHAINED = process.env.BENCH_CHAINED !== '0';
 
 const template = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'user-text.json'), 'utf8'));
 // Digits, increasing, as CometChat's ids are; unique across runs.
@@ -186,14 +190,14 @@ interface Env {
 
 const cpuUs = (usage: NodeJS.CpuUsage) => usage.user + usage.system;
 
-const freshPrefix = (target: Target) => `bench-pipe-${target}-${randomBytes(4).toString('hex')}`;
+const freshPrefix = (target: AnyTarget) => `bench-pipe-${target}-${randomBytes(4).toString('hex')}`;
 
 /**
  * N callbacks of one conversation stored while no worker takes them, then drained by one worker process: started
  * on the backlog (cold, as after a restart), or with BENCH_WARM_UP, warmed up first on other conversations and
  * held off with BullMQ's own queue pause while the backlog is stored (both targets alike).
  */
-async function backlog(env: Env, target: Target, depth: number, counting = false) {
+async function backlog(env: Env, target: AnyTarget, depth: number, counting = false) {
   const prefix = freshPrefix(target);
   const servers: Server[] = [];
   const events = new Queue('events', { connection: { url: REDIS_URL }, prefix });
@@ -310,7 +314,7 @@ export async function runPipelineBench(): Promise<number> {
     );
 
     type Drain = { rate: number; outOfOrder: number; workerUsPerMessage: number; redisUsPerMessage: number };
-    const drains: Record<Target, Drain[]> = { baseline: [], service: [] };
+    const drains: Record<AnyTarget, Drain[]> = { baseline: [], service: [], chained: [] };
     const e2e: Record<Target, Array<Awaited<ReturnType<typeof endToEnd>>>> = { baseline: [], service: [] };
     for (let round = 1; round <= ROUNDS; round++) {
       for (const target of round % 2 ? TARGETS : [...TARGETS].reverse()) {
@@ -323,6 +327,14 @@ export async function runPipelineBench(): Promise<number> {
             `${fmt(drain.workerUsPerMessage)}, Redis ${fmt(drain.redisUsPerMessage)}); end to end ${fmt(whole.rate)} msgs/s ` +
             `(CPU µs/msg server ${fmt(whole.serverUsPerMessage)}, Redis ${fmt(whole.redisUsPerMessage)}), ` +
             `${fmt(whole.commands, 1)} Redis commands/msg, ${fmt(whole.bytesPerMessage)} B/msg kept`,
+        );
+      }
+      if (CHAINED) {
+        const drain = (await backlog(env, 'chained', BACKLOG)) as Drain;
+        drains.chained.push(drain);
+        console.log(
+          `  chained #${round}: backlog ${fmt(drain.rate)} msgs/s (${drain.outOfOrder} out of order; CPU µs/msg worker ` +
+            `${fmt(drain.workerUsPerMessage)}, Redis ${fmt(drain.redisUsPerMessage)})`,
         );
       }
     }
@@ -375,16 +387,25 @@ export async function runPipelineBench(): Promise<number> {
     const drainRatio = median(pair(drains, (r) => r.rate));
     const e2eRatio = median(pair(e2e, (r) => r.rate));
     console.log(`backlog drain service/baseline (median of rounds): ${fmt(drainRatio, 3)}; goal >= 0.5: ${drainRatio >= 0.5 ? 'PASS' : 'FAIL'}`);
+    if (CHAINED) {
+      const chainedRatio = median(drains.chained.map((r, i) => r.rate / drains.baseline[i].rate));
+      console.log(
+        `  the same drain ordered by BullMQ's flows alone (chained/baseline, median of rounds): ${fmt(chainedRatio, 3)}; ` +
+          `service/chained: ${fmt(median(drains.service.map((r, i) => r.rate / drains.chained[i].rate)), 3)}`,
+      );
+    }
     console.log(`end to end service/baseline (median of rounds): ${fmt(e2eRatio, 3)}; goal >= 1.0: ${e2eRatio >= 1 ? 'PASS' : 'FAIL'}`);
     const sent = counts.service.map((c) => c.sent);
     console.log(
       `service commands sent per message at depth ${DEPTHS.join(' / ')}: ${sent.map((c) => fmt(c, 1)).join(' / ')}; goal <= 40 at each: ${sent.every((c) => c <= 40) ? 'PASS' : 'FAIL'}`,
     );
     // Only the backlog is posted in id order; end to end, 50 posts at a time may arrive out of id order.
-    const wrong = drains.service.reduce((n, r) => n + r.outOfOrder, 0);
-    if (wrong > 0) {
-      console.error(`bench: the service delivered ${wrong} replies out of their conversation's order`);
-      return 1;
+    for (const target of ['service', 'chained'] as const) {
+      const wrong = drains[target].reduce((n, r) => n + r.outOfOrder, 0);
+      if (wrong > 0) {
+        console.error(`bench: ${target} delivered ${wrong} replies out of their conversation's order`);
+        return 1;
+      }
     }
     return 0;
   } finally {

@@ -1,14 +1,19 @@
 /**
- * The two servers the bench compares, each started in a child process of its own (serve.ts):
+ * The servers the bench compares, each started in a child process of its own (serve.ts):
  * - `service`: this service, built with createApp() exactly as main.ts builds it;
  * - `baseline`: a bare Fastify + BullMQ service with the same public contract (Basic Auth, the same field checks,
  *   the callback stored with the same deduplication, an echo through a replies queue to CometChat), on the
- *   libraries' current versions, and with nothing of ours: no conversation order, no record of sent replies.
+ *   libraries' current versions, and with nothing of ours: no conversation order, no record of sent replies;
+ * - `chained`: the baseline with its jobs run one after another per conversation by BullMQ's own means (JobChain),
+ *   still with nothing of ours: what order alone costs on BullMQ's open-source API (the backlog drain only).
  */
-import { Job, Queue, Worker } from 'bullmq';
+import { FlowProducer, Job, JobsOptions, Queue, Worker } from 'bullmq';
+import type Redis from 'ioredis';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export type Target = 'baseline' | 'service';
+/** Every server the bench can start; `chained` takes part in the backlog drain only. */
+export type AnyTarget = Target | 'chained';
 export type Role = 'api' | 'worker' | 'all';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -31,8 +36,8 @@ export interface TargetOptions {
   baselineClaims?: boolean;
 }
 
-export function startTarget(target: Target, options: TargetOptions): Promise<Started> {
-  return target === 'service' ? startService(options) : startBaseline(options);
+export function startTarget(target: AnyTarget, options: TargetOptions): Promise<Started> {
+  return target === 'service' ? startService(options) : startBaseline({ ...options, chained: target === 'chained' });
 }
 
 async function startService({ prefix, role, cometchatUrl }: TargetOptions): Promise<Started> {
@@ -99,7 +104,13 @@ const retention = { removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeO
 const jobDefaults = { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, ...retention };
 
 /** The bare service: one Fastify route adding the callback to a BullMQ queue; workers echo it to CometChat. */
-async function startBaseline({ prefix, role, cometchatUrl, baselineClaims }: TargetOptions): Promise<Started> {
+async function startBaseline({
+  prefix,
+  role,
+  cometchatUrl,
+  baselineClaims,
+  chained = false,
+}: TargetOptions & { chained?: boolean }): Promise<Started> {
   const closers: Array<() => Promise<unknown>> = [];
   let port = 0;
   if (role !== 'worker') {
@@ -113,6 +124,7 @@ async function startBaseline({ prefix, role, cometchatUrl, baselineClaims }: Tar
     events.on('error', () => undefined);
     await events.waitUntilReady();
     const claim = baselineClaims ? await placeInLine(events, prefix) : undefined;
+    const chain = chained ? await JobChain.on(events, prefix) : undefined;
     const expected = sha256(`${USERNAME}:${PASSWORD}`);
     const app = Fastify({ bodyLimit: 1024 * 1024 });
     app.removeContentTypeParser('text/plain');
@@ -145,7 +157,10 @@ async function startBaseline({ prefix, role, cometchatUrl, baselineClaims }: Tar
       const jobId = `evt-${id}-${PROCESS_TAG}${(++deliveries).toString(36)}`;
       try {
         claim?.(body);
-        const job = await events.add('bot-event', body, { jobId, deduplication: { id, ttl: DAY_MS } });
+        const opts = { jobId, deduplication: { id, ttl: DAY_MS } };
+        const job = chain
+          ? await chain.add(events, 'bot-event', body, opts, message.receiverType === 'group' ? message.receiver : sender)
+          : await events.add('bot-event', body, opts);
         return { status: job.id === jobId ? 'accepted' : 'duplicate', id };
       } catch {
         reply.code(503).header('retry-after', '5');
@@ -158,9 +173,10 @@ async function startBaseline({ prefix, role, cometchatUrl, baselineClaims }: Tar
     closers.push(
       () => app.close(),
       () => events.close(),
+      async () => chain?.close(),
     );
   }
-  if (role !== 'api') closers.push(...(await startBareWorkers(prefix, cometchatUrl)));
+  if (role !== 'api') closers.push(...(await startBareWorkers(prefix, cometchatUrl, chained)));
   return { port, close: () => Promise.all(closers.map((close) => close())) };
 }
 
@@ -177,22 +193,22 @@ async function placeInLine(events: Queue, prefix: string) {
 }
 
 /** An events worker that echoes each text through a replies queue, and a replies worker that posts it. */
-async function startBareWorkers(prefix: string, cometchatUrl: string): Promise<Array<() => Promise<unknown>>> {
+async function startBareWorkers(prefix: string, cometchatUrl: string, chained: boolean): Promise<Array<() => Promise<unknown>>> {
   const connection = { url: REDIS_URL, maxRetriesPerRequest: null };
   const replies = new Queue('replies', { prefix, connection, defaultJobOptions: { ...jobDefaults, attempts: 8 } });
+  const chain = chained ? await JobChain.on(replies, prefix) : undefined;
   const mention = new RegExp(`[ \\t]*<@uid:${BOT_UID}>[ \\t]*`, 'gi');
   const echo = new Worker(
     'events',
     async (job: Job) => {
       const message = job.data.data;
-      const text = message.data?.text;
+      const text = message?.data?.text;
       if (typeof text !== 'string') return;
       const group = message.receiverType === 'group';
-      await replies.add(
-        'bot-reply',
-        { receiver: group ? message.receiver : message.sender, receiverType: group ? 'group' : 'user', text: text.replace(mention, ' ').trim() },
-        { jobId: `reply-${message.id}-0` },
-      );
+      const receiver = group ? message.receiver : message.sender;
+      const reply = { receiver, receiverType: group ? 'group' : 'user', text: text.replace(mention, ' ').trim() };
+      const opts = { jobId: `reply-${message.id}-0` };
+      await (chain ? chain.add(replies, 'bot-reply', reply, opts, receiver) : replies.add('bot-reply', reply, opts));
     },
     { prefix, connection, concurrency: 10 },
   );
@@ -200,6 +216,7 @@ async function startBareWorkers(prefix: string, cometchatUrl: string): Promise<A
     'replies',
     async (job: Job) => {
       const { receiver, receiverType, text } = job.data;
+      if (!receiver) return undefined;
       const response = await fetch(`${cometchatUrl}/bots/${BOT_UID}/messages`, {
         method: 'POST',
         headers: { apikey: 'bench', 'content-type': 'application/json' },
@@ -212,5 +229,42 @@ async function startBareWorkers(prefix: string, cometchatUrl: string): Promise<A
     { prefix, connection, concurrency: 10 },
   );
   await Promise.all([echo.waitUntilReady(), send.waitUntilReady()]);
-  return [() => echo.close(), () => send.close(), () => replies.close()];
+  return [() => echo.close(), () => send.close(), async () => chain?.close(), () => replies.close()];
+}
+
+/**
+ * A conversation's jobs run one after another by BullMQ's own means: each job is added as the parent of the
+ * conversation's previous one (a flow whose only child is that existing job), so that BullMQ's completion of the
+ * previous one moves it out of waiting-children in the same script (and may fetch it in the same call). The
+ * previous job is read and the new one recorded by one SET … GET per add. A bench device, cheaper than any
+ * design the service could ship: it orders by arrival, not by message id; a failed job's successors run on
+ * (ignoreDependencyOnFailure); and a chained job has no deduplication, which BullMQ refuses on a flow node with
+ * children ("Deduplication options cannot be used on flow nodes with children").
+ */
+class JobChain {
+  private constructor(
+    private readonly flows: FlowProducer,
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  static async on(queue: Queue, prefix: string): Promise<JobChain> {
+    const redis = (await queue.getBackend().connection.client) as unknown as Redis;
+    return new JobChain(new FlowProducer({ prefix, connection: { url: REDIS_URL } }), redis, prefix);
+  }
+
+  async add(queue: Queue, name: string, data: object, opts: JobsOptions & { jobId: string }, conversation: string): Promise<Job> {
+    const tail = `${this.prefix}:${queue.name}:chain-tail:${conversation}`;
+    const previous = await this.redis.set(tail, opts.jobId, 'PX', DAY_MS, 'GET');
+    const own = { ...queue.defaultJobOptions, ...opts, ignoreDependencyOnFailure: true };
+    if (!previous) return queue.add(name, data, own);
+    delete own.deduplication;
+    // Made anew (empty, so its worker skips it) only if the previous job is gone already.
+    const children = [{ name, queueName: queue.name, data: {}, opts: { jobId: previous, ignoreDependencyOnFailure: true } }];
+    return (await this.flows.add({ name, queueName: queue.name, data, opts: own, children })).job;
+  }
+
+  close(): Promise<void> {
+    return this.flows.close();
+  }
 }
