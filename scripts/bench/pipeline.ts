@@ -9,8 +9,8 @@
  * - end to end: 3,000 callbacks from 101 senders into one APP_ROLE=all process, rate from the first post to the
  *   last reply; and the Redis bytes kept per message afterwards (completed jobs, dedupe keys, event streams).
  *
- * The backlog also runs on `chained` (targets.ts): the bare handler ordered by BullMQ's own flows, so the report
- * shows beside the service's drain what order alone costs on BullMQ's open-source API.
+ * The backlog and the end-to-end run also run on `chained` (targets.ts): the bare handler ordered by BullMQ's own
+ * flows, so the report shows beside the service's figures what order alone costs on BullMQ's open-source API.
  *
  *   BENCH_BACKLOG (400), BENCH_WARM_UP (0), BENCH_E2E_MESSAGES (3000), BENCH_E2E_SENDERS (101),
  *   BENCH_PIPELINE_ROUNDS (3), BENCH_CHAINED (1; 0 leaves the chained drain out)
@@ -273,7 +273,7 @@ async function oneAtATime(env: Env, target: Target, messages = 50) {
 }
 
 /** Many senders into one APP_ROLE=all process, as fast as it takes them; then what Redis keeps per message. */
-async function endToEnd(env: Env, target: Target) {
+async function endToEnd(env: Env, target: AnyTarget) {
   const prefix = freshPrefix(target);
   env.cometchat.reset();
   const server = await startServer({ target, prefix, role: 'all', cometchatUrl: env.cometchat.url });
@@ -315,7 +315,7 @@ export async function runPipelineBench(): Promise<number> {
 
     type Drain = { rate: number; outOfOrder: number; workerUsPerMessage: number; redisUsPerMessage: number };
     const drains: Record<AnyTarget, Drain[]> = { baseline: [], service: [], chained: [] };
-    const e2e: Record<Target, Array<Awaited<ReturnType<typeof endToEnd>>>> = { baseline: [], service: [] };
+    const e2e: Record<AnyTarget, Array<Awaited<ReturnType<typeof endToEnd>>>> = { baseline: [], service: [], chained: [] };
     for (let round = 1; round <= ROUNDS; round++) {
       for (const target of round % 2 ? TARGETS : [...TARGETS].reverse()) {
         const drain = (await backlog(env, target, BACKLOG)) as Drain;
@@ -332,9 +332,12 @@ export async function runPipelineBench(): Promise<number> {
       if (CHAINED) {
         const drain = (await backlog(env, 'chained', BACKLOG)) as Drain;
         drains.chained.push(drain);
+        const whole = await endToEnd(env, 'chained');
+        e2e.chained.push(whole);
         console.log(
           `  chained #${round}: backlog ${fmt(drain.rate)} msgs/s (${drain.outOfOrder} out of order; CPU µs/msg worker ` +
-            `${fmt(drain.workerUsPerMessage)}, Redis ${fmt(drain.redisUsPerMessage)})`,
+            `${fmt(drain.workerUsPerMessage)}, Redis ${fmt(drain.redisUsPerMessage)}); end to end ${fmt(whole.rate)} msgs/s ` +
+            `(CPU µs/msg server ${fmt(whole.serverUsPerMessage)}, Redis ${fmt(whole.redisUsPerMessage)})`,
         );
       }
     }
@@ -395,6 +398,10 @@ export async function runPipelineBench(): Promise<number> {
       );
     }
     console.log(`end to end service/baseline (median of rounds): ${fmt(e2eRatio, 3)}; goal >= 1.0: ${e2eRatio >= 1 ? 'PASS' : 'FAIL'}`);
+    if (CHAINED) {
+      const chainedRatio = median(e2e.chained.map((r, i) => r.rate / e2e.baseline[i].rate));
+      console.log(`  the same run ordered by BullMQ's flows alone (chained/baseline, median of rounds): ${fmt(chainedRatio, 3)}`);
+    }
     const sent = counts.service.map((c) => c.sent);
     console.log(
       `service commands sent per message at depth ${DEPTHS.join(' / ')}: ${sent.map((c) => fmt(c, 1)).join(' / ')}; goal <= 40 at each: ${sent.every((c) => c <= 40) ? 'PASS' : 'FAIL'}`,

@@ -5,14 +5,14 @@
  *   the callback stored with the same deduplication, an echo through a replies queue to CometChat), on the
  *   libraries' current versions, and with nothing of ours: no conversation order, no record of sent replies;
  * - `chained`: the baseline with its jobs run one after another per conversation by BullMQ's own means (JobChain),
- *   still with nothing of ours: what order alone costs on BullMQ's open-source API (the backlog drain only).
+ *   still with nothing of ours: what order alone costs on BullMQ's open-source API (backlog drain and end to end).
  */
 import { FlowProducer, Job, JobsOptions, Queue, Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export type Target = 'baseline' | 'service';
-/** Every server the bench can start; `chained` takes part in the backlog drain only. */
+/** Every server the bench can start; `chained` takes part in the pipeline's timed runs only. */
 export type AnyTarget = Target | 'chained';
 export type Role = 'api' | 'worker' | 'all';
 
