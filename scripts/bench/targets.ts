@@ -236,10 +236,11 @@ async function startBareWorkers(prefix: string, cometchatUrl: string, chained: b
  * A conversation's jobs run one after another by BullMQ's own means: each job is added as the parent of the
  * conversation's previous one (a flow whose only child is that existing job), so that BullMQ's completion of the
  * previous one moves it out of waiting-children in the same script (and may fetch it in the same call). The
- * previous job is read and the new one recorded by one SET … GET per add. A bench device, cheaper than any
- * design the service could ship: it orders by arrival, not by message id; a failed job's successors run on
- * (ignoreDependencyOnFailure); and a chained job has no deduplication, which BullMQ refuses on a flow node with
- * children ("Deduplication options cannot be used on flow nodes with children").
+ * previous job is read and the new one recorded by one SET … GET per add; a job that fails for good lets the next
+ * one run (ignoreDependencyOnFailure), as the service's turns do. A bench device, cheaper than any design the
+ * service could build on flows: it orders by arrival, not by message id (a job has one parent, so a late message
+ * cannot be put back in its place), and a chained job has no deduplication, which BullMQ refuses on a flow node
+ * with children ("Deduplication options cannot be used on flow nodes with children").
  */
 class JobChain {
   private constructor(
