@@ -316,7 +316,8 @@ export async function runPipelineBench(): Promise<number> {
     const drains: Record<AnyTarget, Drain[]> = { baseline: [], service: [], chained: [] };
     const e2e: Record<AnyTarget, Array<Awaited<ReturnType<typeof endToEnd>>>> = { baseline: [], service: [], chained: [] };
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const target of round % 2 ? TARGETS : [...TARGETS].reverse()) {
+      const compared: AnyTarget[] = round % 2 ? TARGETS : [...TARGETS].reverse();
+      for (const target of CHAINED ? [...compared, 'chained' as const] : compared) {
         const drain = (await backlog(env, target, BACKLOG)) as Drain;
         drains[target].push(drain);
         const whole = await endToEnd(env, target);
@@ -326,17 +327,6 @@ export async function runPipelineBench(): Promise<number> {
             `${fmt(drain.workerUsPerMessage)}, Redis ${fmt(drain.redisUsPerMessage)}); end to end ${fmt(whole.rate)} msgs/s ` +
             `(CPU µs/msg server ${fmt(whole.serverUsPerMessage)}, Redis ${fmt(whole.redisUsPerMessage)}), ` +
             `${fmt(whole.commands, 1)} Redis commands/msg, ${fmt(whole.bytesPerMessage)} B/msg kept`,
-        );
-      }
-      if (CHAINED) {
-        const drain = (await backlog(env, 'chained', BACKLOG)) as Drain;
-        drains.chained.push(drain);
-        const whole = await endToEnd(env, 'chained');
-        e2e.chained.push(whole);
-        console.log(
-          `  chained #${round}: backlog ${fmt(drain.rate)} msgs/s (${drain.outOfOrder} out of order; CPU µs/msg worker ` +
-            `${fmt(drain.workerUsPerMessage)}, Redis ${fmt(drain.redisUsPerMessage)}); end to end ${fmt(whole.rate)} msgs/s ` +
-            `(CPU µs/msg server ${fmt(whole.serverUsPerMessage)}, Redis ${fmt(whole.redisUsPerMessage)})`,
         );
       }
     }
@@ -389,35 +379,22 @@ export async function runPipelineBench(): Promise<number> {
     // Medians of per-round ratios, `of` against `to`.
     const ratio = <T>(runs: Record<AnyTarget, T[]>, of: AnyTarget, to: AnyTarget, pick: (r: T) => number) =>
       median(runs[of].map((r, i) => pick(r) / pick(runs[to][i])));
-    // CPU per message, the process's and Redis's: the steadier figure on a shared machine, where rates drift.
-    const drainCpu = (r: Drain) => r.workerUsPerMessage + r.redisUsPerMessage;
-    const e2eCpu = (r: (typeof e2e)['service'][number]) => r.serverUsPerMessage + r.redisUsPerMessage;
-    const drainRatio = ratio(drains, 'service', 'baseline', (r) => r.rate);
-    const e2eRatio = ratio(e2e, 'service', 'baseline', (r) => r.rate);
-    console.log(`backlog drain service/baseline (median of rounds): ${fmt(drainRatio, 3)}; goal >= 0.5: ${drainRatio >= 0.5 ? 'PASS' : 'FAIL'}`);
-    console.log(`  CPU per message (worker + Redis) service/baseline: ${fmt(ratio(drains, 'service', 'baseline', drainCpu), 3)}`);
-    if (CHAINED) {
+    const rate = (r: { rate: number }) => r.rate;
+    /** A rate verdict, with CPU per message (the process's and Redis's: steadier where rates drift) and `chained`'s. */
+    const verdict = <T extends { rate: number }>(what: string, runs: Record<AnyTarget, T[]>, goal: string, cpu: (r: T) => number, whose: string) => {
+      const serviceRate = ratio(runs, 'service', 'baseline', rate);
       console.log(
-        `  ordered by BullMQ's flows alone, chained/baseline: rate ${fmt(
-          ratio(drains, 'chained', 'baseline', (r) => r.rate),
-          3,
-        )}, ` +
-          `CPU per message ${fmt(ratio(drains, 'chained', 'baseline', drainCpu), 3)}; service/chained rate ${fmt(
-            ratio(drains, 'service', 'chained', (r) => r.rate),
-            3,
-          )}`,
+        `${what} service/baseline (median of rounds): ${fmt(serviceRate, 3)}; goal >= ${goal}: ${serviceRate >= Number(goal) ? 'PASS' : 'FAIL'}`,
       );
-    }
-    console.log(`end to end service/baseline (median of rounds): ${fmt(e2eRatio, 3)}; goal >= 1.0: ${e2eRatio >= 1 ? 'PASS' : 'FAIL'}`);
-    console.log(`  CPU per message (server + Redis) service/baseline: ${fmt(ratio(e2e, 'service', 'baseline', e2eCpu), 3)}`);
-    if (CHAINED) {
+      console.log(`  CPU per message (${whose} + Redis) service/baseline: ${fmt(ratio(runs, 'service', 'baseline', cpu), 3)}`);
+      if (!CHAINED) return;
+      const chained = `rate ${fmt(ratio(runs, 'chained', 'baseline', rate), 3)}, CPU per message ${fmt(ratio(runs, 'chained', 'baseline', cpu), 3)}`;
       console.log(
-        `  ordered by BullMQ's flows alone, chained/baseline: rate ${fmt(
-          ratio(e2e, 'chained', 'baseline', (r) => r.rate),
-          3,
-        )}, ` + `CPU per message ${fmt(ratio(e2e, 'chained', 'baseline', e2eCpu), 3)}`,
+        `  ordered by BullMQ's flows alone, chained/baseline: ${chained}; service/chained rate ${fmt(ratio(runs, 'service', 'chained', rate), 3)}`,
       );
-    }
+    };
+    verdict('backlog drain', drains, '0.5', (r) => r.workerUsPerMessage + r.redisUsPerMessage, 'worker');
+    verdict('end to end', e2e, '1.0', (r) => r.serverUsPerMessage + r.redisUsPerMessage, 'server');
     const sent = counts.service.map((c) => c.sent);
     console.log(
       `service commands sent per message at depth ${DEPTHS.join(' / ')}: ${sent.map((c) => fmt(c, 1)).join(' / ')}; goal <= 40 at each: ${sent.every((c) => c <= 40) ? 'PASS' : 'FAIL'}`,
