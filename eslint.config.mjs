@@ -22,6 +22,11 @@ export default defineConfig(
       // Errors rethrown from a catch carry the cause's message in their own words for the operator; a `cause` would
       // add its stack to what is printed and logged.
       'preserve-caught-error': 'off',
+      // `return p` inside try/catch/finally does not await p: the finally runs first and a rejection may go unhandled
+      // for a moment, which Node's default ends the process for. Awaited there, it is caught where it is written.
+      '@typescript-eslint/return-await': ['error', 'in-try-catch'],
+      // A promise let go with `void` must still say what happens to its failure (a .catch): an unhandled rejection ends the process.
+      '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false }],
     },
   },
   {

@@ -9,7 +9,8 @@ const transform = {
   [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' }, diagnostics: false }],
 };
 const common = {
-  testEnvironment: 'node',
+  // Node's environment, failing a test on a promise rejection handled only after Node saw it unhandled.
+  testEnvironment: `${__dirname}/test/support/strict-environment.js`,
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform,
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],

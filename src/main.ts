@@ -48,8 +48,12 @@ async function bootstrap(): Promise<void> {
       process.exit(1);
     }
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // stop() catches its own failures and exits; the catch only makes that visible here.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      stop(signal).catch(() => process.exit(1));
+    });
+  }
 }
 
 bootstrap().catch((error) => {

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { CliContext, report } from './cli-context';
 import { CliOutput } from './cli-output';
 import { addDoctorCommand } from './doctor.command';
-import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE } from './exit-codes';
+import { EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes';
 import { addFailedCommand } from './failed.command';
 import { addRegisterCommand } from './register.command';
 import { addSimulateCommand } from './simulate.command';
@@ -60,9 +60,15 @@ if (require.main === module) {
     if (error.code !== 'EPIPE') throw error;
     process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK);
   });
-  void run(process.argv).then((code) => {
-    process.exitCode = code;
-    // Connections are closed by each command; should a stray handle linger, the CLI still ends.
-    setTimeout(() => process.exit(code), 1000).unref();
-  });
+  run(process.argv)
+    .catch((error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      return EXIT_FAILED;
+    })
+    .then((code) => {
+      process.exitCode = code;
+      // Connections are closed by each command; should a stray handle linger, the CLI still ends.
+      setTimeout(() => process.exit(code), 1000).unref();
+    })
+    .catch(() => process.exit(EXIT_FAILED));
 }

@@ -29,7 +29,9 @@ export function answerOversizeBodiesReadably(fastify: FastifyInstance, server: S
   // A callback hook, not an async one: no promise on every request's path.
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, next: () => void) => {
     if (!(declaredLength(request.raw) > limit)) return next();
-    void drain(request.raw, limit * DRAIN_FACTOR).then(() => reply.code(413).header('connection', 'close').send(tooLarge(limit)));
+    drain(request.raw, limit * DRAIN_FACTOR)
+      .then(() => reply.code(413).header('connection', 'close').send(tooLarge(limit)))
+      .catch(() => request.raw.destroy()); // the answer could not be written: the connection goes
   });
 }
 

@@ -69,7 +69,7 @@ describe('EventsProcessor', () => {
     await redis.client.quit();
   });
 
-  const stored = async (id: string, text?: string) => await events.add('bot-event', callback(id, text), { jobId: `evt-${id}` });
+  const stored = (id: string, text?: string) => events.add('bot-event', callback(id, text), { jobId: `evt-${id}` });
 
   it('runs the responders on the event built from the stored callback, and queues what they say in order', async () => {
     respond.mockResolvedValue({ responder: 'echo', replies: [textReply('one'), textReply('two')] });

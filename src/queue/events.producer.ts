@@ -117,7 +117,11 @@ export class EventsProducer implements OnModuleInit {
         else if (storedAs instanceof Error) reject(new MessageNotStoredError(storedAs));
         else resolve(storedAs === jobId ? 'accepted' : 'duplicate');
       };
-      if (this.batch.push(delivery) === 1) setImmediate(() => void this.storeBatch());
+      if (this.batch.push(delivery) === 1) {
+        setImmediate(() => {
+          this.storeBatch().catch(() => undefined); // it answers every delivery itself
+        });
+      }
     });
   }
 
@@ -212,7 +216,7 @@ export class EventsProducer implements OnModuleInit {
    */
   private promoteFreeHeads(batch: Delivery[], stored: Array<string | Error>, places: ClaimedPlace[]): void {
     batch.forEach(({ jobId }, n) => {
-      if (places[n].state === PARKED_HEAD && stored[n] === jobId) void promoteParked(this.events, jobId);
+      if (places[n].state === PARKED_HEAD && stored[n] === jobId) promoteParked(this.events, jobId).catch(() => undefined);
     });
   }
 

@@ -116,7 +116,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
     if (result === 'timeout') {
       this.logger.warn(`jobs still running after ${grace} ms; they will run again once their locks lapse`);
       // Should one finish after all, BullMQ's pause reconnects the worker's blocking connection: closed again then.
-      void drained.then(() => Promise.all(this.workers.map((w) => w.disconnect().catch(() => undefined))));
+      drained.then(() => Promise.all(this.workers.map((w) => w.disconnect().catch(() => undefined)))).catch(() => undefined);
     }
   }
 }

@@ -33,7 +33,9 @@ export class RedisRefusedSweeper implements OnApplicationBootstrap, OnApplicatio
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
+    this.timer = setInterval(() => {
+      this.sweep().catch(() => undefined); // sweep() waits out its own errors
+    }, SWEEP_EVERY_MS);
     this.timer.unref();
   }
 

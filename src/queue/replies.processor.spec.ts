@@ -62,7 +62,7 @@ describe('RepliesProcessor', () => {
     await redis.client.quit();
   });
 
-  const queued = async (data: ReplyJobData) => await replies.add('bot-reply', data, { jobId: data.muid });
+  const queued = (data: ReplyJobData) => replies.add('bot-reply', data, { jobId: data.muid });
 
   it("sends the reply with its muid, and records CometChat's confirmation until the job completes", async () => {
     sendBotMessage.mockResolvedValue({ id: '9001' });
@@ -117,6 +117,27 @@ describe('RepliesProcessor', () => {
     // Taken up again after the pause (with its turn), it probes now.
     expect(await processor.process(job)).toEqual({ messageId: '7', alreadySent: false });
     expect(await redis.client.exists(probeKey)).toBe(0);
+  });
+
+  it("keeps a failed probe's rejection handled while the probe is handed back (the process would end otherwise)", async () => {
+    sendBotMessage.mockRejectedValue(new CometChatError('transient', 'CometChat answered 503', 503));
+    for (let n = 0; n < BREAKER_THRESHOLD; n++) {
+      const failing = { ...reply(`108${n}`), target: { type: 'user' as const, id: `cometchat-uid-p${n}` } };
+      await processor.process(await queued(failing)).catch(() => undefined);
+    }
+    await waitFor('the breaker window to pass', async () => (await replies.getRateLimitTtl()) <= 0);
+    // The race as a busy Redis plays it: the probe's hand-back answers late, the queue's pause fails at once.
+    const evalNow = redis.client.eval.bind(redis.client) as (...args: unknown[]) => Promise<unknown>;
+    jest.spyOn(redis.client, 'eval').mockImplementation(async (...args: unknown[]) => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return evalNow(...args);
+    });
+    jest.spyOn(replies, 'rateLimit').mockRejectedValue(new Error('Redis refused the pause'));
+
+    const error = await processor.process(await queued(reply('1089'))).catch((e: Error) => e);
+    // Failing is right (the job is retried); an unhandled rejection on the way fails this test (strict environment).
+    expect(error).toMatchObject({ message: 'Redis refused the pause' });
+    expect(sendBotMessage).toHaveBeenCalledTimes(BREAKER_THRESHOLD + 1);
   });
 
   it('hands the conversation on after a send: the next reply of the conversation may go', async () => {

@@ -90,10 +90,10 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     } catch (raw) {
       // A failed send is logged once, by QueueWorkers (logLine); a 429 here, since it is no failure.
       const error = classify(raw);
-      if (error.kind === 'transient') return this.failedSend(job, error);
+      if (error.kind === 'transient') return await this.failedSend(job, error);
       if (error.kind === 'rate-limited') {
         this.breaker.answered(); // up, but asking us to wait: its own pause follows
-        return this.deferRateLimited(job, error);
+        return await this.deferRateLimited(job, error);
       }
       await this.answered();
       throw new SendRefusedError(error.status, error.message);

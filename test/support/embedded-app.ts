@@ -11,7 +11,15 @@ async function main(): Promise<void> {
   const app = await createApp(env);
   await app.listen({ port: env.PORT, host: env.HOST });
   process.stdout.write(`listening on ${env.HOST}:${env.PORT}\n`);
-  process.once('SIGTERM', () => void app.close().then(() => process.stdout.write('app closed\n')));
+  process.once('SIGTERM', () => {
+    app
+      .close()
+      .then(() => process.stdout.write('app closed\n'))
+      .catch((error: Error) => process.stderr.write(`close failed: ${error.message}\n`));
+  });
 }
 
-void main();
+main().catch((error: Error) => {
+  process.stderr.write(`failed to start: ${error.message}\n`);
+  process.exitCode = 1;
+});
