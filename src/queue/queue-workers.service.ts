@@ -63,6 +63,9 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
       // A job whose process died is handed to another worker once its lock lapses (looked for every half lock).
       lockDuration: this.queue.lockMs,
       stalledInterval: this.queue.recoveryCheckMs,
+      // A process dying mid-job is no fault of the job: it runs again as often as the queue retries a failure
+      // (BullMQ's default, 1, failed a reply for good at its second death). A send record guards a reply's post.
+      maxStalledCount: definition.retry(this.queue).attempts,
       // Tracing on: each job's processing continues the trace its add started.
       telemetry: bullmqTelemetry(this.tracing),
     });

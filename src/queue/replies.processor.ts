@@ -79,7 +79,8 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
       return { messageId: previous, alreadySent: true };
     }
 
-    const admission = this.breaker.admit();
+    // A reply that met a 429 goes again only as a probe, whichever process takes it up.
+    const admission = this.breaker.admit((job.data.rateLimited ?? 0) > 0);
     if (!admission.go) return this.holdBack(job, admission.waitMs);
     const probe = admission.probe ? await this.takeProbe() : undefined;
     if (admission.probe && !probe) return this.holdBack(job, this.breaker.firstWindowMs); // another process probes
@@ -90,11 +91,8 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     } catch (raw) {
       // A failed send is logged once, by QueueWorkers (logLine); a 429 here, since it is no failure.
       const error = classify(raw);
-      if (error.kind === 'transient') return await this.failedSend(job, error);
-      if (error.kind === 'rate-limited') {
-        this.breaker.answered(); // up, but asking us to wait: its own pause follows
-        return await this.deferRateLimited(job, error);
-      }
+      if (error.kind === 'transient') return await this.failedSend(job, error, admission.probe);
+      if (error.kind === 'rate-limited') return await this.deferRateLimited(job, error, admission.probe);
       await this.answered();
       throw new SendRefusedError(error.status, error.message);
     } finally {
@@ -143,14 +141,20 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
    * CometChat did not answer (5xx, timeout, refused): retried with capped backoff until the reply has been
    * failing for the retry budget, so an outage of minutes costs no reply; consecutive failures open the breaker.
    */
-  private async failedSend(job: Job<ReplyJobData>, error: Error): Promise<never> {
+  private async failedSend(job: Job<ReplyJobData>, error: Error, probe: boolean): Promise<never> {
     await this.withinBudget(job, error.message);
-    const pauseMs = this.breaker.failed();
+    const pauseMs = this.breaker.failed(probe);
     if (pauseMs !== undefined) {
       this.logger.warn(`CometChat failing (${BREAKER_THRESHOLD}+ sends in a row): sending paused for ${pauseMs} ms, then one probe`);
-      await this.replies.rateLimit(pauseMs);
+      await this.pauseSends(pauseMs);
     }
     throw error;
+  }
+
+  /** Pauses every process's sends for `ms` (BullMQ's queue-wide rate limit), never shortening a longer pause (a 429's). */
+  private async pauseSends(ms: number): Promise<void> {
+    if ((await this.replies.getRateLimitTtl()) >= ms) return;
+    await this.replies.rateLimit(ms);
   }
 
   /** The shared right to probe, or undefined when another send (of any process) holds it; the breaker told either way. */
@@ -166,7 +170,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
   /** The breaker is open: the reply waits, with its turn and its attempts, and without a call. */
   private async holdBack(job: Job<ReplyJobData>, waitMs: number): Promise<never> {
     await this.withinBudget(job, 'held back by the open circuit breaker');
-    await this.replies.rateLimit(waitMs);
+    await this.pauseSends(waitMs);
     throw Worker.RateLimitError();
   }
 
@@ -192,10 +196,11 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
 
   /**
    * A 429 is not a failure of the reply, nor of this conversation: sending pauses for the whole replies queue,
-   * across every process, until CometChat's window reopens (BullMQ's queue-wide rate limit), so a storm costs about
-   * one call per window. The job goes back to waiting, keeping its turn and its attempts.
+   * across every process, until CometChat's window reopens (BullMQ's queue-wide rate limit), and then one send
+   * probes before the rest follow, so a storm costs one call per window. The job goes back to waiting, keeping its
+   * turn and its attempts.
    */
-  private async deferRateLimited(job: Job<ReplyJobData>, error: CometChatError): Promise<never> {
+  private async deferRateLimited(job: Job<ReplyJobData>, error: CometChatError, probe: boolean): Promise<never> {
     const rateLimited = (job.data.rateLimited ?? 0) + 1;
     if (rateLimited > MAX_RATE_LIMITED) {
       throw new SendRefusedError(error.status, `rate-limited ${MAX_RATE_LIMITED} times in a row; last: ${error.message}`);
@@ -208,8 +213,9 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
       reason: `CometChat rate limit (429): sending paused for ${waitMs} ms`,
       waitMs,
     });
+    this.breaker.limited(waitMs, probe);
     await job.updateData({ ...job.data, rateLimited });
-    await this.replies.rateLimit(waitMs);
+    await this.pauseSends(waitMs);
     throw Worker.RateLimitError();
   }
 
@@ -219,6 +225,6 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     if (remaining > 0) return;
     const waitMs = Math.max(resetInMs ?? 1000, 1000);
     this.logger.warn(`CometChat quota spent (X-Rate-Limit-Remaining: 0): sending paused for ${waitMs} ms`);
-    await this.replies.rateLimit(waitMs);
+    await this.pauseSends(waitMs);
   }
 }

@@ -1,17 +1,21 @@
 /** Consecutive failed sends that open the breaker: a blip retries as usual, an outage stops costing calls. */
 export const BREAKER_THRESHOLD = 5;
 
-/** `probe`: this send tests whether CometChat is back; settle it with answered(), failed() or released(). */
+/** `probe`: this send tests whether CometChat takes sends again; settle it with answered(), failed(), limited() or released(). */
 export type Admission = { go: true; probe: boolean } | { go: false; waitMs: number };
 
 /**
- * A circuit breaker on sends to CometChat, one per process. After BREAKER_THRESHOLD consecutive failures it is
- * open: the replies queue is paused (queue-wide, so other processes wait too) for a window that doubles up to the
- * backoff ceiling, and when the window ends one send at a time probes (one across processes: ProbeLock). The first
- * answer from CometChat closes it.
+ * A circuit breaker on sends to CometChat, one per process. It opens on BREAKER_THRESHOLD consecutive failures
+ * (CometChat down) or on a 429 (CometChat asking us to wait). While open, the replies queue is paused (queue-wide, so
+ * other processes wait too), and when the pause ends one send at a time probes (one across processes: ProbeLock);
+ * the first send CometChat takes closes it. An outage's window doubles with each failed probe, up to the backoff
+ * ceiling; a 429's is the wait it asked for. Sends already in flight when it opened do not lengthen it.
  */
 export class SendBreaker {
   private failures = 0;
+  private rateLimited = false;
+  /** Windows opened since CometChat last took a send: the next outage window is firstWindowMs × 2^windows. */
+  private windows = 0;
   private probing = false;
   private openUntil = 0;
 
@@ -23,35 +27,52 @@ export class SendBreaker {
   ) {}
 
   get open(): boolean {
-    return this.failures >= BREAKER_THRESHOLD;
+    return this.failures >= BREAKER_THRESHOLD || this.rateLimited;
   }
 
-  /** Whether a send may go: always while closed; while open, one probe once the window has passed. */
-  admit(): Admission {
-    if (!this.open) return { go: true, probe: false };
+  /**
+   * Whether a send may go: always while closed; while open, one probe once the window has passed. `mustProbe`: the
+   * reply itself met a 429 (maybe in another process, whose breaker this one has not heard of), so it goes as a probe.
+   */
+  admit(mustProbe = false): Admission {
+    if (!this.open && !mustProbe) return { go: true, probe: false };
     const waitMs = this.openUntil - this.now();
     if (waitMs > 0 || this.probing) return { go: false, waitMs: Math.max(waitMs, this.firstWindowMs) };
     this.probing = true;
     return { go: true, probe: true };
   }
 
-  /** CometChat answered (any status but a 5xx/408): closes the breaker. Returns whether it was open. */
+  /** CometChat took a send (or refused it for good): closes the breaker. Returns whether it was open. */
   answered(): boolean {
     const wasOpen = this.open;
     this.failures = 0;
+    this.rateLimited = false;
+    this.windows = 0;
     this.probing = false;
     this.openUntil = 0;
     return wasOpen;
   }
 
-  /** A send failed for want of CometChat: returns the pause to apply when this opens (or keeps open) the breaker. */
-  failed(): number | undefined {
+  /**
+   * A send failed for want of CometChat. Returns the pause to apply when this opens the breaker or is a failed probe
+   * (the window doubles); undefined otherwise, a send that was in flight when the breaker opened included.
+   */
+  failed(probe = false): number | undefined {
     this.failures += 1;
-    this.probing = false;
-    if (!this.open) return undefined;
-    const windowMs = Math.min(this.firstWindowMs * 2 ** Math.min(this.failures - BREAKER_THRESHOLD, 30), this.maxWindowMs);
-    this.openUntil = this.now() + windowMs;
+    if (probe) this.probing = false;
+    if (!this.open || (this.windows > 0 && !probe)) return undefined;
+    const windowMs = Math.min(this.firstWindowMs * 2 ** Math.min(this.windows, 30), this.maxWindowMs);
+    this.windows += 1;
+    this.openUntil = Math.max(this.openUntil, this.now() + windowMs);
     return windowMs;
+  }
+
+  /** CometChat answered 429, asking for `waitMs`: open until then, and the first send after it probes. */
+  limited(waitMs: number, probe = false): void {
+    this.rateLimited = true;
+    this.failures = 0; // it answers: not an outage
+    if (probe) this.probing = false;
+    this.openUntil = Math.max(this.openUntil, this.now() + waitMs);
   }
 
   /** A probe that ended without an answer either way: another may go. */
