@@ -149,6 +149,39 @@ describe('service process', () => {
     await waitFor('the job to complete', async () => (await job!.getState()) === 'completed');
   });
 
+  it('posts a reply once through a SIGKILL after CometChat stored it but before its answer came back', async () => {
+    const env = testEnv('sigkill-stored');
+    const lock = { JOB_LOCK_MS: '2000' };
+    const first = await start('sigkill-stored', lock, env);
+    const callback = fixture('user-text');
+    const muid = `reply-${callback.data.id}-0`;
+    let answer!: () => void;
+    cometchat.answerNext({ status: 200, until: new Promise<void>((resolve) => (answer = resolve)) });
+    await post(first.service, callback);
+    await waitFor('CometChat to store the reply', () => cometchat.messages.some((m) => m.muid === muid));
+
+    first.service.kill('SIGKILL');
+    await first.service.exited();
+    const killedAt = Date.now();
+    answer(); // its 200 goes to a process that is gone
+
+    await start('sigkill-stored', lock, env);
+    const job = await repliesQueue(env.QUEUE_PREFIX).getJob(muid);
+    await waitFor('the recovered job to complete', async () => (await job!.getState()) === 'completed', { timeoutMs: 20_000 });
+    expect(cometchat.messages.filter((m) => m.muid === muid)).toHaveLength(1);
+    expect(cometchat.calls.filter((c) => c.method === 'POST' && c.body.muid === muid)).toHaveLength(1);
+    // One look, in the conversation, for the bot's own messages since the reply was queued.
+    const looks = cometchat.calls.filter(
+      (c) => c.method === 'GET' && c.at >= killedAt && c.path.startsWith(`/v3/users/${callback.data.sender}/messages?`),
+    );
+    expect(looks).toHaveLength(1);
+    expect(looks[0].headers.onbehalfof).toBe(env.BOT_UID);
+    expect((await repliesQueue(env.QUEUE_PREFIX).getJob(muid))!.returnvalue).toEqual({
+      messageId: cometchat.messages.find((m) => m.muid === muid)!.id,
+      alreadySent: true,
+    });
+  });
+
   it("keeps the conversation's turn through a SIGKILL: the next reply goes only after the recovered one", async () => {
     const env = testEnv('sigkill-order');
     const lock = { JOB_LOCK_MS: '2000' };

@@ -57,7 +57,7 @@ describe('classify', () => {
 
   it('treats no answer at all as transient', () => {
     const refused = new AxiosError('connect ECONNREFUSED 127.0.0.1:4010', 'ECONNREFUSED', config, {});
-    expect(classify(refused)).toMatchObject({ kind: 'transient', status: undefined });
+    expect(classify(refused)).toMatchObject({ kind: 'transient', status: undefined, outcomeUnknown: false });
   });
 
   it('treats a timeout as transient', () => {
@@ -65,6 +65,15 @@ describe('classify', () => {
     const error = classify(timeout);
     expect(error).toMatchObject({ kind: 'transient', status: undefined });
     expect(error.message).toContain('ECONNABORTED');
+  });
+
+  it('says when a send may have been stored though no answer came (a timeout, a reset), and not when it was refused', () => {
+    const reset = new AxiosError('socket hang up', 'ECONNRESET', config, {});
+    const timeout = new AxiosError('timeout of 10000ms exceeded', AxiosError.ECONNABORTED, config, {});
+    expect(classify(reset).outcomeUnknown).toBe(true);
+    expect(classify(timeout).outcomeUnknown).toBe(true);
+    expect(classify(new AxiosError('connect ECONNREFUSED', 'ECONNREFUSED', config, {})).outcomeUnknown).toBe(false);
+    expect(classify(answered(503, {})).outcomeUnknown).toBe(false);
   });
 });
 

@@ -13,6 +13,8 @@ export class CometChatError extends Error {
     readonly body?: unknown,
     /** For 429: how long CometChat asked us to wait. */
     readonly retryAfterMs?: number,
+    /** No answer came back, though the request may have reached CometChat (a timeout, a reset): it may have been stored. */
+    readonly outcomeUnknown = false,
   ) {
     super(message);
     this.name = 'CometChatError';
@@ -39,6 +41,9 @@ export function quotaOf(headers: Record<string, unknown>, now = Date.now()): Rat
 
 const describeBody = (body: unknown) => (typeof body === 'string' ? body : JSON.stringify(body ?? null)).slice(0, 500);
 
+/** Network errors that end a request before any of it reaches CometChat. */
+const NOTHING_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
 export function classify(error: unknown): CometChatError {
   if (error instanceof CometChatError) return error;
   if (!isAxiosError(error)) {
@@ -46,8 +51,9 @@ export function classify(error: unknown): CometChatError {
   }
   const response = (error as AxiosError).response;
   if (!response) {
-    // No answer at all: refused, reset or timed out. CometChat may or may not have stored the message.
-    return new CometChatError('transient', `CometChat unreachable: ${error.code ?? error.message}`);
+    // No answer at all: refused or not resolved (nothing was sent), or reset or timed out (CometChat may have stored it).
+    const unsent = NOTHING_SENT.has(error.code ?? '');
+    return new CometChatError('transient', `CometChat unreachable: ${error.code ?? error.message}`, undefined, undefined, undefined, !unsent);
   }
   const { status, data } = response;
   const what = `CometChat answered ${status}: ${describeBody(data)}`;

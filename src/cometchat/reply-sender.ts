@@ -25,6 +25,11 @@ export interface SentMessage {
  */
 export interface ReplySender {
   sendBotMessage(message: OutgoingMessage): Promise<SentMessage>;
+  /**
+   * The id of the message the bot sent with this `muid` since `sinceMs` (epoch ms), if it finds one: asked before
+   * sending again a reply whose earlier send may have been stored unconfirmed. One bounded look, not a search.
+   */
+  findSent(message: OutgoingMessage, sinceMs: number): Promise<string | undefined>;
 }
 
 export const REPLY_SENDER = Symbol('REPLY_SENDER');

@@ -23,6 +23,10 @@ export interface ReplyJobData {
   rateLimited?: number;
   /** When this reply first met a CometChat outage (a failed send, or held back by the open breaker), epoch ms. */
   failingSince?: number;
+  /** Its last send got no answer though it may have reached CometChat (a timeout, a reset): look before sending again. */
+  outcomeUnknown?: boolean;
+  /** The job's stall count (BullMQ's) when its last send's outcome was known: a higher count means a process died since. */
+  stallsKnown?: number;
   /** When the callback that led to it was stored (its events job's timestamp), epoch ms: for the reply latency. */
   receivedAt?: number;
 }

@@ -1,6 +1,7 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RespondersModule } from '../responders/responders.module';
+import { BreakerBroadcast } from './breaker-broadcast';
 import { ConversationStateModule } from './conversation-state.module';
 import { EventsProcessor } from './events.processor';
 import { QueueWorkers } from './queue-workers.service';
@@ -20,7 +21,7 @@ export class ProcessingModule {
     return {
       module: ProcessingModule,
       imports: [QueueModule, RespondersModule, ConversationStateModule, replySender, MetricsModule],
-      providers: [EventsProcessor, RepliesProcessor, SentReplies, QueueWorkers, RedisRefusedSweeper],
+      providers: [EventsProcessor, RepliesProcessor, BreakerBroadcast, SentReplies, QueueWorkers, RedisRefusedSweeper],
     };
   }
 }

@@ -7,6 +7,7 @@ import { RepliesProcessor } from './replies.processor';
 import { SentReplies } from './sent-replies';
 import { RedisConnections, ReplicaAck } from '../redis';
 import { WorkerRedis } from './worker-redis.service';
+import { BreakerBroadcast } from './breaker-broadcast';
 import { BREAKER_THRESHOLD } from './send-breaker';
 import { waitFor } from '../../test/support/wait-for';
 
@@ -24,9 +25,11 @@ const reply = (eventId: string, index = 0): ReplyJobData => ({
 
 describe('RepliesProcessor', () => {
   let prefix: string;
+  let connections: RedisConnections;
   let redis: WorkerRedis;
   let replies: Queue<ReplyJobData>;
   let sendBotMessage: jest.Mock;
+  let findSent: jest.Mock;
   let processor: RepliesProcessor;
   let sent: SentReplies;
 
@@ -35,12 +38,14 @@ describe('RepliesProcessor', () => {
 
   beforeEach(() => {
     prefix = `unit-replies-${randomBytes(4).toString('hex')}`;
-    redis = new WorkerRedis(new RedisConnections({ topology: { kind: 'single', url }, prefix }));
+    connections = new RedisConnections({ topology: { kind: 'single', url }, prefix });
+    redis = new WorkerRedis(connections);
     replies = new Queue('replies', { connection: { url }, prefix });
     sendBotMessage = jest.fn();
+    findSent = jest.fn().mockResolvedValue(undefined);
     sent = new SentReplies(redis, new ReplicaAck({ waitReplicas: 0 }));
     processor = new RepliesProcessor(
-      { sendBotMessage },
+      { sendBotMessage, findSent },
       sent,
       redis,
       replies,
@@ -51,6 +56,7 @@ describe('RepliesProcessor', () => {
         repliesRetryBudgetMs: 60_000,
       } as never,
       { timeoutMs: 1000 },
+      new BreakerBroadcast(connections, redis),
     );
   });
 
@@ -60,6 +66,7 @@ describe('RepliesProcessor', () => {
     const keys = await redis.client.keys(`${prefix}:*`);
     if (keys.length) await redis.client.del(...keys);
     await redis.client.quit();
+    await connections.onApplicationShutdown();
   });
 
   const queued = (data: ReplyJobData) => replies.add('bot-reply', data, { jobId: data.muid });
@@ -81,6 +88,60 @@ describe('RepliesProcessor', () => {
     job.attemptsStarted = 2; // as BullMQ counts a run after a stall or a lost completion
     expect(await processor.process(job)).toEqual({ messageId: '9002', alreadySent: true });
     expect(sendBotMessage).not.toHaveBeenCalled();
+  });
+
+  it('looks for an earlier send only when one may have been stored unconfirmed, and never posts a found one again', async () => {
+    sendBotMessage.mockResolvedValue({ id: '9200' });
+    await processor.process(await queued(reply('1070')));
+    expect(findSent).not.toHaveBeenCalled(); // a first run asks nothing
+
+    // Its process died mid-send (BullMQ counted a stall), and CometChat had stored it.
+    findSent.mockResolvedValueOnce('9201');
+    const stalled = await queued(reply('1071'));
+    stalled.attemptsStarted = 2;
+    stalled.stalledCounter = 1;
+    expect(await processor.process(stalled)).toEqual({ messageId: '9201', alreadySent: true });
+    expect(findSent).toHaveBeenCalledWith(expect.objectContaining({ muid: 'reply-1071-0' }), stalled.timestamp);
+    expect(sendBotMessage).toHaveBeenCalledTimes(1);
+    expect(await sent.sentAs('reply-1071-0')).toBe('9201');
+
+    // Not found: sent.
+    const notFound = await queued(reply('1072'));
+    notFound.attemptsStarted = 2;
+    notFound.stalledCounter = 1;
+    expect(await processor.process(notFound)).toEqual({ messageId: '9200', alreadySent: false });
+    expect(sendBotMessage).toHaveBeenCalledTimes(2);
+  });
+
+  it('remembers a send that got no answer (a timeout), and looks for it on the next run, not after a clean 5xx', async () => {
+    const job = await queued(reply('1073'));
+    sendBotMessage.mockRejectedValueOnce(
+      new CometChatError('transient', 'CometChat unreachable: ECONNABORTED', undefined, undefined, undefined, true),
+    );
+    await processor.process(job).catch(() => undefined);
+    expect(job.data).toMatchObject({ outcomeUnknown: true });
+    sendBotMessage.mockRejectedValueOnce(new CometChatError('transient', 'CometChat answered 503', 503));
+    job.attemptsStarted = 2;
+    await processor.process(job).catch(() => undefined);
+    expect(findSent).toHaveBeenCalledTimes(1);
+    expect(job.data).toMatchObject({ outcomeUnknown: false });
+    sendBotMessage.mockResolvedValueOnce({ id: '9300' });
+    job.attemptsStarted = 3;
+    expect(await processor.process(job)).toEqual({ messageId: '9300', alreadySent: false });
+    expect(findSent).toHaveBeenCalledTimes(1);
+  });
+
+  it('sends again without looking when CometChat refuses the look (4xx), and retries a look that failed (5xx)', async () => {
+    const job = await queued(reply('1074'));
+    job.attemptsStarted = 2;
+    job.stalledCounter = 1;
+    findSent.mockRejectedValueOnce(new CometChatError('transient', 'CometChat answered 502', 502));
+    await expect(processor.process(job)).rejects.toMatchObject({ status: 502 });
+    expect(sendBotMessage).not.toHaveBeenCalled();
+    findSent.mockRejectedValueOnce(new CometChatError('permanent', 'CometChat answered 403', 403));
+    sendBotMessage.mockResolvedValueOnce({ id: '9400' });
+    job.attemptsStarted = 3;
+    expect(await processor.process(job)).toEqual({ messageId: '9400', alreadySent: false });
   });
 
   it('fails a reply CometChat refuses for good (4xx) without retries', async () => {
@@ -138,6 +199,48 @@ describe('RepliesProcessor', () => {
     // Failing is right (the job is retried); an unhandled rejection on the way fails this test (strict environment).
     expect(error).toMatchObject({ message: 'Redis refused the pause' });
     expect(sendBotMessage).toHaveBeenCalledTimes(BREAKER_THRESHOLD + 1);
+  });
+
+  it("pauses another process's sends on a 429 met here: its fresh reply waits, then goes as the window's one probe", async () => {
+    const elsewhere = new RepliesProcessor(
+      { sendBotMessage, findSent },
+      sent,
+      redis,
+      replies,
+      {
+        lockMs: 30_000,
+        recoveryCheckMs: 15_000,
+        replies: { attempts: 1_000_000, backoffMs: 100, backoffMaxMs: 1000 },
+        repliesRetryBudgetMs: 60_000,
+      } as never,
+      { timeoutMs: 1000 },
+      new BreakerBroadcast(connections, redis),
+    );
+    await Promise.all([processor.onApplicationBootstrap(), elsewhere.onApplicationBootstrap()]);
+    sendBotMessage.mockRejectedValueOnce(new CometChatError('rate-limited', 'CometChat answered 429', 429, undefined, 1000));
+    const limited = await processor.process(await queued(reply('1090'))).catch((e: Error) => e);
+    expect(limited).toMatchObject({ message: Worker.RateLimitError().message });
+
+    // Another process, whose own sends never met the 429, takes a fresh reply of another conversation.
+    const fresh = await queued({ ...reply('1091'), target: { type: 'user', id: 'cometchat-uid-other' } });
+    await waitFor('the news to reach the other process', async () => {
+      const outcome = await elsewhere.process(fresh).catch((e: Error) => e);
+      return outcome instanceof Error && outcome.message === Worker.RateLimitError().message;
+    });
+    expect(sendBotMessage).toHaveBeenCalledTimes(1);
+
+    await waitFor('the 429 window to pass', async () => (await replies.getRateLimitTtl()) <= 0);
+    sendBotMessage.mockResolvedValue({ id: '9500' });
+    expect(await elsewhere.process(fresh)).toEqual({ messageId: '9500', alreadySent: false });
+    // Its probe went through: the news closes this process's breaker too, so a send here needs no probe (the probe
+    // is held elsewhere the while).
+    const probeKey = `${prefix}:replies:probe`;
+    await redis.client.set(probeKey, 'another-process', 'PX', 10_000);
+    await waitFor('this process to hear it', async () => {
+      const job = await queued({ ...reply(`1092-${Date.now()}`), target: { type: 'user', id: 'cometchat-uid-third' } });
+      return (await processor.process(job).catch(() => undefined)) !== undefined;
+    });
+    expect(await redis.client.get(probeKey)).toBe('another-process');
   });
 
   it('hands the conversation on after a send: the next reply of the conversation may go', async () => {

@@ -1,13 +1,14 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { cometchatConfig, CometChatConfig, queueConfig, QueueConfig } from '../config/app.config';
 import { classify, CometChatError, RateLimitQuota } from '../cometchat/cometchat-error';
 import { REPLY_SENDER, ReplySender, SentMessage } from '../cometchat/reply-sender';
 import { conversationKey } from '../messages';
+import { BreakerBroadcast } from './breaker-broadcast';
 import { MAX_RATE_LIMITED, ReplyJobData } from './job-contracts';
 import { ProbeLock } from './probe-lock';
-import { REPLIES_QUEUE } from './queue-definitions';
+import { QUEUES, REPLIES_QUEUE } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
 import { BREAKER_THRESHOLD, SendBreaker } from './send-breaker';
 import { SentReplies } from './sent-replies';
@@ -36,12 +37,14 @@ export interface ReplyOutcome {
  * retry.
  */
 @Injectable()
-export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutcome> {
+export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutcome>, OnApplicationBootstrap {
   private readonly logger = new Logger(RepliesProcessor.name);
   private readonly turns: TurnSequencer;
   private readonly breaker: SendBreaker;
   private readonly probeLock: ProbeLock;
   private readonly budgetMs: number;
+  /** The replies queue's cap on sends a minute (BullMQ's limiter; a number that never binds when uncapped). */
+  private readonly sendsPerMinute: number;
 
   constructor(
     @Inject(REPLY_SENDER) private readonly sender: ReplySender,
@@ -50,6 +53,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     @InjectQueue(REPLIES_QUEUE) private readonly replies: Queue<ReplyJobData>,
     @Inject(queueConfig.KEY) queue: QueueConfig,
     @Inject(cometchatConfig.KEY) cometchat: Pick<CometChatConfig, 'timeoutMs'>,
+    private readonly broadcast: BreakerBroadcast,
   ) {
     this.turns = new TurnSequencer({
       prefix: redis.prefix,
@@ -62,6 +66,14 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     // Held for a send's longest possible call, and a margin for its hand-back.
     this.probeLock = new ProbeLock(redis.client, `${redis.prefix}:${REPLIES_QUEUE}:probe`, cometchat.timeoutMs + 5000);
     this.budgetMs = queue.repliesRetryBudgetMs;
+    this.sendsPerMinute = QUEUES.replies.limiter(queue).max;
+  }
+
+  /** This process's breaker hears the others': one process meeting a 429 or an outage pauses every process's sends. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.broadcast
+      .listen((news) => ('closed' in news ? this.breaker.answered() : this.breaker.openedElsewhere(news.open.forMs, news.open.windows)))
+      .catch((error: Error) => this.logger.warn(`not hearing the other processes' send breakers: ${error.message}`));
   }
 
   async process(job: Job<ReplyJobData>, token?: string): Promise<ReplyOutcome> {
@@ -84,10 +96,12 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     if (!admission.go) return this.holdBack(job, admission.waitMs);
     const probe = admission.probe ? await this.takeProbe() : undefined;
     if (admission.probe && !probe) return this.holdBack(job, this.breaker.firstWindowMs); // another process probes
-    let sent: SentMessage;
+    let sent: SentMessage & { foundEarlier?: boolean };
     const started = performance.now();
     try {
-      sent = await this.sender.sendBotMessage(job.data);
+      // An earlier send that may have been stored unconfirmed (no answer; its process died) is looked for first.
+      const earlier = this.mayBeStoredUnconfirmed(job) ? await this.findEarlierSend(job) : undefined;
+      sent = earlier !== undefined ? { id: earlier, foundEarlier: true } : await this.sender.sendBotMessage(job.data);
     } catch (raw) {
       // A failed send is logged once, by QueueWorkers (logLine); a 429 here, since it is no failure.
       const error = classify(raw);
@@ -109,10 +123,29 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     const messageId = sent.id;
     const durationMs = Math.round(performance.now() - started);
     await this.sent.record(job.id!, messageId, (record) => this.turns.release(target, job.id!, record));
-    this.logger.log({ ...this.logLine(job), status: sent.status, attempt: job.attemptsMade + 1, outcome: 'sent', messageId, durationMs });
+    const foundEarlier = sent.foundEarlier === true;
+    const outcome = foundEarlier ? 'already-sent' : 'sent';
+    this.logger.log({ ...this.logLine(job), status: sent.status, attempt: job.attemptsMade + 1, outcome, messageId, durationMs });
     await this.answered();
     if (sent.quota) await this.honour(sent.quota).catch(() => undefined); // a missed pause costs a 429, no more
-    return { messageId, alreadySent: false };
+    return { messageId, alreadySent: foundEarlier };
+  }
+
+  /** Its last send got no answer, or a process died running it since its last send's outcome was known. */
+  private mayBeStoredUnconfirmed(job: Job<ReplyJobData>): boolean {
+    return job.data.outcomeUnknown === true || job.stalledCounter > (job.data.stallsKnown ?? 0);
+  }
+
+  /** CometChat is asked whether it stored an earlier send of this reply; one that refuses to say (a 4xx) means send. */
+  private async findEarlierSend(job: Job<ReplyJobData>): Promise<string | undefined> {
+    try {
+      return await this.sender.findSent(job.data, job.timestamp);
+    } catch (raw) {
+      const error = classify(raw);
+      if (error.kind !== 'permanent') throw error;
+      this.logger.warn({ ...this.logLine(job, error), outcome: 'lookup-refused', reason: `${error.message}: sent again without looking` });
+      return undefined;
+    }
   }
 
   /** Once the completion is recorded, BullMQ's completed job guards the reply; the sent record may go. */
@@ -141,19 +174,23 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
    * CometChat did not answer (5xx, timeout, refused): retried with capped backoff until the reply has been
    * failing for the retry budget, so an outage of minutes costs no reply; consecutive failures open the breaker.
    */
-  private async failedSend(job: Job<ReplyJobData>, error: Error, probe: boolean): Promise<never> {
-    await this.withinBudget(job, error.message);
+  private async failedSend(job: Job<ReplyJobData>, error: CometChatError, probe: boolean): Promise<never> {
+    await this.withinBudget(job, error.message, { outcomeUnknown: error.outcomeUnknown, stallsKnown: job.stalledCounter });
     const pauseMs = this.breaker.failed(probe);
     if (pauseMs !== undefined) {
       this.logger.warn(`CometChat failing (${BREAKER_THRESHOLD}+ sends in a row): sending paused for ${pauseMs} ms, then one probe`);
       await this.pauseSends(pauseMs);
+      await this.broadcast.tell({ open: { forMs: pauseMs, windows: this.breaker.windows } });
     }
     throw error;
   }
 
-  /** Pauses every process's sends for `ms` (BullMQ's queue-wide rate limit), never shortening a longer pause (a 429's). */
+  /**
+   * Pauses every process's sends for `ms` (BullMQ's queue-wide rate limit), never shortening a longer pause (a 429's).
+   * The limiter's own count of a minute's sends is no pause: its TTL counts only once the count reaches the cap.
+   */
   private async pauseSends(ms: number): Promise<void> {
-    if ((await this.replies.getRateLimitTtl()) >= ms) return;
+    if ((await this.replies.getRateLimitTtl(this.sendsPerMinute)) >= ms) return;
     await this.replies.rateLimit(ms);
   }
 
@@ -179,18 +216,26 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     if (!this.breaker.answered()) return;
     this.logger.log('CometChat answers again: sending resumed');
     await this.replies.removeRateLimitKey().catch(() => undefined); // else the window just lapses
+    await this.broadcast.tell({ closed: true });
   }
 
-  /** Throws once the reply has met CometChat failing for longer than REPLIES_RETRY_BUDGET_MS. */
-  private async withinBudget(job: Job<ReplyJobData>, last: string): Promise<void> {
+  /**
+   * Throws once the reply has met CometChat failing for longer than REPLIES_RETRY_BUDGET_MS. `learnt`: what this
+   * failure tells of the last send, kept with the job (written only when it changes).
+   */
+  private async withinBudget(job: Job<ReplyJobData>, last: string, learnt: Pick<ReplyJobData, 'outcomeUnknown' | 'stallsKnown'> = {}): Promise<void> {
     const { failingSince, ...data } = job.data;
+    const changed = Object.entries(learnt).some(([field, value]) => job.data[field as keyof ReplyJobData] !== value);
     if (failingSince === undefined) {
-      await job.updateData({ ...job.data, failingSince: Date.now() });
+      await job.updateData({ ...job.data, ...learnt, failingSince: Date.now() });
       return;
     }
     const failingMs = Date.now() - failingSince;
-    if (failingMs < this.budgetMs) return;
-    await job.updateData(data); // a replay gets a budget of its own
+    if (failingMs < this.budgetMs) {
+      if (changed) await job.updateData({ ...job.data, ...learnt });
+      return;
+    }
+    await job.updateData({ ...data, ...learnt }); // a replay gets a budget of its own
     throw new UnrecoverableError(`CometChat failing for ${Math.round(failingMs / 1000)} s, past the retry budget; last: ${last}`);
   }
 
@@ -214,8 +259,10 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
       waitMs,
     });
     this.breaker.limited(waitMs, probe);
-    await job.updateData({ ...job.data, rateLimited });
+    // CometChat answered: this send was not stored.
+    await job.updateData({ ...job.data, rateLimited, outcomeUnknown: false, stallsKnown: job.stalledCounter });
     await this.pauseSends(waitMs);
+    await this.broadcast.tell({ open: { forMs: waitMs, windows: this.breaker.windows } });
     throw Worker.RateLimitError();
   }
 

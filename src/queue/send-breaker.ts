@@ -6,16 +6,18 @@ export type Admission = { go: true; probe: boolean } | { go: false; waitMs: numb
 
 /**
  * A circuit breaker on sends to CometChat, one per process. It opens on BREAKER_THRESHOLD consecutive failures
- * (CometChat down) or on a 429 (CometChat asking us to wait). While open, the replies queue is paused (queue-wide, so
- * other processes wait too), and when the pause ends one send at a time probes (one across processes: ProbeLock);
- * the first send CometChat takes closes it. An outage's window doubles with each failed probe, up to the backoff
- * ceiling; a 429's is the wait it asked for. Sends already in flight when it opened do not lengthen it.
+ * (CometChat down), on a 429 (CometChat asking us to wait), or on another process's word that its breaker opened
+ * (BreakerBroadcast). While open, the replies queue is paused (queue-wide, so other processes wait too), and when
+ * the pause ends one send at a time probes (one across processes: ProbeLock); the first send CometChat takes closes
+ * it. An outage's window doubles with each failed probe, up to the backoff ceiling; a 429's is the wait it asked for.
+ * Sends already in flight when it opened do not lengthen it.
  */
 export class SendBreaker {
   private failures = 0;
-  private rateLimited = false;
-  /** Windows opened since CometChat last took a send: the next outage window is firstWindowMs × 2^windows. */
-  private windows = 0;
+  /** Open until a probe goes through, whatever the failure count: a 429, or another process's breaker. */
+  private awaitingProbe = false;
+  /** Outage windows opened since CometChat last took a send: the next one is firstWindowMs × 2^windows. */
+  private windowsOpened = 0;
   private probing = false;
   private openUntil = 0;
 
@@ -27,7 +29,7 @@ export class SendBreaker {
   ) {}
 
   get open(): boolean {
-    return this.failures >= BREAKER_THRESHOLD || this.rateLimited;
+    return this.failures >= BREAKER_THRESHOLD || this.awaitingProbe;
   }
 
   /**
@@ -46,8 +48,8 @@ export class SendBreaker {
   answered(): boolean {
     const wasOpen = this.open;
     this.failures = 0;
-    this.rateLimited = false;
-    this.windows = 0;
+    this.awaitingProbe = false;
+    this.windowsOpened = 0;
     this.probing = false;
     this.openUntil = 0;
     return wasOpen;
@@ -60,19 +62,31 @@ export class SendBreaker {
   failed(probe = false): number | undefined {
     this.failures += 1;
     if (probe) this.probing = false;
-    if (!this.open || (this.windows > 0 && !probe)) return undefined;
-    const windowMs = Math.min(this.firstWindowMs * 2 ** Math.min(this.windows, 30), this.maxWindowMs);
-    this.windows += 1;
+    if (!this.open || (this.windowsOpened > 0 && !probe)) return undefined;
+    const windowMs = Math.min(this.firstWindowMs * 2 ** Math.min(this.windowsOpened, 30), this.maxWindowMs);
+    this.windowsOpened += 1;
     this.openUntil = Math.max(this.openUntil, this.now() + windowMs);
     return windowMs;
   }
 
   /** CometChat answered 429, asking for `waitMs`: open until then, and the first send after it probes. */
   limited(waitMs: number, probe = false): void {
-    this.rateLimited = true;
+    this.awaitingProbe = true;
     this.failures = 0; // it answers: not an outage
     if (probe) this.probing = false;
     this.openUntil = Math.max(this.openUntil, this.now() + waitMs);
+  }
+
+  /** Outage windows opened since CometChat last took a send (told to the other processes with the window). */
+  get windows(): number {
+    return this.windowsOpened;
+  }
+
+  /** Another process's breaker opened for `forMs` after `windows` windows: this one waits as long, then probes. */
+  openedElsewhere(forMs: number, windows: number): void {
+    this.awaitingProbe = true;
+    this.windowsOpened = Math.max(this.windowsOpened, windows);
+    this.openUntil = Math.max(this.openUntil, this.now() + forMs);
   }
 
   /** A probe that ended without an answer either way: another may go. */

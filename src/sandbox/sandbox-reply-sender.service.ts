@@ -33,4 +33,8 @@ export class SandboxReplySender implements ReplySender {
     await this.outbox.deliver(stored);
     return stored;
   }
+
+  async findSent({ muid }: OutgoingMessage): Promise<string | undefined> {
+    return (await this.outbox.replies()).find((reply) => reply.muid === muid)?.id;
+  }
 }

@@ -11,6 +11,17 @@ export interface RecordedCall {
   answer: number | 'hang' | 'reset';
 }
 
+/** A message the fake stored (a send it answered 2xx), as List Messages returns it. */
+export interface StoredMessage {
+  id: string;
+  muid?: string;
+  sender: string;
+  receiver: string;
+  receiverType: string;
+  parentId?: string;
+  sentAt: number;
+}
+
 /** A bot as the fake's Bots API stores it (cometchat-api.md §5). */
 export interface FakeBot {
   uid: string;
@@ -27,6 +38,8 @@ export interface FakeBot {
 const GROUP_CHAT_SETTINGS = ['allMessages', 'slashedMessages', 'mentionedMessages', 'none'];
 /** GET/POST /v3/bots and GET/PUT/DELETE /v3/bots/{uid}; /v3/bots/{uid}/messages is Send Bot Message. */
 const BOTS_API = /^\/v3\/bots(?:\/([^/?]+))?\/?(?:\?.*)?$/;
+/** List Messages of a user or group conversation, or of a thread (GET). */
+const LIST_MESSAGES = /^\/v3\/(users|groups|messages)\/([^/?]+)\/(messages|thread)(?:\?.*)?$/;
 
 export type Behaviour =
   /** `until`: answer only once it settles (a test holds the answer while it breaks something). */
@@ -40,6 +53,8 @@ export type Behaviour =
  */
 export class FakeCometChat {
   readonly calls: RecordedCall[] = [];
+  /** What CometChat stored: every send answered 2xx, even one whose answer never reached the sender. */
+  readonly messages: StoredMessage[] = [];
   /** The Bots API's store, by (lowercased) UID. Tests may read and change it directly. */
   readonly bots = new Map<string, FakeBot>();
   /** When set, Bots API calls with another `apikey` header are refused as CometChat does (401 AUTH_ERR_APIKEY_NOT_FOUND). */
@@ -194,6 +209,33 @@ export class FakeCometChat {
     return error(404, 'ERR_API_NOT_FOUND', 'No such API.');
   }
 
+  /** A send CometChat takes: stored with a fresh id (the bot's own, or the `onBehalfOf` user's). */
+  private store(req: IncomingMessage, body: any): Record<string, unknown> {
+    const thread = /^\/v3\/messages\/([^/]+)\/thread/.exec(req.url ?? '');
+    const sender = (req.headers.onbehalfof as string | undefined) ?? /^\/v3\/bots\/([^/]+)\//.exec(req.url ?? '')?.[1] ?? 'support-bot';
+    const message = { id: String(this.nextId++), sender, ...body, ...(thread ? { parentId: thread[1] } : {}), sentAt: Math.floor(Date.now() / 1000) };
+    this.messages.push(message);
+    return message;
+  }
+
+  /**
+   * List Messages as the service uses it: the conversation between the `onBehalfOf` user and a user, a group's, or a
+   * thread's, oldest first from `fromTimestamp`, of one `sender`, at most `limit`.
+   */
+  private listMessages(kind: string, id: string, query: URLSearchParams, headers: IncomingMessage['headers']): StoredMessage[] {
+    const me = headers.onbehalfof as string | undefined;
+    const inConversation = (m: StoredMessage) => {
+      if (kind === 'messages') return m.parentId === id;
+      if (kind === 'groups') return m.receiverType === 'group' && m.receiver === id && !m.parentId;
+      return m.receiverType === 'user' && !m.parentId && ((m.sender === me && m.receiver === id) || (m.sender === id && m.receiver === me));
+    };
+    const sender = query.get('sender');
+    const from = Number(query.get('fromTimestamp') ?? 0);
+    return this.messages
+      .filter((m) => inConversation(m) && (!sender || m.sender === sender) && m.sentAt >= from)
+      .slice(0, Number(query.get('limit') ?? 10));
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -213,7 +255,9 @@ export class FakeCometChat {
         res.end(JSON.stringify(answer));
         return;
       }
-      const behaviour = this.script.shift() ?? this.outage?.[this.outageCalls++ % this.outage.length] ?? { status: 200 };
+      const list = req.method === 'GET' ? LIST_MESSAGES.exec(req.url ?? '') : null;
+      // The script is for sends; an outage takes every call.
+      const behaviour = (list ? undefined : this.script.shift()) ?? this.outage?.[this.outageCalls++ % this.outage.length] ?? { status: 200 };
       const call: RecordedCall = {
         method: req.method ?? '',
         path: req.url ?? '',
@@ -234,9 +278,11 @@ export class FakeCometChat {
       }
       const answer =
         behaviour.body ??
-        (behaviour.status < 300
-          ? { data: { id: String(this.nextId++), sender: 'support-bot', ...body, sentAt: Math.floor(Date.now() / 1000) } }
-          : { error: { code: 'ERR_FAKE', message: `fake ${behaviour.status}` } });
+        (behaviour.status >= 300
+          ? { error: { code: 'ERR_FAKE', message: `fake ${behaviour.status}` } }
+          : list
+            ? { data: this.listMessages(list[1], decodeURIComponent(list[2]), new URL(req.url ?? '', 'http://fake').searchParams, req.headers) }
+            : { data: this.store(req, body) });
       const send = () => {
         res.writeHead(behaviour.status, { 'content-type': 'application/json', ...(behaviour.headers ?? {}) });
         res.end(JSON.stringify(answer));
