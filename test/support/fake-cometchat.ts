@@ -47,7 +47,7 @@ export type Behaviour =
 
 /**
  * A stand-in for CometChat's REST API: records every call and answers from a script of behaviours
- * (429, 5xx, 4xx, hangs, connection resets), then 200 with a stored message once the script is used up.
+ * (429, 5xx, 4xx, hangs, connection resets; refused connections with refuse() / accept()), then 200 with a stored message once the script is used up.
  * The Bots API (create, get, list, update, delete) is emulated with an in-memory store instead; its calls are
  * recorded too but never take a scripted answer, so a script meant for sends stays for sends.
  */
@@ -65,6 +65,8 @@ export class FakeCometChat {
   private outage?: Behaviour[];
   private outageCalls = 0;
   private server: Server;
+  /** The port of the first listen, kept across refuse() / accept(). */
+  private port = 0;
   private hanging = new Set<ServerResponse>();
   private nextId = 5000;
   private waiters: Array<() => void> = [];
@@ -72,11 +74,34 @@ export class FakeCometChat {
   async start(): Promise<this> {
     this.server = createServer((req, res) => this.handle(req, res));
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
     return this;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v3`;
+    return `http://127.0.0.1:${this.port}/v3`;
+  }
+
+  /**
+   * CometChat unreachable: stops listening, so every connection is refused (ECONNREFUSED), and drops the open
+   * ones, calls in flight (hung ones too) included. Calls never reach the fake meanwhile, so none is recorded.
+   */
+  async refuse(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.releaseHanging();
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  /** Listens again after refuse(), on the same port (the service's COMETCHAT_API_URL). */
+  async accept(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
   }
 
   /** The next calls get these answers, in order. */
@@ -123,6 +148,7 @@ export class FakeCometChat {
   async stop(): Promise<void> {
     this.releaseHanging();
     this.server.closeAllConnections();
+    // Resolves even when refuse() left it closed (close() then calls back with ERR_SERVER_NOT_RUNNING).
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 

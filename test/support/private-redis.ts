@@ -11,8 +11,10 @@ import { waitFor } from './wait-for';
 export class PrivateRedis {
   private constructor(
     readonly port: number,
-    private readonly process: ChildProcess,
+    private process: ChildProcess,
     private readonly dir: string,
+    /** Its command line, for restart(). */
+    private readonly args: string[],
     private readonly password?: string,
   ) {}
 
@@ -24,18 +26,22 @@ export class PrivateRedis {
     port ??= await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'private-redis-'));
     const auth = password === undefined ? [] : ['--requirepass', password];
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...auth, ...args],
-      {
-        stdio: 'ignore',
-      },
-    );
-    const redis = new PrivateRedis(port, child, dir, password);
+    // Later options win: `args` may turn persistence on (e.g. ['--appendonly', 'yes']).
+    const command = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...auth, ...args];
+    const redis = new PrivateRedis(port, PrivateRedis.spawnServer(command), dir, command, password);
+    await redis.answering();
+    return redis;
+  }
+
+  private static spawnServer(command: string[]): ChildProcess {
+    return spawn('redis-server', command, { stdio: 'ignore' });
+  }
+
+  private async answering(): Promise<void> {
     await waitFor(
       'the private redis-server',
       async () => {
-        const client = redis.client();
+        const client = this.client();
         try {
           return (await client.ping()) === 'PONG';
         } finally {
@@ -44,7 +50,21 @@ export class PrivateRedis {
       },
       { timeoutMs: 10_000 },
     );
-    return redis;
+  }
+
+  /** Kills the process outright (SIGKILL), keeping its --dir, so restart() finds what it persisted. */
+  async kill(): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
+    this.process.kill('SIGCONT'); // a frozen process takes no SIGKILL until it runs again
+    this.process.kill('SIGKILL');
+    await once(this.process, 'exit');
+  }
+
+  /** Starts it again after kill(): the same port, --dir and options, so it loads what it persisted (with AOF on). */
+  async restart(): Promise<void> {
+    await this.kill();
+    this.process = PrivateRedis.spawnServer(this.args);
+    await this.answering();
   }
 
   get url(): string {
