@@ -66,6 +66,10 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
       // A process dying mid-job is no fault of the job: it runs again as often as the queue retries a failure
       // (BullMQ's default, 1, failed a reply for good at its second death). A send record guards a reply's post.
       maxStalledCount: definition.retry(this.queue).attempts,
+      // A worker sleeping out a queue-wide pause (a 429's, the breaker's: up to a minute) may hold a job it fetched
+      // just before, whose lock nobody renews meanwhile: it wakes well within the lock, so that job is not taken up
+      // elsewhere as stalled and then run twice (BullMQ's default, 30 s, outlasts the default 20 s lock).
+      maximumRateLimitDelay: Math.floor(this.queue.lockMs / 4),
       // Tracing on: each job's processing continues the trace its add started.
       telemetry: bullmqTelemetry(this.tracing),
     });
