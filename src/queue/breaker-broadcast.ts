@@ -4,8 +4,11 @@ import { RedisConnections } from '../redis';
 import { REPLIES_QUEUE } from './queue-definitions';
 import { WorkerRedis } from './worker-redis.service';
 
-/** What one process's send breaker tells the others: it opened (for how long, after how many windows), or closed. */
-export type BreakerNews = { open: { forMs: number; windows: number } } | { closed: true };
+/**
+ * What one process's send breaker tells the others: it opened (for how long, after how many outage windows, whether
+ * for an outage or a 429), or closed.
+ */
+export type BreakerNews = { open: { forMs: number; windows: number; failing: boolean } } | { closed: true };
 
 /**
  * Tells every process on the Redis what one process's send breaker learnt (pub/sub, `<prefix>:replies:breaker`):

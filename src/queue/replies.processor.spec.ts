@@ -243,6 +243,29 @@ describe('RepliesProcessor', () => {
     expect(await redis.client.get(probeKey)).toBe('another-process');
   });
 
+  it("counts a held reply's retry budget to CometChat's last failure, not to now: held through a window, it is not failed for it", async () => {
+    const start = Date.now();
+    let clock = start;
+    jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    sendBotMessage.mockRejectedValue(new CometChatError('transient', 'CometChat answered 503', 503));
+    for (let n = 0; n < BREAKER_THRESHOLD; n++) {
+      const failing = { ...reply(`109${n}`), target: { type: 'user' as const, id: `cometchat-uid-b${n}` } };
+      await processor.process(await queued(failing)).catch(() => undefined);
+    }
+    // This reply met the outage 50 s before the breaker's last failure (the budget here is 60 s) ...
+    const held = await queued({ ...reply('1099'), failingSince: start - 50_000 });
+    // ... and is held back 20 s after that failure (another process probing), CometChat maybe back already: 70 s
+    // since it met the outage.
+    await redis.client.set(`${prefix}:replies:probe`, 'another-process', 'PX', 10_000);
+    clock = start + 20_000;
+    const outcome = await processor.process(held).catch((e: Error) => e);
+    expect(outcome).toMatchObject({ message: Worker.RateLimitError().message });
+    // Past the budget by CometChat's own failures, it is failed for good.
+    const old = await queued({ ...reply('1098'), target: { type: 'user', id: 'cometchat-uid-old' }, failingSince: start - 61_000 });
+    expect(await processor.process(old).catch((e: Error) => e)).toBeInstanceOf(UnrecoverableError);
+    jest.restoreAllMocks();
+  });
+
   it('hands the conversation on after a send: the next reply of the conversation may go', async () => {
     sendBotMessage.mockResolvedValue({ id: '1' });
     await processor.process(await queued(reply('1049', 0)));

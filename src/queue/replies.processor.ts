@@ -72,7 +72,10 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
   /** This process's breaker hears the others': one process meeting a 429 or an outage pauses every process's sends. */
   async onApplicationBootstrap(): Promise<void> {
     await this.broadcast
-      .listen((news) => ('closed' in news ? this.breaker.answered() : this.breaker.openedElsewhere(news.open.forMs, news.open.windows)))
+      .listen((news) => {
+        if ('closed' in news) this.breaker.answered();
+        else this.breaker.openedElsewhere(news.open.forMs, news.open.windows, news.open.failing);
+      })
       .catch((error: Error) => this.logger.warn(`not hearing the other processes' send breakers: ${error.message}`));
   }
 
@@ -180,7 +183,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     if (pauseMs !== undefined) {
       this.logger.warn(`CometChat failing (${BREAKER_THRESHOLD}+ sends in a row): sending paused for ${pauseMs} ms, then one probe`);
       await this.pauseSends(pauseMs);
-      await this.broadcast.tell({ open: { forMs: pauseMs, windows: this.breaker.windows } });
+      await this.broadcast.tell({ open: { forMs: pauseMs, windows: this.breaker.windows, failing: true } });
     }
     throw error;
   }
@@ -204,9 +207,13 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     return token;
   }
 
-  /** The breaker is open: the reply waits, with its turn and its attempts, and without a call. */
+  /**
+   * The breaker is open: the reply waits, with its turn and its attempts, and without a call. Its budget counts to the
+   * last failure seen, not to now: a reply held through a window in which CometChat came back is not failed for it.
+   */
   private async holdBack(job: Job<ReplyJobData>, waitMs: number): Promise<never> {
-    await this.withinBudget(job, 'held back by the open circuit breaker');
+    const failedAt = this.breaker.lastFailureAt;
+    if (failedAt !== undefined) await this.withinBudget(job, 'held back by the open circuit breaker', {}, failedAt);
     await this.pauseSends(waitMs);
     throw Worker.RateLimitError();
   }
@@ -220,17 +227,23 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
   }
 
   /**
-   * Throws once the reply has met CometChat failing for longer than REPLIES_RETRY_BUDGET_MS. `learnt`: what this
-   * failure tells of the last send, kept with the job (written only when it changes).
+   * Throws once the reply has met CometChat failing for longer than REPLIES_RETRY_BUDGET_MS, from its first failure to
+   * `failedAt` (now, for a failure of its own). `learnt`: what this failure tells of the last send, kept with the job
+   * (written only when it changes).
    */
-  private async withinBudget(job: Job<ReplyJobData>, last: string, learnt: Pick<ReplyJobData, 'outcomeUnknown' | 'stallsKnown'> = {}): Promise<void> {
+  private async withinBudget(
+    job: Job<ReplyJobData>,
+    last: string,
+    learnt: Pick<ReplyJobData, 'outcomeUnknown' | 'stallsKnown'> = {},
+    failedAt = Date.now(),
+  ): Promise<void> {
     const { failingSince, ...data } = job.data;
     const changed = Object.entries(learnt).some(([field, value]) => job.data[field as keyof ReplyJobData] !== value);
     if (failingSince === undefined) {
       await job.updateData({ ...job.data, ...learnt, failingSince: Date.now() });
       return;
     }
-    const failingMs = Date.now() - failingSince;
+    const failingMs = failedAt - failingSince;
     if (failingMs < this.budgetMs) {
       if (changed) await job.updateData({ ...job.data, ...learnt });
       return;
@@ -262,7 +275,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     // CometChat answered: this send was not stored.
     await job.updateData({ ...job.data, rateLimited, outcomeUnknown: false, stallsKnown: job.stalledCounter });
     await this.pauseSends(waitMs);
-    await this.broadcast.tell({ open: { forMs: waitMs, windows: this.breaker.windows } });
+    await this.broadcast.tell({ open: { forMs: waitMs, windows: this.breaker.windows, failing: false } });
     throw Worker.RateLimitError();
   }
 

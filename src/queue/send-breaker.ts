@@ -20,6 +20,8 @@ export class SendBreaker {
   private windowsOpened = 0;
   private probing = false;
   private openUntil = 0;
+  /** When a send last failed for want of CometChat (here or, as told, elsewhere) since it last took one. */
+  private failedAt?: number;
 
   constructor(
     /** The first window, and how long a send held back while another probes waits before it asks again. */
@@ -52,6 +54,7 @@ export class SendBreaker {
     this.windowsOpened = 0;
     this.probing = false;
     this.openUntil = 0;
+    this.failedAt = undefined;
     return wasOpen;
   }
 
@@ -61,6 +64,7 @@ export class SendBreaker {
    */
   failed(probe = false): number | undefined {
     this.failures += 1;
+    this.failedAt = this.now();
     if (probe) this.probing = false;
     if (!this.open || (this.windowsOpened > 0 && !probe)) return undefined;
     const windowMs = Math.min(this.firstWindowMs * 2 ** Math.min(this.windowsOpened, 30), this.maxWindowMs);
@@ -82,8 +86,17 @@ export class SendBreaker {
     return this.windowsOpened;
   }
 
-  /** Another process's breaker opened for `forMs` after `windows` windows: this one waits as long, then probes. */
-  openedElsewhere(forMs: number, windows: number): void {
+  /** The last failure seen of CometChat since it last took a send (a 429 is none): the evidence a held reply's budget counts to. */
+  get lastFailureAt(): number | undefined {
+    return this.failedAt;
+  }
+
+  /**
+   * Another process's breaker opened for `forMs` after `windows` windows, `failing` (an outage) or not (a 429): this one
+   * waits as long, then probes.
+   */
+  openedElsewhere(forMs: number, windows: number, failing: boolean): void {
+    if (failing) this.failedAt = this.now();
     this.awaitingProbe = true;
     this.windowsOpened = Math.max(this.windowsOpened, windows);
     this.openUntil = Math.max(this.openUntil, this.now() + forMs);
