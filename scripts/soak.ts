@@ -11,6 +11,9 @@
  *   SOAK_OUTAGE_S    1800  the outage
  *   SOAK_RECOVERY_S  300   load after recover()
  *   SOAK_RATE        2     callbacks per second (whole numbers), from 20 senders in turn
+ *   SOAK_OUTAGES     1     how many outages of SOAK_OUTAGE_S, each but the last followed by SOAK_GAP_S of CometChat up
+ *   SOAK_GAP_S       30    (e.g. SOAK_OUTAGES=24 SOAK_OUTAGE_S=10: short outages, where a failed probe once ended
+ *                          the process); the recovery figures are the last outage's
  *
  * CometChat calls per minute count the outage's full minutes (a trailing part-minute counts in its total only). The
  * backlog is the accepted callbacks whose reply was not delivered when recover() was called.
@@ -35,6 +38,8 @@ const WARMUP_S = positive('SOAK_WARMUP_S', 120);
 const OUTAGE_S = positive('SOAK_OUTAGE_S', 1800);
 const RECOVERY_S = positive('SOAK_RECOVERY_S', 300);
 const RATE = positive('SOAK_RATE', 2);
+const OUTAGES = positive('SOAK_OUTAGES', 1);
+const GAP_S = positive('SOAK_GAP_S', 30);
 const SENDERS = 20;
 /** The backlog's replies must all be delivered this soon after recover(). */
 const BACKLOG_DEADLINE_MS = 5 * 60_000;
@@ -44,7 +49,7 @@ const TAIL_GRACE_MS = 60_000;
 const SETTLE_MS = 10_000;
 const SAMPLE_EVERY_MS = 10_000;
 /** The whole run, startup and shutdown included, ends within this (a watchdog kills everything past it). */
-const TOTAL_BOUND_MS = (WARMUP_S + OUTAGE_S + RECOVERY_S) * 1000 + 6 * 60_000;
+const TOTAL_BOUND_MS = (WARMUP_S + OUTAGES * OUTAGE_S + (OUTAGES - 1) * GAP_S + RECOVERY_S) * 1000 + 6 * 60_000;
 /** The service's default QUEUE_PREFIX (no timing or naming variable is set). */
 const QUEUE_PREFIX = 'cometchat-bot';
 const REDIS_ARGS = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory', '512mb', '--maxmemory-policy', 'noeviction'];
@@ -280,12 +285,19 @@ async function main(): Promise<number> {
   })();
 
   await until(loadStarted + WARMUP_S * 1000);
-  fake.startOutage({ status: 503 }, { reset: true });
-  const outageStarted = Date.now();
-  phase = 'outage';
-  console.log(`soak: outage started at +${Math.round((outageStarted - runStarted) / 1000)} s`);
-  await until(outageStarted + OUTAGE_S * 1000);
-  fake.recover();
+  let outageStarted = 0;
+  for (let outage = 1; outage <= OUTAGES && !aborted(); outage++) {
+    if (outage > 1) {
+      phase = 'recovery';
+      await until(Date.now() + GAP_S * 1000);
+    }
+    fake.startOutage({ status: 503 }, { reset: true });
+    outageStarted = Date.now();
+    phase = 'outage';
+    console.log(`soak: outage ${outage} of ${OUTAGES} started at +${Math.round((outageStarted - runStarted) / 1000)} s`);
+    await until(outageStarted + OUTAGE_S * 1000);
+    fake.recover();
+  }
   const recoveredAt = Date.now();
   phase = 'recovery';
   const deliveredAtRecovery = new Set(fake.calls.filter(isDelivery).map((c) => c.body.muid as string));
@@ -385,7 +397,16 @@ async function main(): Promise<number> {
   const looksWrong = failures.length > 0 || logs.count('error', 'fatal') > 0 || logs.stderrLines > 0 || neverAccepted > 0 || unexpected.length > 0;
 
   const report = {
-    settings: { warmupS: WARMUP_S, outageS: OUTAGE_S, recoveryS: RECOVERY_S, ratePerS: RATE, senders: SENDERS, redis: REDIS_ARGS.join(' ') },
+    settings: {
+      warmupS: WARMUP_S,
+      outageS: OUTAGE_S,
+      outages: OUTAGES,
+      gapS: GAP_S,
+      recoveryS: RECOVERY_S,
+      ratePerS: RATE,
+      senders: SENDERS,
+      redis: REDIS_ARGS.join(' '),
+    },
     startedAt: new Date(runStarted).toISOString(),
     durationS: Math.round((Date.now() - runStarted) / 1000),
     pass: failures.length === 0,
@@ -452,7 +473,7 @@ async function main(): Promise<number> {
   const lines = [
     '',
     `soak report (${report.startedAt}, ${report.durationS} s): ${report.pass ? 'PASS' : 'FAIL'}`,
-    `settings: warm-up ${WARMUP_S} s, outage ${OUTAGE_S} s, recovery ${RECOVERY_S} s, ${RATE}/s from ${SENDERS} senders; redis ${REDIS_ARGS.join(' ')}`,
+    `settings: warm-up ${WARMUP_S} s, ${OUTAGES} outage(s) of ${OUTAGE_S} s (${GAP_S} s apart), recovery ${RECOVERY_S} s, ${RATE}/s from ${SENDERS} senders; redis ${REDIS_ARGS.join(' ')}`,
     `service: ${exitedEarly ? `EXITED after ${exitedEarly.afterS} s (code ${exitedEarly.code}, signal ${exitedEarly.signal})` : 'stayed up'}` +
       (shutdown ? `; SIGTERM -> exit code ${shutdown.code}${shutdown.signal ? ` signal ${shutdown.signal}` : ''} in ${shutdown.seconds} s` : ''),
     `callbacks: ${callbacks.length} sent, ${accepted.length} accepted (warm-up ${acceptedByPhase.warmup}, outage ${acceptedByPhase.outage}, ` +
