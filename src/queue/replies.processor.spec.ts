@@ -36,15 +36,9 @@ describe('RepliesProcessor', () => {
   beforeAll(() => Logger.overrideLogger(false));
   afterAll(() => Logger.overrideLogger(['error', 'warn', 'log']));
 
-  beforeEach(() => {
-    prefix = `unit-replies-${randomBytes(4).toString('hex')}`;
-    connections = new RedisConnections({ topology: { kind: 'single', url }, prefix });
-    redis = new WorkerRedis(connections);
-    replies = new Queue('replies', { connection: { url }, prefix });
-    sendBotMessage = jest.fn();
-    findSent = jest.fn().mockResolvedValue(undefined);
-    sent = new SentReplies(redis, new ReplicaAck({ waitReplicas: 0 }));
-    processor = new RepliesProcessor(
+  /** A processor as one process has it (its own breaker and breaker news), on this test's Redis, queue and sender. */
+  const aProcess = () =>
+    new RepliesProcessor(
       { sendBotMessage, findSent },
       sent,
       redis,
@@ -58,6 +52,16 @@ describe('RepliesProcessor', () => {
       { timeoutMs: 1000 },
       new BreakerBroadcast(connections, redis),
     );
+
+  beforeEach(() => {
+    prefix = `unit-replies-${randomBytes(4).toString('hex')}`;
+    connections = new RedisConnections({ topology: { kind: 'single', url }, prefix });
+    redis = new WorkerRedis(connections);
+    replies = new Queue('replies', { connection: { url }, prefix });
+    sendBotMessage = jest.fn();
+    findSent = jest.fn().mockResolvedValue(undefined);
+    sent = new SentReplies(redis, new ReplicaAck({ waitReplicas: 0 }));
+    processor = aProcess();
   });
 
   afterEach(async () => {
@@ -202,20 +206,7 @@ describe('RepliesProcessor', () => {
   });
 
   it("pauses another process's sends on a 429 met here: its fresh reply waits, then goes as the window's one probe", async () => {
-    const elsewhere = new RepliesProcessor(
-      { sendBotMessage, findSent },
-      sent,
-      redis,
-      replies,
-      {
-        lockMs: 30_000,
-        recoveryCheckMs: 15_000,
-        replies: { attempts: 1_000_000, backoffMs: 100, backoffMaxMs: 1000 },
-        repliesRetryBudgetMs: 60_000,
-      } as never,
-      { timeoutMs: 1000 },
-      new BreakerBroadcast(connections, redis),
-    );
+    const elsewhere = aProcess();
     await Promise.all([processor.onApplicationBootstrap(), elsewhere.onApplicationBootstrap()]);
     sendBotMessage.mockRejectedValueOnce(new CometChatError('rate-limited', 'CometChat answered 429', 429, undefined, 1000));
     const limited = await processor.process(await queued(reply('1090'))).catch((e: Error) => e);
