@@ -142,6 +142,7 @@ describe('RepliesProcessor', () => {
     findSent.mockRejectedValueOnce(new CometChatError('transient', 'CometChat answered 502', 502));
     await expect(processor.process(job)).rejects.toMatchObject({ status: 502 });
     expect(sendBotMessage).not.toHaveBeenCalled();
+    expect(job.data).toMatchObject({ outcomeUnknown: true }); // the look failed: the next run looks again
     findSent.mockRejectedValueOnce(new CometChatError('permanent', 'CometChat answered 403', 403));
     sendBotMessage.mockResolvedValueOnce({ id: '9400' });
     job.attemptsStarted = 3;

@@ -139,13 +139,16 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     return job.data.outcomeUnknown === true || job.stalledCounter > (job.data.stallsKnown ?? 0);
   }
 
-  /** CometChat is asked whether it stored an earlier send of this reply; one that refuses to say (a 4xx) means send. */
+  /**
+   * CometChat is asked whether it stored an earlier send of this reply; one that refuses to say (a 4xx) means send. A
+   * look that fails otherwise is retried like a send, the earlier send's outcome still unknown.
+   */
   private async findEarlierSend(job: Job<ReplyJobData>): Promise<string | undefined> {
     try {
       return await this.sender.findSent(job.data, job.timestamp);
     } catch (raw) {
       const error = classify(raw);
-      if (error.kind !== 'permanent') throw error;
+      if (error.kind !== 'permanent') throw new CometChatError(error.kind, error.message, error.status, error.body, error.retryAfterMs, true);
       this.logger.warn({ ...this.logLine(job, error), outcome: 'lookup-refused', reason: `${error.message}: sent again without looking` });
       return undefined;
     }
@@ -272,8 +275,8 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
       waitMs,
     });
     this.breaker.limited(waitMs, probe);
-    // CometChat answered: this send was not stored.
-    await job.updateData({ ...job.data, rateLimited, outcomeUnknown: false, stallsKnown: job.stalledCounter });
+    // CometChat answered this call: a send was not stored (a look's 429 leaves the earlier send unknown).
+    await job.updateData({ ...job.data, rateLimited, outcomeUnknown: error.outcomeUnknown, stallsKnown: job.stalledCounter });
     await this.pauseSends(waitMs);
     await this.broadcast.tell({ open: { forMs: waitMs, windows: this.breaker.windows, failing: false } });
     throw Worker.RateLimitError();
