@@ -7,7 +7,7 @@ import type { OutgoingMessage, ReplySender, SentMessage } from './reply-sender';
 export type { OutgoingMessage, SentMessage } from './reply-sender';
 
 /** How many of the bot's recent messages in a conversation one look for an unconfirmed send reads. */
-export const LOOKUP_PAGE = 50;
+const LOOKUP_PAGE = 50;
 /** Taken off the look's start: CometChat's clock may run behind ours. */
 const CLOCK_SKEW_S = 60;
 

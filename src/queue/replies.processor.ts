@@ -185,10 +185,15 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     const pauseMs = this.breaker.failed(probe);
     if (pauseMs !== undefined) {
       this.logger.warn(`CometChat failing (${BREAKER_THRESHOLD}+ sends in a row): sending paused for ${pauseMs} ms, then one probe`);
-      await this.pauseSends(pauseMs);
-      await this.broadcast.tell({ open: { forMs: pauseMs, windows: this.breaker.windows, failing: true } });
+      await this.breakerOpened(pauseMs, true);
     }
     throw error;
+  }
+
+  /** This process's breaker opened for `ms` (`failing`: an outage, not a 429): every process's sends pause, and hear why. */
+  private async breakerOpened(ms: number, failing: boolean): Promise<void> {
+    await this.pauseSends(ms);
+    await this.broadcast.tell({ open: { forMs: ms, windows: this.breaker.windows, failing } });
   }
 
   /**
@@ -277,8 +282,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     this.breaker.limited(waitMs, probe);
     // CometChat answered this call: a send was not stored (a look's 429 leaves the earlier send unknown).
     await job.updateData({ ...job.data, rateLimited, outcomeUnknown: error.outcomeUnknown, stallsKnown: job.stalledCounter });
-    await this.pauseSends(waitMs);
-    await this.broadcast.tell({ open: { forMs: waitMs, windows: this.breaker.windows, failing: false } });
+    await this.breakerOpened(waitMs, false);
     throw Worker.RateLimitError();
   }
 
