@@ -5,7 +5,9 @@
  * ledger, and the rest.
  */
 import { createHash } from 'node:crypto';
-import { SEQUENCER_SCRIPTS } from '../../src/queue/sequencing/sequencer.scripts';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadLuaCommands } from '../../src/redis';
 
 export const COMMAND_KINDS = ['fetch', 'jobs', 'order', 'other'] as const;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
@@ -33,7 +35,16 @@ function bullmqScripts(): Map<string, string> {
 }
 
 const BULLMQ = bullmqScripts();
-const OURS = new Set(Object.values(SEQUENCER_SCRIPTS).map(({ lua }) => sha1(lua)));
+/** The service's scripts by SHA1: every directory of src holding .lua commands. */
+function ourScripts(dir = join(__dirname, '../../src')): string[] {
+  const entries = readdirSync(dir, { withFileTypes: true });
+  const own = entries.some((entry) => entry.isFile() && entry.name.endsWith('.lua')) ? loadLuaCommands(dir).map(({ lua }) => sha1(lua)) : [];
+  return [
+    ...own,
+    ...entries.filter((entry) => entry.isDirectory() && entry.name !== 'includes').flatMap((entry) => ourScripts(join(dir, entry.name))),
+  ];
+}
+const OURS = new Set(ourScripts());
 const FETCH = new Set(['bzpopmin', 'moveToActive']);
 
 /** True when BullMQ's scripts could be named (else their calls fall under 'other'). */

@@ -184,11 +184,11 @@ async function startBaseline({
 async function placeInLine(events: Queue, prefix: string) {
   const { conversationOf } = await import('../../src/messages');
   const { redisClientOf } = await import('../../src/queue/redis-client');
-  const { claimMessagesArgs, withSequencerScripts } = await import('../../src/queue/sequencing/sequencer.scripts');
-  const redis = withSequencerScripts(await redisClientOf(events));
+  const { LineCommands } = await import('../../src/queue/turns/line-commands');
+  const commands = new LineCommands(await redisClientOf(events), prefix, 'events');
   return (body: any) => {
     const message = { conversation: conversationOf(body), messageId: body.data.id, jobId: `evt-${body.data.id}` };
-    redis.seqClaimMessages(...claimMessagesArgs(prefix, 'events', [message])).catch(() => undefined);
+    commands.claimMessages([message]).catch(() => undefined);
   };
 }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { llmConfig, LlmConfig } from '../config/app.config';
-import { RedisClient, RedisConnections } from '../redis';
+import { RedisClient, RedisConnections, withLuaCommands } from '../redis';
 
 /** A day's counter outlives its day, so a user's count never resets early around midnight; then it goes. */
 const COUNTER_TTL_SECONDS = 2 * 24 * 3600;
@@ -12,34 +13,6 @@ export const utcDay = (at: Date) => at.toISOString().slice(0, 10);
 /** A hold outlives the turn that took it by this much at most: time for its settle() to reach Redis. */
 const HOLD_GRACE_MS = 60_000;
 
-// What is booked plus what the holds still live at `now` keep (each hold's member ends in its tokens).
-const USED_OF = `
-local function usedOf(counter, holds, now)
-  local used = tonumber(redis.call('GET', counter) or '0')
-  for _, hold in ipairs(redis.call('ZRANGEBYSCORE', holds, '(' .. now, '+inf')) do
-    used = used + tonumber(string.match(hold, ':(%d+)$'))
-  end
-  return used
-end
-`;
-
-/**
- * KEYS counter, holds · ARGV budget, hold, ttl seconds, now ms, hold expiry ms, hold id. 1 and the hold recorded
- * while what is booked plus what live holds keep is under the budget; 0 (nothing recorded) once it is spent. One
- * step, so turns of one user running at once see each other's holds. Holds past their expiry (their turn died
- * before it settled) are dropped first: they no longer count.
- */
-const RESERVE = `${USED_OF}
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
-if usedOf(KEYS[1], KEYS[2], ARGV[4]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[2], ARGV[5], ARGV[6] .. ':' .. ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-return 1`;
-
-/** KEYS counter, holds · ARGV now ms. What is booked plus what live holds keep. */
-const USED = `${USED_OF}
-return usedOf(KEYS[1], KEYS[2], ARGV[1])`;
-
 /** A turn's claim on its user's budget, from before its model calls until settle() books what they spent. */
 export interface BudgetHold {
   /** The counter of the day the hold was taken on: a turn across midnight settles there. */
@@ -49,7 +22,8 @@ export interface BudgetHold {
   entry?: { key: string; member: string };
 }
 
-type UsageRedis = RedisClient & {
+/** The budget's scripts (commands/*.lua). */
+interface UsageCommands {
   llmReserve(
     key: string,
     holds: string,
@@ -61,7 +35,7 @@ type UsageRedis = RedisClient & {
     id: string,
   ): Promise<number>;
   llmUsed(key: string, holds: string, now: number): Promise<number>;
-};
+}
 
 /**
  * Tokens each user spent on the LLM today (UTC), counted in Redis so that every worker shares one count:
@@ -74,7 +48,7 @@ type UsageRedis = RedisClient & {
  */
 @Injectable()
 export class LlmUsageStore {
-  private readonly client: UsageRedis;
+  private readonly client: RedisClient & UsageCommands;
   private readonly prefix: string;
 
   constructor(
@@ -83,11 +57,8 @@ export class LlmUsageStore {
   ) {
     this.prefix = redis.prefix;
     // Plain commands that may fail: the turn running them is retried.
-    const client = redis.connect({ role: 'commands' });
-    client.defineCommand('llmReserve', { numberOfKeys: 2, lua: RESERVE });
-    client.defineCommand('llmUsed', { numberOfKeys: 2, lua: USED });
-    client.on('error', () => undefined); // the workers on the same Redis report outages
-    this.client = client as UsageRedis;
+    this.client = withLuaCommands<UsageCommands>(redis.connect({ role: 'commands' }), join(__dirname, 'commands'));
+    this.client.on('error', () => undefined); // the workers on the same Redis report outages
   }
 
   key(uid: string, at = new Date()): string {

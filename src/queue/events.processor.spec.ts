@@ -8,6 +8,7 @@ import type { ResponderRegistry } from '../responders/responder.registry';
 import { TurnFailedError } from '../responders/turn-failed.error';
 import { ConversationStateStore } from './conversation-state.store';
 import { EventsProcessor } from './events.processor';
+import { EventTurns, ReplyTurns } from './turns';
 import type { ReplyJobData } from './job-contracts';
 import { RedisConnections } from '../redis';
 import { WorkerRedis } from './worker-redis.service';
@@ -47,15 +48,14 @@ describe('EventsProcessor', () => {
     replies = new Queue('replies', { connection: { url }, prefix });
     respond = jest.fn();
     const config = { apologyText: 'Sorry.', stateTtlSeconds: 60 } as RespondersConfig;
+    const queueConfig = { lockMs: 30_000, recoveryCheckMs: 15_000 } as never;
     processor = new EventsProcessor(
       { respond, select: () => undefined } as unknown as ResponderRegistry,
       new ConversationStateStore(redis, config),
-      redis,
-      events,
-      replies,
+      new EventTurns(redis, events, queueConfig),
+      new ReplyTurns(redis, replies, queueConfig),
       config,
       { uid: 'support-bot' },
-      { lockMs: 30_000, recoveryCheckMs: 15_000 } as never,
     );
   });
 

@@ -5,8 +5,9 @@ import { randomBytes } from 'node:crypto';
 import type { RedisConfig, WebhookConfig } from '../config/app.config';
 import type { CometChatCallback } from '../messages';
 import { PrivateRedis } from '../../test/support/private-redis';
-import { ReplicaAck } from '../redis';
+import { RedisConnections, ReplicaAck } from '../redis';
 import { EventsProducer, MessageNotStorableError, MessageNotStoredError } from './events.producer';
+import { IngestTurns } from './turns';
 
 /** The producer on the Redis at REDIS_URL with a real BullMQ queue, as the webhook uses it. */
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -32,8 +33,8 @@ describe('EventsProducer', () => {
       events,
       { enqueueTimeoutMs } as WebhookConfig,
       { prefix } as RedisConfig,
-      { recoveryCheckMs: 10_000 },
       new ReplicaAck({ waitReplicas }),
+      new IngestTurns(events, { prefix } as RedisConnections, { recoveryCheckMs: 10_000 }),
     );
     producer.onModuleInit();
   };

@@ -2,23 +2,13 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
-import { queueConfig, QueueConfig, redisConfig, RedisConfig, webhookConfig, WebhookConfig } from '../config/app.config';
-import { ReplicaAck } from '../redis';
+import { redisConfig, RedisConfig, webhookConfig, WebhookConfig } from '../config/app.config';
+import { ReplicaAck, type RedisClient } from '../redis';
 import { CometChatCallback, Conversation, conversationKey, conversationOf } from '../messages';
 import { DEDUPLICATION_TTL_MS, EventJobData } from './job-contracts';
 import { BOT_EVENT_JOB, EVENTS_QUEUE } from './queue-definitions';
 import { redisClientOf } from './redis-client';
-import {
-  BUSY,
-  ClaimedPlace,
-  claimedPlaces,
-  claimMessagesArgs,
-  lineKeys,
-  PARKED_HEAD,
-  SequencerRedis,
-  withSequencerScripts,
-} from './sequencing/sequencer.scripts';
-import { promoteParked } from './sequencing/turn-sequencer';
+import { IngestClaim, IngestTurns } from './turns';
 import { WriteBatcher } from './write-batcher';
 
 /** Raised when a message could not be stored in time: the webhook answers 503, and the message is not taken. */
@@ -48,7 +38,7 @@ const BUSY_FOR_MS = 1000;
 const MAX_BUSY = 10_000;
 
 interface Producer {
-  redis: SequencerRedis;
+  redis: RedisClient;
   writes: WriteBatcher;
 }
 
@@ -73,7 +63,6 @@ interface Delivery {
 export class EventsProducer implements OnModuleInit {
   private readonly timeoutMs: number;
   private readonly prefix: string;
-  private readonly parkMs: number;
   /** Conversations found busy (a turn running, or messages waiting) by a recent store: conversation key → when. */
   private readonly busy = new Map<string, number>();
   /** The events queue's connection, once it is up; until then, producerReady. */
@@ -86,18 +75,17 @@ export class EventsProducer implements OnModuleInit {
     @InjectQueue(EVENTS_QUEUE) private readonly events: Queue<EventJobData>,
     @Inject(webhookConfig.KEY) webhook: WebhookConfig,
     @Inject(redisConfig.KEY) redis: RedisConfig,
-    @Inject(queueConfig.KEY) queue: Pick<QueueConfig, 'recoveryCheckMs'>,
     private readonly replicas: ReplicaAck,
+    private readonly turns: IngestTurns,
   ) {
     this.timeoutMs = webhook.enqueueTimeoutMs;
     this.prefix = redis.prefix;
-    this.parkMs = queue.recoveryCheckMs;
   }
 
   onModuleInit(): void {
     // Not awaited: with Redis down at boot the service still starts, and answers 503 until Redis is there.
-    this.producerReady = redisClientOf(this.events).then(
-      (redis) => (this.producer = { redis: withSequencerScripts(redis), writes: new WriteBatcher(redis) }),
+    this.producerReady = Promise.all([redisClientOf(this.events), this.turns.ready()]).then(
+      ([redis]) => (this.producer = { redis, writes: new WriteBatcher(redis) }),
     );
     this.producerReady.catch(() => undefined);
   }
@@ -138,8 +126,8 @@ export class EventsProducer implements OnModuleInit {
       const { redis, writes } = this.producer ?? (await this.producerReady);
       writes.hold();
       this.choseParked(batch);
-      const claimed = this.claim(redis, batch);
-      const stored = await Promise.all(batch.map((delivery, n) => this.add(redis, claimed, delivery, n)));
+      const claimed = this.claim(batch);
+      const stored = await Promise.all(batch.map((delivery, n) => this.add(claimed, delivery, n)));
       void claimed.then(
         (places) => this.promoteFreeHeads(batch, stored, places),
         () => undefined, // the parked jobs' own safety net takes them up; their stores stand
@@ -157,18 +145,18 @@ export class EventsProducer implements OnModuleInit {
   }
 
   /** The job id the message is stored under (another delivery's when a duplicate), or why it was not stored. */
-  private async add(redis: SequencerRedis, claimed: Promise<ClaimedPlace[]>, delivery: Delivery, n: number): Promise<string | Error> {
+  private async add(claimed: Promise<IngestClaim[]>, delivery: Delivery, n: number): Promise<string | Error> {
     const { callback, jobId } = delivery;
     const id = callback.data.id;
     try {
-      const opts = { jobId, deduplication: { id, ttl: DEDUPLICATION_TTL_MS }, ...(delivery.parked ? { delay: this.parkMs } : {}) };
+      const opts = { jobId, deduplication: { id, ttl: DEDUPLICATION_TTL_MS }, ...(delivery.parked ? { delay: this.turns.parkedDelayMs } : {}) };
       const add = () => this.events.add(BOT_EVENT_JOB, callback, opts);
       const telemetry = this.events.opts.telemetry;
       const job = await (telemetry ? telemetry.contextManager.with(delivery.traceContext, add) : add());
-      if (job.id !== jobId) this.takeBack(redis, claimed, delivery, n);
+      if (job.id !== jobId) this.takeBack(claimed, delivery, n);
       return job.id!;
     } catch (error) {
-      this.takeBack(redis, claimed, delivery, n);
+      this.takeBack(claimed, delivery, n);
       return error as Error;
     }
   }
@@ -190,9 +178,9 @@ export class EventsProducer implements OnModuleInit {
   }
 
   /** Every message's place in line, in one call sent ahead of the adds, so the places are there before any job. */
-  private claim(redis: SequencerRedis, batch: Delivery[]): Promise<ClaimedPlace[]> {
+  private claim(batch: Delivery[]): Promise<IngestClaim[]> {
     const messages = batch.map(({ callback, conversation, jobId, parked }) => ({ conversation, messageId: callback.data.id, jobId, parked }));
-    const claimed = redis.seqClaimMessages(...claimMessagesArgs(this.prefix, EVENTS_QUEUE, messages)).then(claimedPlaces);
+    const claimed = this.turns.claim(messages);
     claimed.then(
       (places) => this.rememberBusy(batch, places),
       () => undefined,
@@ -200,12 +188,12 @@ export class EventsProducer implements OnModuleInit {
     return claimed;
   }
 
-  private rememberBusy(batch: Delivery[], places: ClaimedPlace[]): void {
+  private rememberBusy(batch: Delivery[], places: IngestClaim[]): void {
     if (this.busy.size > MAX_BUSY) this.busy.clear();
     const now = Date.now();
     batch.forEach(({ conversation }, n) => {
       const key = conversationKey(conversation);
-      if (places[n].state === BUSY) this.busy.set(key, now);
+      if (places[n].state === 'busy') this.busy.set(key, now);
       else this.busy.delete(key);
     });
   }
@@ -214,9 +202,9 @@ export class EventsProducer implements OnModuleInit {
    * A parked message that heads a free line (its conversation looked busy, but was not) is promoted once its job is
    * stored. Not awaited: the message is stored already; should the promotion fail, the job's own safety net takes it.
    */
-  private promoteFreeHeads(batch: Delivery[], stored: Array<string | Error>, places: ClaimedPlace[]): void {
+  private promoteFreeHeads(batch: Delivery[], stored: Array<string | Error>, places: IngestClaim[]): void {
     batch.forEach(({ jobId }, n) => {
-      if (places[n].state === PARKED_HEAD && stored[n] === jobId) promoteParked(this.events, jobId).catch(() => undefined);
+      if (places[n].state === 'parked-head' && stored[n] === jobId) this.turns.promote(jobId).catch(() => undefined);
     });
   }
 
@@ -224,17 +212,7 @@ export class EventsProducer implements OnModuleInit {
    * A place this batch added for a message that was not stored, or was stored before (a redelivery of a message
    * already taken up), is taken back: no job would ever take that turn.
    */
-  private takeBack(redis: SequencerRedis, claimed: Promise<ClaimedPlace[]>, delivery: Delivery, n: number): void {
-    const { callback, conversation } = delivery;
-    const keys = lineKeys(this.prefix, EVENTS_QUEUE, conversation);
-    claimed
-      .then(async (places) => {
-        const { member } = places[n];
-        if (!member) return;
-        // The place taken back may have headed the line: the parked message behind it is woken.
-        const next = await redis.seqDrop(keys.line, keys.turn, member, callback.data.id);
-        if (next?.[1] && !next[1].startsWith('~')) await promoteParked(this.events, next[1]);
-      })
-      .catch(() => undefined); // left behind, it is dropped once stale (TurnSequencer)
+  private takeBack(claimed: Promise<IngestClaim[]>, delivery: Delivery, n: number): void {
+    claimed.then((places) => this.turns.takeBack(delivery.conversation, delivery.callback.data.id, places[n])).catch(() => undefined); // left behind, it is dropped once stale (TurnSequencer)
   }
 }

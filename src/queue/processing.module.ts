@@ -9,6 +9,7 @@ import { RedisRefusedSweeper } from './redis-refused.sweeper';
 import { QueueModule } from './queue.module';
 import { RepliesProcessor } from './replies.processor';
 import { SentReplies } from './sent-replies';
+import { EventTurns, ReplyTurns } from './turns';
 
 /** The worker side: loaded for APP_ROLE=worker and all. */
 @Module({})
@@ -21,7 +22,7 @@ export class ProcessingModule {
     return {
       module: ProcessingModule,
       imports: [QueueModule, RespondersModule, ConversationStateModule, replySender, MetricsModule],
-      providers: [EventsProcessor, RepliesProcessor, BreakerBroadcast, SentReplies, QueueWorkers, RedisRefusedSweeper],
+      providers: [EventTurns, ReplyTurns, EventsProcessor, RepliesProcessor, BreakerBroadcast, SentReplies, QueueWorkers, RedisRefusedSweeper],
     };
   }
 }

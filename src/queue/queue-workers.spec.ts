@@ -12,6 +12,7 @@ import { TurnFailedError } from '../responders/turn-failed.error';
 import { ConnectionErrorLogger } from './connection-error.logger';
 import { ConversationStateStore } from './conversation-state.store';
 import { EventsProcessor } from './events.processor';
+import { EventTurns, ReplyTurns } from './turns';
 import { QueueWorkers } from './queue-workers.service';
 import type { RepliesProcessor } from './replies.processor';
 import { WorkerRedis } from './worker-redis.service';
@@ -60,12 +61,10 @@ describe('QueueWorkers logs', () => {
     const processor = new EventsProcessor(
       { respond, select: () => undefined } as unknown as ResponderRegistry,
       new ConversationStateStore(redis, responders),
-      redis,
-      events,
-      replies,
+      new EventTurns(redis, events, queue),
+      new ReplyTurns(redis, replies, queue),
       responders,
       { uid: 'support-bot' },
-      queue,
     );
     // No reply is queued in these tests: the replies worker idles.
     const noReplies = { process: async () => undefined, failedForGood: async () => undefined, logLine: () => ({ msg: 'send' }) };

@@ -10,6 +10,7 @@ import { QUEUE_NAMES, QUEUES } from './queue-definitions';
 import { ConnectionErrorLogger } from './connection-error.logger';
 import { QueueErrorListener } from './queue-error.listener';
 import { QueueMetricsCollector } from './queue-metrics.collector';
+import { IngestTurns } from './turns';
 import { batchWritesOnAnswers } from './write-batcher';
 
 /**
@@ -36,7 +37,7 @@ import { batchWritesOnAnswers } from './write-batcher';
       })),
     ),
   ],
-  providers: [ConnectionErrorLogger, QueueErrorListener, QueueMetricsCollector, EventsProducer],
+  providers: [ConnectionErrorLogger, QueueErrorListener, QueueMetricsCollector, IngestTurns, EventsProducer],
   exports: [BullModule, ConnectionErrorLogger, EventsProducer],
 })
 export class QueueModule {}

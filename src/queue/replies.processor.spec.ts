@@ -3,7 +3,9 @@ import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { CometChatError } from '../cometchat/cometchat-error';
 import type { ReplyJobData } from './job-contracts';
+import type { QueueConfig } from '../config/app.config';
 import { RepliesProcessor } from './replies.processor';
+import { ReplyTurns } from './turns';
 import { SentReplies } from './sent-replies';
 import { RedisConnections, ReplicaAck } from '../redis';
 import { WorkerRedis } from './worker-redis.service';
@@ -41,6 +43,7 @@ describe('RepliesProcessor', () => {
     new RepliesProcessor(
       { sendBotMessage, findSent },
       sent,
+      new ReplyTurns(redis, replies, { recoveryCheckMs: 15_000 } as QueueConfig),
       redis,
       replies,
       {

@@ -12,7 +12,7 @@ import { QUEUES, REPLIES_QUEUE } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
 import { BREAKER_THRESHOLD, SendBreaker } from './send-breaker';
 import { SentReplies } from './sent-replies';
-import { orderedMember, TurnSequencer } from './sequencing/turn-sequencer';
+import { ReplyTurns } from './turns';
 import { WorkerRedis } from './worker-redis.service';
 
 /** CometChat refused the reply for good (a 4xx other than 429): its status stays with the failure, for the log. */
@@ -39,7 +39,6 @@ export interface ReplyOutcome {
 @Injectable()
 export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutcome>, OnApplicationBootstrap {
   private readonly logger = new Logger(RepliesProcessor.name);
-  private readonly turns: TurnSequencer;
   private readonly breaker: SendBreaker;
   private readonly probeLock: ProbeLock;
   private readonly budgetMs: number;
@@ -49,19 +48,13 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
   constructor(
     @Inject(REPLY_SENDER) private readonly sender: ReplySender,
     private readonly sent: SentReplies,
+    private readonly turns: ReplyTurns,
     redis: WorkerRedis,
     @InjectQueue(REPLIES_QUEUE) private readonly replies: Queue<ReplyJobData>,
     @Inject(queueConfig.KEY) queue: QueueConfig,
     @Inject(cometchatConfig.KEY) cometchat: Pick<CometChatConfig, 'timeoutMs'>,
     private readonly broadcast: BreakerBroadcast,
   ) {
-    this.turns = new TurnSequencer({
-      prefix: redis.prefix,
-      queue: replies,
-      redis: redis.client,
-      parkMs: queue.recoveryCheckMs,
-      jobIdOf: async (jobId) => jobId,
-    });
     this.breaker = new SendBreaker(queue.replies.backoffMs, queue.replies.backoffMaxMs);
     // Held for a send's longest possible call, and a margin for its hand-back.
     this.probeLock = new ProbeLock(redis.client, `${redis.prefix}:${REPLIES_QUEUE}:probe`, cometchat.timeoutMs + 5000);
@@ -80,16 +73,11 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
   }
 
   async process(job: Job<ReplyJobData>, token?: string): Promise<ReplyOutcome> {
-    const { target, turn, index } = job.data;
-    // A reply queued with its turn in hand skips asking on its first run; any later run (a retry, a stall) asks.
-    // Jobs queued before turns were numbered sort first.
-    if (!job.data.granted || job.attemptsStarted > 1) {
-      await this.turns.enter(job, token, target, job.id!, orderedMember(turn ?? 0, index, job.id!));
-    }
+    await this.turns.enter(job, token);
     // Only a job that ran before can have been sent (its completion lost to a fault): ask then, not on a first run.
     const previous = job.attemptsStarted > 1 ? await this.sent.sentAs(job.id!) : null;
     if (previous !== null) {
-      await this.turns.release(target, job.id!);
+      await this.turns.release(job);
       this.logger.log({ ...this.logLine(job), attempt: job.attemptsMade + 1, outcome: 'already-sent', messageId: previous });
       return { messageId: previous, alreadySent: true };
     }
@@ -125,7 +113,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     // this one, may go; both are retried together until Redis has them.
     const messageId = sent.id;
     const durationMs = Math.round(performance.now() - started);
-    await this.sent.record(job.id!, messageId, (record) => this.turns.release(target, job.id!, record));
+    await this.sent.record(job.id!, messageId, (record) => this.turns.release(job, record));
     const foundEarlier = sent.foundEarlier === true;
     const outcome = foundEarlier ? 'already-sent' : 'sent';
     this.logger.log({ ...this.logLine(job), status: sent.status, attempt: job.attemptsMade + 1, outcome, messageId, durationMs });
@@ -173,7 +161,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
 
   /** The reply was refused for good: the conversation's next reply may go. */
   failedForGood(job: Job<ReplyJobData>): Promise<void> {
-    return this.turns.release(job.data.target, job.id!);
+    return this.turns.release(job);
   }
 
   /**

@@ -1,9 +1,11 @@
 import { Logger } from '@nestjs/common';
-import type { Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
+import type { QueueConfig } from '../config/app.config';
 import { PrivateRedis } from '../../test/support/private-redis';
 import { SentReplies } from './sent-replies';
 import { RedisConnections, ReplicaAck } from '../redis';
-import { TurnSequencer } from './sequencing/turn-sequencer';
+import type { ReplyJobData } from './job-contracts';
+import { ReplyTurns } from './turns';
 import { WorkerRedis } from './worker-redis.service';
 
 /** On a redis-server of its own, filled until it refuses writes (maxmemory with noeviction). */
@@ -38,14 +40,9 @@ describe('SentReplies', () => {
       expect(await sent.sentAs('reply-1045-0')).toBeNull();
 
       // As the replies worker records it: in one step with the end of the reply's turn.
-      const turns = new TurnSequencer({
-        prefix: 'unit-sent',
-        queue: { name: 'replies' } as Queue,
-        redis: worker.client,
-        parkMs: 10_000,
-        jobIdOf: async (id) => id,
-      });
-      await sent.record('reply-1047-0', '9003', (record) => turns.release({ type: 'user', id: 'alice' }, 'reply-1047-0', record));
+      const turns = new ReplyTurns(worker, { name: 'replies' } as Queue<ReplyJobData>, { recoveryCheckMs: 10_000 } as QueueConfig);
+      const job = { id: 'reply-1047-0', data: { target: { type: 'user', id: 'alice' } } } as Job<ReplyJobData>;
+      await sent.record('reply-1047-0', '9003', (record) => turns.release(job, record));
       expect(await sent.sentAs('reply-1047-0')).toBe('9003');
     } finally {
       other.disconnect();

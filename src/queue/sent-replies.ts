@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { ReplicaAck, type RedisClient as Redis } from '../redis';
+import { join } from 'node:path';
+import { ReplicaAck, withLuaCommands, type RedisClient as Redis } from '../redis';
 import { REPLIES_QUEUE } from './queue-definitions';
-import type { TurnRecord } from './sequencing/turn-sequencer';
+import type { TurnRecord } from './turns';
 import { WorkerRedis } from './worker-redis.service';
 
 /** Kept at most this long should the job's completion never be recorded; normally gone once it is. */
@@ -12,10 +13,6 @@ const RETRY_MS = 500;
  * than one each; a record outlives its need by this long at most (or by its TTL, should the process die first).
  */
 const FORGET_WINDOW_MS = 100;
-// allow-oom: written even when Redis refuses every other write (maxmemory reached with noeviction), the one
-// moment it matters most: CometChat has the message, and the job's completion is about to fail.
-const RECORD = `#!lua flags=allow-oom
-return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])`;
 
 interface SentCommands {
   recordSent(key: string, messageId: string, ttlMs: number): Promise<unknown>;
@@ -38,9 +35,8 @@ export class SentReplies implements OnApplicationShutdown {
     workerRedis: WorkerRedis,
     private readonly replicas: ReplicaAck,
   ) {
-    const client = workerRedis.client;
-    if (!('recordSent' in client)) client.defineCommand('recordSent', { numberOfKeys: 1, lua: RECORD });
-    this.redis = client as Redis & SentCommands;
+    // The record is written even when Redis refuses every other write (replies/commands/recordSent-1.lua).
+    this.redis = withLuaCommands<SentCommands>(workerRedis.client, join(__dirname, 'replies', 'commands'));
     this.keyPrefix = `${workerRedis.prefix}:${REPLIES_QUEUE}:sent:`;
   }
 

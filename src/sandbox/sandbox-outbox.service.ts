@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { redisConfig, RedisConfig, sandboxConfig, SandboxConfig } from '../config/app.config';
-import { connectRedis, RedisClient } from '../redis';
+import { join } from 'node:path';
+import { connectRedis, RedisClient, withLuaCommands } from '../redis';
 
 /** A bot reply as the sandbox stored it: the Send Bot Message body, plus what CometChat would have added. */
 export interface SandboxReply {
@@ -38,16 +39,11 @@ export type SandboxFeedItem = { kind: 'reply'; seq: string; item: SandboxReply }
 
 export type FeedListener = (entry: SandboxFeedItem) => void;
 
-// One INCR, lifted to the clock when behind it: ids keep increasing across Redis flushes and look like
-// CometChat's (digits, so conversation turns order by them).
-const NEXT_ID = `
-local id = redis.call('INCR', KEYS[1])
-local floor = tonumber(ARGV[1])
-if id < floor then
-  redis.call('SET', KEYS[1], ARGV[1])
-  id = floor
-end
-return id`;
+/** The outbox's scripts (commands/*.lua). */
+interface OutboxCommands {
+  nextMessageId(counter: string, now: number): Promise<number>;
+}
+type OutboxRedis = RedisClient & OutboxCommands;
 
 /**
  * The sandbox's Redis side: the bounded outbox of bot replies (what CometChat would have received), the log of
@@ -58,7 +54,7 @@ return id`;
 export class SandboxOutbox implements OnApplicationShutdown {
   private readonly logger = new Logger(SandboxOutbox.name);
   readonly keys: { outbox: string; sent: string; messageId: string; feed: string };
-  private client?: RedisClient;
+  private client?: OutboxRedis;
   private subscriber?: RedisClient;
   private subscribing?: Promise<void>;
   private readonly listeners = new Set<FeedListener>();
@@ -72,7 +68,7 @@ export class SandboxOutbox implements OnApplicationShutdown {
   }
 
   async nextMessageId(): Promise<string> {
-    return String(await this.commands().eval(NEXT_ID, 1, this.keys.messageId, String(Date.now())));
+    return String(await this.commands().nextMessageId(this.keys.messageId, Date.now()));
   }
 
   /** Stores a reply (the oldest beyond SANDBOX_OUTBOX_SIZE are dropped) and announces it, in one round trip. */
@@ -160,15 +156,15 @@ export class SandboxOutbox implements OnApplicationShutdown {
     if (!results || failed) throw failed?.[0] ?? new Error('sandbox outbox write was discarded');
   }
 
-  private commands(): RedisClient {
+  private commands(): OutboxRedis {
     return (this.client ??= this.connect());
   }
 
-  private connect(): RedisClient {
+  private connect(): OutboxRedis {
     // Fails a command after one reconnect attempt, so a reply job errors and is retried like a failed send.
     const connection = connectRedis(this.redis.topology, { role: 'commands' });
     connection.on('error', (error: Error) => this.logger.debug(`sandbox Redis: ${error.message}`));
-    return connection;
+    return withLuaCommands<OutboxCommands>(connection, join(__dirname, 'commands'));
   }
 }
 

@@ -2,8 +2,8 @@ import { Job, Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { Conversation } from '../../messages';
-import { claimMessagesArgs, lineKeys, withSequencerScripts } from './sequencer.scripts';
-import { orderedMember, TurnSequencer } from './turn-sequencer';
+import { LineCommands, lineKeys, orderedMember } from './line-commands';
+import { TurnSequencer } from './turn-sequencer';
 
 /** Runs against the Redis at REDIS_URL with a real BullMQ queue and worker, as the service does. */
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -35,6 +35,8 @@ describe('TurnSequencer', () => {
     maxRunning = 0;
   });
 
+  const commands = () => new LineCommands(redis, prefix, 'q');
+
   afterEach(async () => {
     await worker?.close(true);
     worker = undefined;
@@ -48,7 +50,7 @@ describe('TurnSequencer', () => {
 
   /** A worker whose jobs take turns: each holds its turn for `ms`, and hands it on once completed (unless its ref is in `lost`). */
   function startWorker(parkMs = 30_000, concurrency = 8, lost = new Set<string>()): TurnSequencer {
-    const turns = new TurnSequencer({ prefix, queue, redis, parkMs, jobIdOf: async (ref) => `job-${ref}` });
+    const turns = new TurnSequencer({ queue, commands: commands(), recoveryCheckMs: parkMs, jobIdOf: async (ref) => `job-${ref}` });
     worker = new Worker(
       'q',
       async (job: Job, token?: string) => {
@@ -66,8 +68,7 @@ describe('TurnSequencer', () => {
     return turns;
   }
 
-  const claim = (ref: string) =>
-    withSequencerScripts(redis).seqClaimMessages(...claimMessagesArgs(prefix, 'q', [{ conversation, messageId: ref, jobId: `job-${ref}` }]));
+  const claim = (ref: string) => commands().claimMessages([{ conversation, messageId: ref, jobId: `job-${ref}` }]);
 
   /** As the webhook stores a message: its place in line, then its job. */
   async function arrive(ref: string, ms = 5) {
@@ -115,10 +116,7 @@ describe('TurnSequencer', () => {
 
   it('promotes a message stored parked at ingest when its turn comes, even one whose job is stored just after the hand-off', async () => {
     startWorker(30_000);
-    const parkedClaim = (ref: string) =>
-      withSequencerScripts(redis).seqClaimMessages(
-        ...claimMessagesArgs(prefix, 'q', [{ conversation, messageId: ref, jobId: `job-${ref}`, parked: true }]),
-      );
+    const parkedClaim = (ref: string) => commands().claimMessages([{ conversation, messageId: ref, jobId: `job-${ref}`, parked: true }]);
     const began = Date.now();
     await arrive('1', 200);
     await until('turn 1 to start', () => running === 1);

@@ -2,7 +2,7 @@ import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { Conversation } from '../../messages';
-import { absorbedKey, batchKey, claimMessagesArgs, LINE_TTL_MS, lineKeys, withSequencerScripts } from './sequencer.scripts';
+import { absorbedKey, batchKey, LineCommands, lineKeys } from './line-commands';
 import { MAX_BATCH, TurnCoalescer } from './turn-coalescer';
 import { TurnSequencer } from './turn-sequencer';
 
@@ -20,14 +20,16 @@ describe('TurnCoalescer', () => {
   let redis: Redis;
   let queue: Queue<Data>;
   let turns: TurnSequencer;
+  let commands: LineCommands;
   let coalescer: TurnCoalescer<Data>;
 
   beforeEach(() => {
     prefix = `unit-coalesce-${randomBytes(4).toString('hex')}`;
     redis = new Redis(url, { maxRetriesPerRequest: null });
     queue = new Queue('q', { connection: { url }, prefix });
-    turns = new TurnSequencer({ prefix, queue, redis, parkMs: 30_000, jobIdOf: async (ref) => `job-${ref}` });
-    coalescer = new TurnCoalescer({ prefix, queue, redis });
+    commands = new LineCommands(redis, prefix, 'q');
+    turns = new TurnSequencer({ queue, commands, recoveryCheckMs: 30_000, jobIdOf: async (ref) => `job-${ref}` });
+    coalescer = new TurnCoalescer(queue, commands);
   });
 
   afterEach(async () => {
@@ -39,8 +41,7 @@ describe('TurnCoalescer', () => {
   });
 
   const keys = () => lineKeys(prefix, 'q', conversation);
-  const claim = (ref: string) =>
-    withSequencerScripts(redis).seqClaimMessages(...claimMessagesArgs(prefix, 'q', [{ conversation, messageId: ref, jobId: `job-${ref}` }]));
+  const claim = (ref: string) => commands.claimMessages([{ conversation, messageId: ref, jobId: `job-${ref}` }]);
   /** As the webhook stores a message: its place in line, then its job. */
   async function arrive(ref: string, text = ref): Promise<Job<Data>> {
     await claim(ref);
@@ -48,9 +49,15 @@ describe('TurnCoalescer', () => {
   }
   /** The job takes its turn (it heads the line and nobody holds it). */
   async function granted(job: Job<Data>): Promise<void> {
-    expect(typeof (await turns.enter(job, undefined, conversation, job.data.ref))).toBe('number');
+    expect((await turns.enter(job, undefined, conversation, job.data.ref)).kind).toBe('turn');
   }
-  const absorb = (ref: string, accepts: (data: Data) => boolean = () => true) => coalescer.absorb(conversation, `job-${ref}`, ref, accepts);
+  /** As the events processor absorbs: those waiting behind the turn that `accepts` takes, up to the first it does not. */
+  async function absorb(ref: string, accepts: (data: Data) => boolean = () => true) {
+    const behind = await coalescer.behind(conversation, `job-${ref}`);
+    if ('recorded' in behind) return behind.recorded;
+    const refused = behind.waiting.findIndex((entry) => !accepts(entry.data));
+    return coalescer.absorb(conversation, `job-${ref}`, ref, refused < 0 ? behind.waiting : behind.waiting.slice(0, refused));
+  }
   const refsOf = (entries: Array<{ data: Data }>) => entries.map((e) => e.data.ref);
 
   it('takes the stored messages waiting right behind the turn, oldest first, and records them before anything runs', async () => {
@@ -134,10 +141,10 @@ describe('TurnCoalescer', () => {
     const waiting = await arrive('701');
     await absorb('700');
 
-    expect(await turns.enter(waiting, undefined, conversation, '701')).toEqual({ coalescedInto: '700' });
+    expect(await turns.enter(waiting, undefined, conversation, '701')).toEqual({ kind: 'absorbed', into: '700' });
     expect(await redis.hget(keys().turn, 'owner')).toBe('job-700');
     // A replay of it (a "retry" in the dashboard) is answered by nobody a second time.
-    expect(await turns.enter(waiting, undefined, conversation, '701')).toEqual({ coalescedInto: '700' });
+    expect(await turns.enter(waiting, undefined, conversation, '701')).toEqual({ kind: 'absorbed', into: '700' });
     expect(await redis.zcard(keys().line)).toBe(0);
   });
 
@@ -150,7 +157,7 @@ describe('TurnCoalescer', () => {
     // CometChat redelivers 751: its place is claimed before its add turns out a duplicate (and is taken back).
     await claim('751');
 
-    expect(await turns.enter(waiting, undefined, conversation, '751')).toEqual({ coalescedInto: '750' });
+    expect(await turns.enter(waiting, undefined, conversation, '751')).toEqual({ kind: 'absorbed', into: '750' });
     expect(await redis.hget(keys().turn, 'owner')).toBeNull();
   });
 
@@ -159,11 +166,11 @@ describe('TurnCoalescer', () => {
     const parking = await arrive('901');
     await absorb('900');
     // Its run found the turn held and parked itself; it marks itself parked only once delayed: after the absorb.
-    const { line, turn, counter } = keys();
-    await withSequencerScripts(redis).seqParked(line, turn, counter, 'job-901', '0003901:901', '901', Date.now(), LINE_TTL_MS);
+    const { turn } = keys();
+    await commands.markParked(keys(), 'job-901', '0003901:901', '901');
     expect(await redis.hget(turn, 'p:0003901:901')).toBe('job-901');
 
-    expect(await turns.enter(parking, undefined, conversation, '901')).toEqual({ coalescedInto: '900' });
+    expect(await turns.enter(parking, undefined, conversation, '901')).toEqual({ kind: 'absorbed', into: '900' });
     expect(Object.keys(await redis.hgetall(turn)).sort()).toEqual(['m', 'n', 'owner', 'since']);
   });
 
@@ -175,7 +182,7 @@ describe('TurnCoalescer', () => {
 
     await turns.release(conversation, 'job-800');
 
-    expect(typeof (await turns.enter(late, undefined, conversation, '802'))).toBe('number');
+    expect((await turns.enter(late, undefined, conversation, '802')).kind).toBe('turn');
     expect(await redis.hget(keys().turn, 'owner')).toBe('job-802');
   });
 
@@ -183,7 +190,7 @@ describe('TurnCoalescer', () => {
     await granted(await arrive('msg-a'));
     const next = await arrive('msg-b');
     expect(refsOf(await absorb('msg-a'))).toEqual(['msg-b']);
-    expect(await turns.enter(next, undefined, conversation, 'msg-b')).toEqual({ coalescedInto: 'msg-a' });
+    expect(await turns.enter(next, undefined, conversation, 'msg-b')).toEqual({ kind: 'absorbed', into: 'msg-a' });
     expect(Object.keys(await redis.hgetall(keys().turn)).sort()).toEqual(['m', 'n', 'owner', 'since']);
   });
 });

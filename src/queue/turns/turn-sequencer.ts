@@ -1,7 +1,6 @@
 import { DelayedError, Job, JobState, Queue } from 'bullmq';
-import type { RedisClient as Redis } from '../../redis';
 import type { Conversation } from '../../messages';
-import { absorbedKey, LINE_TTL_MS, LineKeys, lineKeys, NextInLine, SequencerRedis, withSequencerScripts } from './sequencer.scripts';
+import { LineCommands, LineKeys, NextInLine, refOf, TurnRecord } from './line-commands';
 
 /** How many stale heads one hand-off drops before leaving the rest to the next one. */
 const MAX_DROPS = 50;
@@ -13,29 +12,19 @@ const STALE_CLAIM_MS = 3000;
 /** States of a job that will still run: a head in one of these takes its turn by itself when it runs. */
 const PENDING: ReadonlySet<JobState | 'unknown'> = new Set(['waiting', 'active', 'prioritized', 'waiting-children']);
 
-/** What enter() says of a job whose message a coalesced turn answered already: it is over, with nothing to do. */
-export interface Absorbed {
-  coalescedInto: string;
-}
-
-/** A key written with the end of a turn: under the queue prefix (one slot on a Cluster), expiring after `ttlMs`. */
-export interface TurnRecord {
-  key: string;
-  value: string;
-  ttlMs: number;
-}
+/** What enter() says: the job holds the turn (its number), or a coalesced turn answered its message already. */
+export type Entered = { kind: 'turn'; turn: number } | { kind: 'absorbed'; into: string };
 
 export interface SequencerOptions {
-  prefix: string;
   /** The queue whose jobs take turns. */
   queue: Queue;
-  /** The worker side's patient connection, for the turn scripts. */
-  redis: Redis;
+  /** The line's scripts, on the worker side's patient connection. */
+  commands: LineCommands;
   /**
-   * How long a parked job sleeps before it looks again by itself: the safety net for a hand-off lost to a crash.
-   * The job lock bounds it: a turn whose process died is recovered after the lock lapses, not before.
+   * The recovery check: how long a parked job sleeps before it looks at its line by itself, should a hand-off be lost
+   * to a crash. The job lock bounds it: a turn whose process died is recovered after the lock lapses, not before.
    */
-  parkMs: number;
+  recoveryCheckMs: number;
   /** The job id a member's ref names (events: the message id's deduplicated job; replies: the ref itself). */
   jobIdOf: (ref: string) => Promise<string | null | undefined>;
 }
@@ -44,67 +33,62 @@ export interface SequencerOptions {
  * One turn at a time per conversation, in order, across every worker and process on the Redis. Each job takes a
  * place in its conversation's line (at ingest, or when it first runs); a job that is not first in line, or whose
  * conversation is busy, is parked once as a delayed job (holding no worker) and is promoted by the hand-off when
- * the turn before it ends. The only timer is the parked job's own safety net (`parkMs`).
+ * the turn before it ends. The only timer is the parked job's own recovery check.
  */
 export class TurnSequencer {
-  private readonly redis: SequencerRedis;
+  constructor(private readonly options: SequencerOptions) {}
 
-  constructor(private readonly options: SequencerOptions) {
-    this.redis = withSequencerScripts(options.redis);
-  }
-
-  /** How long a parked job sleeps before it looks again by itself. */
-  get parkMs(): number {
-    return this.options.parkMs;
+  get recoveryCheckMs(): number {
+    return this.options.recoveryCheckMs;
   }
 
   keys(conversation: Conversation): LineKeys {
-    return lineKeys(this.options.prefix, this.options.queue.name, conversation);
+    return this.options.commands.keys(conversation);
   }
 
   /**
    * Resolves with the turn number when `job` may run now (it holds the turn until `release`). Otherwise parks the
    * job and throws DelayedError, which BullMQ takes as "moved to delayed": rethrow it.
    * `member` is the job's place in line when the caller orders it itself (replies); '' orders by message id.
-   * Resolves with Absorbed, holding nothing, when a coalesced turn took the job's message (see TurnCoalescer).
+   * Resolves with `absorbed`, holding nothing, when a coalesced turn took the job's message (see TurnCoalescer).
    */
-  async enter(job: Job, token: string | undefined, conversation: Conversation, ref: string, member = ''): Promise<number | Absorbed> {
+  async enter(job: Job, token: string | undefined, conversation: Conversation, ref: string, member = ''): Promise<Entered> {
+    const { commands, recoveryCheckMs } = this.options;
     const keys = this.keys(conversation);
-    const absorbed = absorbedKey(this.options.prefix, this.options.queue.name, job.id!);
-    const acquire = () => this.redis.seqAcquire(keys.line, keys.turn, keys.counter, absorbed, job.id!, ref, member, Date.now(), LINE_TTL_MS);
-    let parkFor = this.options.parkMs;
+    const absorbed = commands.absorbedKey(job.id!);
+    let parkFor = recoveryCheckMs;
     let mine: string;
     let nextInLine: boolean;
     for (let drops = 0; ;) {
-      const [granted, turnOrMember, head, owner, since, headParked, headClaim] = await acquire();
-      if (granted === 1) return Number(turnOrMember);
-      if (granted === 2) return { coalescedInto: String(turnOrMember) };
-      mine = String(turnOrMember);
-      nextInLine = head === mine;
-      if (owner !== null) {
-        // The turn is held. Only a holder older than the safety net is checked: it may have died after finishing.
-        if (Date.now() - Number(since) < this.options.parkMs || !(await this.isOver(String(owner)))) break;
-        await this.handOff(keys, await this.redis.seqRelease(keys.line, keys.turn, String(owner)));
+      const entry = await commands.enter(keys, absorbed, job.id!, ref, member);
+      if (entry.kind === 'granted') return { kind: 'turn', turn: entry.turn };
+      if (entry.kind === 'absorbed') return entry;
+      mine = entry.member;
+      if (entry.kind === 'held') {
+        nextInLine = entry.head === mine;
+        // The turn is held. Only a holder older than the recovery check is checked: it may have died after finishing.
+        if (Date.now() - entry.since < recoveryCheckMs || !(await this.isOver(entry.owner))) break;
+        await this.handOff(keys, await commands.release(keys, entry.owner));
         continue;
       }
       // Nobody holds the turn but another member heads the line: wake it, or drop it if its job is gone.
-      const next: NextInLine = [String(head), headParked as string | null, headClaim as string | null];
-      // A job taken up again (its safety net, mostly) also checks a head marked woken (see wake()).
+      const { next } = entry;
+      nextInLine = next.member === mine;
+      // A job taken up again (its recovery check, mostly) also checks a head marked woken (see wake()).
       const outcome = await this.wake(next, job.attemptsStarted > 1);
-      if (outcome === 'pending' && headParked === null && headClaim) {
+      if (outcome === 'pending' && !next.parked && next.claim) {
         // A fresh place whose job has not been taken up yet: it will hand the turn on, or, if its job never comes,
         // be found stale when this job looks again.
-        parkFor = Math.min(parkFor, STALE_CLAIM_MS - (Date.now() - Number(String(headClaim).split('|')[1])) + 50);
+        parkFor = Math.min(parkFor, STALE_CLAIM_MS - (Date.now() - next.claim.at) + 50);
       }
       if (outcome !== 'gone' || ++drops > MAX_DROPS) break;
-      await this.redis.seqDrop(keys.line, keys.turn, String(head), refOf(String(head)));
+      await commands.drop(keys, next.member);
     }
     await job.moveToDelayed(Date.now() + Math.max(parkFor, 1), token);
     if (nextInLine) {
       // Next in line: the turn may have been handed over while this job was being parked; then it takes it and
-      // wakes itself. (A job further back was marked parked by acquire: see wake() for the rare race.)
-      const [granted] = await this.redis.seqParked(keys.line, keys.turn, keys.counter, job.id!, mine, ref, Date.now(), LINE_TTL_MS);
-      if (granted === 1) await this.promote(job.id!);
+      // wakes itself. (A job further back was marked parked by enterLine: see wake() for the rare race.)
+      if ((await commands.markParked(keys, job.id!, mine, ref)) !== undefined) await this.promote(job.id!);
     }
     throw new DelayedError();
   }
@@ -122,12 +106,13 @@ export class TurnSequencer {
     add: (runnableFirst: boolean) => Promise<unknown>,
     { mayGrant = true } = {},
   ): Promise<void> {
+    const { commands } = this.options;
     const keys = this.keys(conversation);
-    const pairs = places.flatMap(({ member, jobId }) => [member, jobId]);
-    const [granted] = mayGrant ? await this.redis.seqClaimPlaces(keys.line, keys.turn, keys.counter, LINE_TTL_MS, Date.now(), ...pairs) : [0];
-    await add(granted === 1);
-    const parked = granted === 1 ? pairs.slice(2) : pairs;
-    if (parked.length > 0) await this.handOff(keys, await this.redis.seqClaimParked(keys.line, keys.turn, LINE_TTL_MS, ...parked));
+    const granted = mayGrant && (await commands.claimPlaces(keys, places)) !== undefined;
+    await add(granted);
+    const parked = granted ? places.slice(1) : places;
+    if (parked.length === 0) return;
+    await this.handOff(keys, await commands.claimParked(keys, parked));
   }
 
   /**
@@ -136,15 +121,12 @@ export class TurnSequencer {
    */
   async release(conversation: Conversation, jobId: string, record?: TurnRecord): Promise<void> {
     const keys = this.keys(conversation);
-    const next = record
-      ? await this.redis.seqReleaseRecording(keys.line, keys.turn, record.key, jobId, record.value, record.ttlMs)
-      : await this.redis.seqRelease(keys.line, keys.turn, jobId);
-    await this.handOff(keys, next);
+    await this.handOff(keys, await this.options.commands.release(keys, jobId, record));
   }
 
   /**
-   * Promotes jobs parked out of line (a coalesced turn's absorbed messages), so that they end now rather than when
-   * their safety net lapses; one still being parked is promoted once it is. Best effort: the safety net remains.
+   * Promotes jobs parked out of line (a coalesced turn's absorbed messages), so that they end now rather than at
+   * their recovery check; one still being parked is promoted once it is. Best effort: the recovery check remains.
    */
   async wakeParked(jobIds: string[]): Promise<void> {
     await Promise.all(
@@ -155,10 +137,10 @@ export class TurnSequencer {
     );
   }
 
-  private async handOff(keys: LineKeys, next: NextInLine): Promise<void> {
+  private async handOff(keys: LineKeys, next: NextInLine | null): Promise<void> {
     for (let drops = 0; next && drops <= MAX_DROPS; drops++) {
       if ((await this.wake(next)) !== 'gone') return;
-      next = await this.redis.seqDrop(keys.line, keys.turn, next[0], refOf(next[0]));
+      next = await this.options.commands.drop(keys, next.member);
     }
   }
 
@@ -167,20 +149,20 @@ export class TurnSequencer {
    * itself (waiting to be taken up, or still being parked: it looks once more after parking), 'gone' when no job
    * will run it.
    */
-  private async wake([member, parked, claim]: NonNullable<NextInLine>, checkWoken = false): Promise<'woken' | 'pending' | 'gone'> {
-    if (parked?.startsWith('~')) {
-      // Woken already by someone else: it runs, or its own safety net wakes it if that someone died meanwhile.
-      // On a safety net, look closer: a Redis failover can keep the waking and lose the job's taking and ending of
+  private async wake({ member, parked, claim }: NextInLine, checkWoken = false): Promise<'woken' | 'pending' | 'gone'> {
+    if (parked?.woken) {
+      // Woken already by someone else: it runs, or its own recovery check wakes it if that someone died meanwhile.
+      // At a recovery check, look closer: a Redis failover can keep the waking and lose the job's taking and ending of
       // the turn, leaving a head whose job is over and nobody to hand on.
       if (!checkWoken) return 'pending';
-      return (await this.isOver(parked.slice(1))) ? 'gone' : 'pending';
+      return (await this.isOver(parked.jobId)) ? 'gone' : 'pending';
     }
-    if (parked && (await this.promote(parked))) return 'woken';
-    const fresh = !!claim && Date.now() - Number(claim.split('|')[1]) < STALE_CLAIM_MS;
-    let jobId = parked;
+    if (parked && (await this.promote(parked.jobId))) return 'woken';
+    const fresh = !!claim && Date.now() - claim.at < STALE_CLAIM_MS;
+    let jobId = parked?.jobId ?? null;
     if (!jobId && claim) {
       if (fresh) return 'pending';
-      jobId = claim.split('|')[0];
+      jobId = claim.jobId;
     }
     jobId ??= (await this.options.jobIdOf(refOf(member))) ?? null;
     if (!jobId) return 'gone';
@@ -195,7 +177,7 @@ export class TurnSequencer {
     return PENDING.has(state) ? 'pending' : 'gone';
   }
 
-  /** A few short tries, then the job's own safety net. */
+  /** A few short tries, then the job's own recovery check. */
   private promoteOnceParked(jobId: string, tries = 5, waitMs = 10): void {
     // eslint-disable-next-line @typescript-eslint/no-misused-promises -- it cannot reject: promote() and the state lookup catch
     setTimeout(async () => {
@@ -225,10 +207,3 @@ export async function promoteParked(queue: Queue, jobId: string): Promise<boolea
     return false;
   }
 }
-
-/** The ref a member names (after the order key). */
-export const refOf = (member: string) => member.slice(member.indexOf(':') + 1);
-
-/** A place in line ordered by the caller: by turn number, then index (replies: the turn that said it, then its order). */
-export const orderedMember = (turn: number, index: number, ref: string) =>
-  `${String(turn).padStart(16, '0')}.${String(index).padStart(3, '0')}:${ref}`;

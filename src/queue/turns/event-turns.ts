@@ -1,0 +1,62 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Job, Queue } from 'bullmq';
+import { queueConfig, QueueConfig } from '../../config/app.config';
+import { conversationOf } from '../../messages';
+import type { EventJobData } from '../job-contracts';
+import { EVENTS_QUEUE } from '../queue-definitions';
+import { WorkerRedis } from '../worker-redis.service';
+import { LineCommands } from './line-commands';
+import { AbsorbedEntry, Behind, TurnCoalescer, WaitingEntry } from './turn-coalescer';
+import { Entered, TurnSequencer } from './turn-sequencer';
+
+/**
+ * The events queue's lines, for its worker: a message's job enters its conversation's line, may absorb the messages
+ * right behind it (a coalescing responder), and releases the turn once its replies are queued.
+ */
+@Injectable()
+export class EventTurns {
+  private readonly sequencer: TurnSequencer;
+  private readonly coalescer: TurnCoalescer<EventJobData>;
+
+  constructor(redis: WorkerRedis, @InjectQueue(EVENTS_QUEUE) events: Queue<EventJobData>, @Inject(queueConfig.KEY) queue: QueueConfig) {
+    const commands = new LineCommands(redis.client, redis.prefix, EVENTS_QUEUE);
+    this.sequencer = new TurnSequencer({
+      queue: events,
+      commands,
+      recoveryCheckMs: queue.recoveryCheckMs,
+      // A place in line names a message; its job is the one BullMQ's deduplication recorded for it.
+      jobIdOf: (messageId) => events.getDeduplicationJobId(messageId),
+    });
+    this.coalescer = new TurnCoalescer(events, commands);
+  }
+
+  /** The job's turn (see TurnSequencer.enter): it parks the job and throws DelayedError when it is not its turn yet. */
+  enter(job: Job<EventJobData>, token: string | undefined): Promise<Entered> {
+    return this.sequencer.enter(job, token, conversationOf(job.data), job.data.data.id);
+  }
+
+  /** The messages waiting right behind this turn (or the batch it recorded already): see TurnCoalescer. */
+  behind(job: Job<EventJobData>): Promise<Behind<EventJobData>> {
+    return this.coalescer.behind(conversationOf(job.data), job.id!);
+  }
+
+  /** Takes these waiting messages into this turn; the batch recorded. */
+  absorb(job: Job<EventJobData>, taken: WaitingEntry<EventJobData>[]): Promise<AbsorbedEntry<EventJobData>[]> {
+    return this.coalescer.absorb(conversationOf(job.data), job.id!, job.data.data.id, taken);
+  }
+
+  /** Ends the job's turn (done, or failed for good): the conversation's next message may run. */
+  release(job: Job<EventJobData>): Promise<void> {
+    return this.sequencer.release(conversationOf(job.data), job.id!);
+  }
+
+  /**
+   * The absorbed messages' jobs, parked until their turn, are woken: each ends at once ("coalesced into"). Best effort:
+   * one not woken ends at its recovery check.
+   */
+  async endAbsorbed(absorbed: AbsorbedEntry<EventJobData>[]): Promise<void> {
+    if (absorbed.length === 0) return;
+    await this.sequencer.wakeParked(absorbed.map((entry) => entry.jobId)).catch(() => undefined);
+  }
+}
