@@ -221,9 +221,9 @@ describe('the LLM responder on the AI Agent (AG-UI) path', () => {
     expect(await app.redis().hget(`${app.prefix}:state:user-ag-ui:${uid}`, HISTORY_FIELD)).toBeNull();
   });
 
-  it("answers the README's curl example: SSE `data:` lines, the thread as the model's history", async () => {
-    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
-    const body = /curl -N [^\n]*\/agents\/ag-ui[^]*?-d '([^']+)'/.exec(readme)![1];
+  it("answers docs/ai-and-agents.md's curl example: SSE `data:` lines, the thread as the model's history", async () => {
+    const page = readFileSync(join(__dirname, '..', 'docs', 'ai-and-agents.md'), 'utf8');
+    const body = /curl -N [^\n]*\/agents\/ag-ui[^]*?-d '([^']+)'/.exec(page)![1];
     model.answer = () => ({ text: '', pieces: ['Your name ', 'is Rita.'] });
     const response = await fetch(`${url}/agents/ag-ui`, {
       method: 'POST',

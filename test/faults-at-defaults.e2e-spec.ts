@@ -12,8 +12,8 @@ import { deleteKeys, REDIS_URL } from './support/test-app';
 import { waitFor } from './support/wait-for';
 
 /**
- * Every fault the README promises to survive, at the SHIPPED DEFAULTS, against the service as users run it
- * (`node dist/main.js`, only a deployment's variables set), for long enough to pass through every backoff window the
+ * Every fault docs/architecture.md "Guarantees" promises to survive, at the SHIPPED DEFAULTS, against the service as
+ * users run it (`node dist/main.js`, only a deployment's variables set), for long enough to pass through every backoff window the
  * defaults produce: RETRY_BACKOFF_MS 1 s doubling to RETRY_BACKOFF_MAX_MS 60 s (also the send breaker's longest
  * window), COMETCHAT_TIMEOUT_MS 10 s, JOB_LOCK_MS 20 s (stalled jobs looked for every 10 s), REPLIES_CONCURRENCY 10.
  *

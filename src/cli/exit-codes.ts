@@ -1,4 +1,4 @@
-/** Exit codes scripts can rely on; documented in `--help` and the README. */
+/** Exit codes scripts can rely on; documented in `--help` and docs/cli.md. */
 export const EXIT_OK = 0;
 /** A check or an operation failed (CometChat refused, Redis unreachable, a job not found, a non-2xx answer). */
 export const EXIT_FAILED = 1;

@@ -108,7 +108,7 @@ export class EnvironmentVariables {
   @Matches(/^[^:\s]+$/, { message: 'QUEUE_PREFIX must be non-empty and contain no ":" or spaces' })
   QUEUE_PREFIX: string;
 
-  // Sentinel or Cluster instead of REDIS_URL (README "Redis topologies").
+  // Sentinel or Cluster instead of REDIS_URL (docs/operations.md "Redis topologies").
   @IsOptional()
   @Matches(HOST_LIST, { message: 'REDIS_SENTINELS must be host:port,host:port' })
   REDIS_SENTINELS?: string;
@@ -240,7 +240,7 @@ export class EnvironmentVariables {
   @IntEnv(0)
   SHUTDOWN_GRACE_MS = 10_000;
 
-  // Responders (see README "Writing a responder").
+  // Responders (see docs/responders.md).
   @IsIn(GROUP_CHAT_SETTINGS, {
     message: `GROUP_CHAT_SETTING must be one of: ${GROUP_CHAT_SETTINGS.join(', ')}`,
   })
@@ -274,7 +274,7 @@ export class EnvironmentVariables {
   @IsString()
   FAQ_FILE?: string;
 
-  // The LLM responder (README "An AI bot in five minutes"): on when LLM_MODEL is set.
+  // The LLM responder (docs/ai-and-agents.md "The LLM responder"): on when LLM_MODEL is set.
   @IsOptional()
   @IsString()
   @IsNotEmpty()
@@ -351,7 +351,7 @@ export class EnvironmentVariables {
   @SetWith('ADMIN_USERNAME', 'the queue dashboard needs both, or neither for no dashboard')
   ADMIN_PASSWORD?: string;
 
-  // Traces (README "Traces"): OpenTelemetry's standard variables. Its SDK reads them itself, at start
+  // Traces (docs/operations.md "Traces"): OpenTelemetry's standard variables. Its SDK reads them itself, at start
   // (src/tracing); they are declared here so that a mistake is named at boot and the app knows whether tracing is on.
   @IsOptional()
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' })

@@ -1,3 +1,3 @@
-// What a team needs to give the LLM responder a tool (see README "An AI bot in five minutes").
+// What a team needs to give the LLM responder a tool (see docs/ai-and-agents.md "Tools").
 export { LlmTool } from './llm-tool.decorator';
 export type { LlmToolOptions, LlmToolProvider, LlmToolContext } from './llm-tool.decorator';

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { METRIC_PREFIX, metricName, METRICS, registerMetrics } from './metric-definitions';
@@ -25,8 +25,8 @@ describe('the metrics table', () => {
     expect((await registry.getMetricsAsJSON()).map((m) => m.name).sort()).toEqual(definitions.map(metricName).sort());
   });
 
-  it('is documented in the README: each metric in a row with every one of its labels', () => {
-    const rows = read('README.md')
+  it('is documented in docs/operations.md: each metric in a row with every one of its labels', () => {
+    const rows = read('docs/operations.md')
       .split('\n')
       .filter((line) => line.startsWith('| `cometchat_bot_'));
     for (const definition of definitions) {
@@ -37,13 +37,16 @@ describe('the metrics table', () => {
     expect(rows).toHaveLength(definitions.length);
   });
 
-  it('is the only source of the names the README, the alert rules and the dashboard use', async () => {
+  it('is the only source of the names the README, the docs, the alert rules and the dashboard use', async () => {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
     const known = new Set([...definitions.map(metricName), ...(await registry.getMetricsAsJSON()).map((m) => m.name)]);
     const used = (text: string) => [...text.matchAll(/\bcometchat_bot_[a-z0-9_]+/g)].map(([name]) => name.replace(/_(bucket|sum|count)$/, ''));
     for (const file of [
       'README.md',
+      ...readdirSync(join(ROOT, 'docs'))
+        .filter((name) => name.endsWith('.md'))
+        .map((name) => `docs/${name}`),
       'deploy/prometheus/alerts.yml',
       'deploy/prometheus/alerts.test.yml',
       'deploy/grafana/dashboards/cometchat-bot.json',

@@ -47,7 +47,7 @@ export const COMETCHAT_CALL_CLASSES: readonly CometChatCallClass[] = ['2xx', '3x
 export type LlmCallOutcome = 'ok' | 'error' | 'aborted';
 
 /**
- * The service's metrics, declared once: the registry is built from this table, and the README lists each one
+ * The service's metrics, declared once: the registry is built from this table, and docs/operations.md lists each one
  * (a spec checks it does). A new metric is one entry here and the line that records it.
  */
 export const METRICS = {

@@ -7,7 +7,8 @@ import { WorkerRedis } from './worker-redis.service';
 /**
  * Responder state in Redis: one hash per conversation, values as JSON, the whole hash expiring
  * CONVERSATION_STATE_TTL_SECONDS after its last write. Each call is one atomic Redis command; turns of one
- * conversation run one at a time, so read-then-write inside a turn sees no interleaving (see README).
+ * conversation run one at a time, so read-then-write inside a turn sees no interleaving (see docs/responders.md
+ * "Order and state").
  */
 @Injectable()
 export class ConversationStateStore {

@@ -29,9 +29,9 @@ export const RETRY_AFTER_SECONDS = 5;
  * `POST /webhooks/cometchat`: the guard, then the pipe, then the inbox; 200 once the message is stored, 503 when it
  * cannot be. Served by Fastify directly rather than through a Nest @Controller: Nest's per-request route pipeline
  * (execution context, guard and pipe consumers, response controller) was the largest cost the service added to a
- * bare Fastify handler on this path (README, Speed). The guard and the pipe are the same Nest providers; errors get
- * the service's `{statusCode, error, message}` shape. Body errors (bad JSON, too large, wrong type) are Fastify's,
- * answered by Nest's error handling as on every route.
+ * bare Fastify handler on this path (docs/benchmarks.md, "What the service does per request"). The guard and the
+ * pipe are the same Nest providers; errors get the service's `{statusCode, error, message}` shape. Body errors (bad
+ * JSON, too large, wrong type) are Fastify's, answered by Nest's error handling as on every route.
  */
 @Injectable()
 export class WebhookController implements OnModuleInit {

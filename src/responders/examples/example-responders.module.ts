@@ -8,8 +8,8 @@ import { OrderStatusResponder } from './order-status.responder';
 
 /**
  * Two templates to copy: a command responder with an injected service, and a keyword FAQ read from a file.
- * Not loaded by default; import this module (see README) or copy the classes into your own module, binding
- * ORDER_LOOKUP to your real order system.
+ * Not loaded by default; import this module (see docs/responders.md "Examples") or copy the classes into your own
+ * module, binding ORDER_LOOKUP to your real order system.
  */
 @Module({
   providers: [
