@@ -183,7 +183,7 @@ async function startBaseline({
 /** The service's place-in-line command, for the ingest variant that charges the baseline with it too. */
 async function placeInLine(events: Queue, prefix: string) {
   const { conversationOf } = await import('../../src/messages');
-  const { redisClientOf } = await import('../../src/queue/redis-client');
+  const { redisClientOf } = await import('../../src/redis/redis-client');
   const { LineCommands } = await import('../../src/queue/turns/line-commands');
   const commands = new LineCommands(await redisClientOf(events), prefix, 'events');
   return (body: any) => {

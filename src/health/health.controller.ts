@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { QueueWorkers } from '../queue/queue-workers.service';
+import { QueueWorkers } from '../queue/workers/queue-workers.service';
 import { RedisHealthIndicator } from './redis.health';
 
 @Controller('health')

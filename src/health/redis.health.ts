@@ -4,7 +4,7 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import { Queue } from 'bullmq';
 import { redisConfig, RedisConfig } from '../config/app.config';
 import { EVENTS_QUEUE } from '../queue/queue-definitions';
-import { redisClientOf } from '../queue/redis-client';
+import { redisClientOf } from '../redis/redis-client';
 
 const PROBE_TIMEOUT_MS = 1000;
 

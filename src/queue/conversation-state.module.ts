@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConversationStateStore } from './conversation-state.store';
-import { WorkerRedis } from './worker-redis.service';
+import { WorkerRedis } from '../redis/worker-redis.service';
 
 /**
  * Responders' per-conversation state in Redis, on the patient worker connection. The workers use it, and so does

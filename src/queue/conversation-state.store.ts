@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { respondersConfig, RespondersConfig } from '../config/app.config';
 import { ConversationState, encodeStateValue } from '../responders/conversation-state';
 import { Conversation, conversationKey } from '../messages';
-import { WorkerRedis } from './worker-redis.service';
+import { WorkerRedis } from '../redis/worker-redis.service';
 
 /**
  * Responder state in Redis: one hash per conversation, values as JSON, the whole hash expiring

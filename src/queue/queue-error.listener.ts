@@ -2,7 +2,7 @@ import { getQueueToken } from '@nestjs/bullmq';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
-import { ConnectionErrorLogger } from './connection-error.logger';
+import { ConnectionErrorLogger } from '../redis/connection-error.logger';
 import { QUEUE_NAMES } from './queue-definitions';
 
 /** Without a listener BullMQ prints every connection error with its stack; route them to the throttled log. */

@@ -4,14 +4,14 @@ import { queueConfig, QueueConfig, tracingConfig, TracingConfig, webhookConfig, 
 import { MetricsModule } from '../metrics/metrics.module';
 import { RedisConnections } from '../redis';
 import { bullmqTelemetry } from '../tracing/bullmq-telemetry';
-import { EventsProducer } from './events.producer';
+import { EventsProducer } from './events/events.producer';
 import { jobOptions } from './job-contracts';
 import { QUEUE_NAMES, QUEUES } from './queue-definitions';
-import { ConnectionErrorLogger } from './connection-error.logger';
+import { ConnectionErrorLogger } from '../redis/connection-error.logger';
 import { QueueErrorListener } from './queue-error.listener';
 import { QueueMetricsCollector } from './queue-metrics.collector';
 import { IngestTurns } from './turns';
-import { batchWritesOnAnswers } from './write-batcher';
+import { batchWritesOnAnswers } from '../redis/write-batcher';
 
 /**
  * The queues as producers, and the producer the webhook stores callbacks with. Their connection fails fast (no

@@ -8,7 +8,7 @@ import { RepliesProcessor } from './replies.processor';
 import { ReplyTurns } from './turns';
 import { SentReplies } from './sent-replies';
 import { RedisConnections, ReplicaAck } from '../redis';
-import { WorkerRedis } from './worker-redis.service';
+import { WorkerRedis } from '../redis/worker-redis.service';
 import { BreakerBroadcast } from './breaker-broadcast';
 import { BREAKER_THRESHOLD } from './send-breaker';
 import { waitFor } from '../../test/support/wait-for';

@@ -9,11 +9,11 @@ import { BreakerBroadcast } from './breaker-broadcast';
 import { MAX_RATE_LIMITED, ReplyJobData } from './job-contracts';
 import { ProbeLock } from './probe-lock';
 import { QUEUES, REPLIES_QUEUE } from './queue-definitions';
-import type { QueueProcessor } from './queue-processor';
+import type { QueueProcessor } from './workers/queue-processor';
 import { BREAKER_THRESHOLD, SendBreaker } from './send-breaker';
 import { SentReplies } from './sent-replies';
 import { ReplyTurns } from './turns';
-import { WorkerRedis } from './worker-redis.service';
+import { WorkerRedis } from '../redis/worker-redis.service';
 
 /** CometChat refused the reply for good (a 4xx other than 429): its status stays with the failure, for the log. */
 export class SendRefusedError extends UnrecoverableError {

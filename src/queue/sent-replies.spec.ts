@@ -6,7 +6,7 @@ import { SentReplies } from './sent-replies';
 import { RedisConnections, ReplicaAck } from '../redis';
 import type { ReplyJobData } from './job-contracts';
 import { ReplyTurns } from './turns';
-import { WorkerRedis } from './worker-redis.service';
+import { WorkerRedis } from '../redis/worker-redis.service';
 
 /** On a redis-server of its own, filled until it refuses writes (maxmemory with noeviction). */
 describe('SentReplies', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ReplicaAck, withLuaCommands, type RedisClient as Redis } from '../redis';
 import { REPLIES_QUEUE } from './queue-definitions';
 import type { TurnRecord } from './turns';
-import { WorkerRedis } from './worker-redis.service';
+import { WorkerRedis } from '../redis/worker-redis.service';
 
 /** Kept at most this long should the job's completion never be recorded; normally gone once it is. */
 const SENT_TTL_MS = 24 * 3600 * 1000;

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { botConfig, BotConfig, respondersConfig, RespondersConfig } from '../config/app.config';
 import type { GroupChatSetting } from '../config/env.validation';
 import { mentionsBot, mentionStripper } from '../messages';
-import { EventsProducer } from '../queue/events.producer';
+import { EventsProducer } from '../queue/events/events.producer';
 import type { CometChatCallbackDto } from './dto/cometchat-callback.dto';
 
 export type InboxResult = { status: 'accepted' | 'duplicate'; id: string } | { status: 'ignored'; id: string; reason: IgnoreReason };

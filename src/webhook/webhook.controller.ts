@@ -5,7 +5,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { httpErrorBody } from '../common/http-error.filter';
 import type { WebhookOutcome } from '../metrics/metric-definitions';
 import { MetricsService } from '../metrics/metrics.service';
-import { MessageNotStorableError, MessageNotStoredError } from '../queue/events.producer';
+import { MessageNotStorableError, MessageNotStoredError } from '../queue/events/events.producer';
 import { BASIC_REALM, BasicAuthGuard } from './basic-auth.guard';
 import { CallbackValidationPipe } from './callback-validation.pipe';
 import { InboxResult, InboxService } from './inbox.service';

@@ -5,7 +5,7 @@ import { queueConfig, QueueConfig } from '../../config/app.config';
 import { conversationOf } from '../../messages';
 import type { EventJobData } from '../job-contracts';
 import { EVENTS_QUEUE } from '../queue-definitions';
-import { WorkerRedis } from '../worker-redis.service';
+import { WorkerRedis } from '../../redis/worker-redis.service';
 import { LineCommands } from './line-commands';
 import { AbsorbedEntry, Behind, TurnCoalescer, WaitingEntry } from './turn-coalescer';
 import { Entered, TurnSequencer } from './turn-sequencer';

@@ -6,7 +6,7 @@ import type { Conversation } from '../../messages';
 import { RedisConnections } from '../../redis';
 import type { EventJobData } from '../job-contracts';
 import { EVENTS_QUEUE } from '../queue-definitions';
-import { redisClientOf } from '../redis-client';
+import { redisClientOf } from '../../redis/redis-client';
 import { IngestClaim, IngestMessage, LineCommands } from './line-commands';
 import { promoteParked } from './turn-sequencer';
 

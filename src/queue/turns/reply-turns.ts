@@ -5,7 +5,7 @@ import { queueConfig, QueueConfig } from '../../config/app.config';
 import type { Conversation } from '../../messages';
 import type { ReplyJobData } from '../job-contracts';
 import { BOT_REPLY_JOB, REPLIES_QUEUE } from '../queue-definitions';
-import { WorkerRedis } from '../worker-redis.service';
+import { WorkerRedis } from '../../redis/worker-redis.service';
 import { LineCommands, orderedMember, TurnRecord } from './line-commands';
 import { TurnSequencer } from './turn-sequencer';
 

@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { Registry } from 'prom-client';
-import { registerMetrics } from '../metrics/metric-definitions';
+import { registerMetrics } from '../../metrics/metric-definitions';
 import { JobMetrics } from './job-metrics';
 
 /** BullMQ's job as the workers' events hand it over, with the fields JobMetrics reads. */

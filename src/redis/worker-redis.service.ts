@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { batchWritesOnAnswers } from './write-batcher';
-import { RedisClient, RedisConnections } from '../redis';
+import { RedisClient, RedisConnections } from '.';
 
 /**
  * The workers' own Redis connection for plain commands (conversation turns, conversation state). Patient, unlike

@@ -1,21 +1,21 @@
 import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
-import { waitFor } from '../../test/support/wait-for';
-import { appConfig, queueConfig, RespondersConfig, tracingConfig } from '../config/app.config';
-import { validateEnv } from '../config/env.validation';
-import type { CometChatCallback } from '../messages';
-import { MetricsService } from '../metrics/metrics.service';
-import { RedisConnections } from '../redis';
-import type { ResponderRegistry } from '../responders/responder.registry';
-import { TurnFailedError } from '../responders/turn-failed.error';
-import { ConnectionErrorLogger } from './connection-error.logger';
-import { ConversationStateStore } from './conversation-state.store';
-import { EventsProcessor } from './events.processor';
-import { EventTurns, ReplyTurns } from './turns';
+import { waitFor } from '../../../test/support/wait-for';
+import { appConfig, queueConfig, RespondersConfig, tracingConfig } from '../../config/app.config';
+import { validateEnv } from '../../config/env.validation';
+import type { CometChatCallback } from '../../messages';
+import { MetricsService } from '../../metrics/metrics.service';
+import { RedisConnections } from '../../redis';
+import type { ResponderRegistry } from '../../responders/responder.registry';
+import { TurnFailedError } from '../../responders/turn-failed.error';
+import { ConnectionErrorLogger } from '../../redis/connection-error.logger';
+import { ConversationStateStore } from '../conversation-state.store';
+import { EventsProcessor } from '../events/events.processor';
+import { EventTurns, ReplyTurns } from '../turns';
 import { QueueWorkers } from './queue-workers.service';
-import type { RepliesProcessor } from './replies.processor';
-import { WorkerRedis } from './worker-redis.service';
+import type { RepliesProcessor } from '../replies.processor';
+import { WorkerRedis } from '../../redis/worker-redis.service';
 
 /** The workers' log lines for turns: the real workers and EventsProcessor on the Redis at REDIS_URL, a stand-in registry. */
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

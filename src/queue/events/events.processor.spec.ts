@@ -1,17 +1,17 @@
 import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
-import type { RespondersConfig } from '../config/app.config';
-import type { CometChatCallback } from '../messages';
-import { textReply } from '../responders/reply.builders';
-import type { ResponderRegistry } from '../responders/responder.registry';
-import { TurnFailedError } from '../responders/turn-failed.error';
-import { ConversationStateStore } from './conversation-state.store';
+import type { RespondersConfig } from '../../config/app.config';
+import type { CometChatCallback } from '../../messages';
+import { textReply } from '../../responders/reply.builders';
+import type { ResponderRegistry } from '../../responders/responder.registry';
+import { TurnFailedError } from '../../responders/turn-failed.error';
+import { ConversationStateStore } from '../conversation-state.store';
 import { EventsProcessor } from './events.processor';
-import { EventTurns, ReplyTurns } from './turns';
-import type { ReplyJobData } from './job-contracts';
-import { RedisConnections } from '../redis';
-import { WorkerRedis } from './worker-redis.service';
+import { EventTurns, ReplyTurns } from '../turns';
+import type { ReplyJobData } from '../job-contracts';
+import { RedisConnections } from '../../redis';
+import { WorkerRedis } from '../../redis/worker-redis.service';
 
 /** The processor with a stand-in registry, on the Redis at REDIS_URL with real BullMQ queues. */
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { EVENTS_QUEUE, REPLIES_QUEUE } from './queue-definitions';
+import { EVENTS_QUEUE, REPLIES_QUEUE } from '../queue-definitions';
 
 /**
  * Redis's refusals (out of memory, a read-only or moving node, a cluster or master down) and ioredis's words for a

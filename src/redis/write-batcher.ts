@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RedisClient } from '../redis';
+import type { RedisClient } from '.';
 
 /**
  * Holds a Redis connection's writes until the promise chains running now have settled, then sends them in one

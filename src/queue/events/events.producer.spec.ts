@@ -2,12 +2,12 @@ import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import type { RedisConfig, WebhookConfig } from '../config/app.config';
-import type { CometChatCallback } from '../messages';
-import { PrivateRedis } from '../../test/support/private-redis';
-import { RedisConnections, ReplicaAck } from '../redis';
+import type { RedisConfig, WebhookConfig } from '../../config/app.config';
+import type { CometChatCallback } from '../../messages';
+import { PrivateRedis } from '../../../test/support/private-redis';
+import { RedisConnections, ReplicaAck } from '../../redis';
 import { EventsProducer, MessageNotStorableError, MessageNotStoredError } from './events.producer';
-import { IngestTurns } from './turns';
+import { IngestTurns } from '../turns';
 
 /** The producer on the Redis at REDIS_URL with a real BullMQ queue, as the webhook uses it. */
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { RedisConnections } from '../redis';
+import { RedisConnections } from '.';
 
 const QUIET_MS = 30_000;
 

@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Job } from 'bullmq';
-import { botConfig, BotConfig, respondersConfig, RespondersConfig } from '../config/app.config';
-import { BotEvent, BotReply, conversationKey, conversationOf, mentionStripper, toBotEvent } from '../messages';
-import { textReply } from '../responders/reply.builders';
-import { ResponderRegistry } from '../responders/responder.registry';
-import { ConversationStateStore } from './conversation-state.store';
-import { EventJobData, failsForGood, replyJobId, ReplyJobData } from './job-contracts';
-import type { QueueProcessor } from './queue-processor';
-import { AbsorbedEntry, EventTurns, ReplyTurns } from './turns';
+import { botConfig, BotConfig, respondersConfig, RespondersConfig } from '../../config/app.config';
+import { BotEvent, BotReply, conversationKey, conversationOf, mentionStripper, toBotEvent } from '../../messages';
+import { textReply } from '../../responders/reply.builders';
+import { ResponderRegistry } from '../../responders/responder.registry';
+import { ConversationStateStore } from '../conversation-state.store';
+import { EventJobData, failsForGood, replyJobId, ReplyJobData } from '../job-contracts';
+import type { QueueProcessor } from '../workers/queue-processor';
+import { AbsorbedEntry, EventTurns, ReplyTurns } from '../turns';
 
 export interface EventOutcome {
   responder?: string;

@@ -1,17 +1,17 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
-import { appConfig, AppConfig, queueConfig, QueueConfig, tracingConfig, TracingConfig } from '../config/app.config';
-import { MetricsService } from '../metrics/metrics.service';
-import { RedisConnections } from '../redis';
-import { bullmqTelemetry } from '../tracing/bullmq-telemetry';
-import { ConnectionErrorLogger } from './connection-error.logger';
-import { EventsProcessor } from './events.processor';
-import { cappedBackoff, failsForGood } from './job-contracts';
+import { appConfig, AppConfig, queueConfig, QueueConfig, tracingConfig, TracingConfig } from '../../config/app.config';
+import { MetricsService } from '../../metrics/metrics.service';
+import { RedisConnections } from '../../redis';
+import { bullmqTelemetry } from '../../tracing/bullmq-telemetry';
+import { ConnectionErrorLogger } from '../../redis/connection-error.logger';
+import { EventsProcessor } from '../events/events.processor';
+import { cappedBackoff, failsForGood } from '../job-contracts';
 import { JobMetrics } from './job-metrics';
-import { QUEUE_NAMES, queueDefinition, QueueName } from './queue-definitions';
+import { QUEUE_NAMES, queueDefinition, QueueName } from '../queue-definitions';
 import type { QueueProcessor } from './queue-processor';
-import { RepliesProcessor } from './replies.processor';
-import { WorkerRedis } from './worker-redis.service';
+import { RepliesProcessor } from '../replies.processor';
+import { WorkerRedis } from '../../redis/worker-redis.service';
 
 /**
  * Starts one BullMQ worker per queue of the table and drains them on shutdown. Built here rather than with

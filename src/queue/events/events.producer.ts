@@ -2,14 +2,14 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
-import { redisConfig, RedisConfig, webhookConfig, WebhookConfig } from '../config/app.config';
-import { ReplicaAck, type RedisClient } from '../redis';
-import { CometChatCallback, Conversation, conversationKey, conversationOf } from '../messages';
-import { DEDUPLICATION_TTL_MS, EventJobData } from './job-contracts';
-import { BOT_EVENT_JOB, EVENTS_QUEUE } from './queue-definitions';
-import { redisClientOf } from './redis-client';
-import { IngestClaim, IngestTurns } from './turns';
-import { WriteBatcher } from './write-batcher';
+import { redisConfig, RedisConfig, webhookConfig, WebhookConfig } from '../../config/app.config';
+import { ReplicaAck, type RedisClient } from '../../redis';
+import { CometChatCallback, Conversation, conversationKey, conversationOf } from '../../messages';
+import { DEDUPLICATION_TTL_MS, EventJobData } from '../job-contracts';
+import { BOT_EVENT_JOB, EVENTS_QUEUE } from '../queue-definitions';
+import { redisClientOf } from '../../redis/redis-client';
+import { IngestClaim, IngestTurns } from '../turns';
+import { WriteBatcher } from '../../redis/write-batcher';
 
 /** Raised when a message could not be stored in time: the webhook answers 503, and the message is not taken. */
 export class MessageNotStoredError extends Error {
