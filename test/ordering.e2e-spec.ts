@@ -61,7 +61,7 @@ describe('conversation order', () => {
       REPLIES_CONCURRENCY: '8',
       RETRY_BACKOFF_MS: '300',
       EVENTS_ATTEMPTS: '3',
-      // The crash safety net, far longer than any test: every hand-off below happens without it.
+      // The recovery check, far longer than any test: every hand-off below happens without it.
       JOB_LOCK_MS: '30000',
     };
     app = await TestApp.start('ordering', env, [TimedTurnModule]);
@@ -135,7 +135,7 @@ describe('conversation order', () => {
 
     const began = Date.now();
     await waitFor('the backlog', () => delivered(cometchat.calls, sender).length === 60, { timeoutMs: 20_000 });
-    // With a 30 s safety net, anything but a hand-off would take minutes.
+    // With a 30 s recovery check, anything but a hand-off would take minutes.
     expect(Date.now() - began).toBeLessThan(15_000);
     expect(delivered(cometchat.calls, sender)).toEqual(Array.from({ length: 60 }, (_, i) => `w${i}`));
     expectNoOverlap(sender);

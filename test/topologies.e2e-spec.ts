@@ -58,7 +58,7 @@ describe('Redis topologies', () => {
   }
 
   async function expectEachAnsweredOnce(ids: string[]): Promise<void> {
-    // A command lost in the failover (its answer, not its effect) leaves at most a job to its lock's safety net.
+    // A command lost in the failover (its answer, not its effect) leaves at most a job to its recovery check.
     await waitFor('a reply to every accepted message', () => ids.every((id) => sent(id).length > 0), { timeoutMs: 60_000 });
     expect(ids.filter((id) => sent(id).length !== 1)).toEqual([]);
   }

@@ -130,7 +130,7 @@ export class EventsProducer implements OnModuleInit {
       const stored = await Promise.all(batch.map((delivery, n) => this.add(claimed, delivery, n)));
       void claimed.then(
         (places) => this.promoteFreeHeads(batch, stored, places),
-        () => undefined, // the parked jobs' own safety net takes them up; their stores stand
+        () => undefined, // the parked jobs' own recovery check takes them up; their stores stand
       );
       // 200 only once the replicas have it too (REDIS_WAIT_REPLICAS): an answer a dying master gave is no promise.
       if (stored.some((outcome) => typeof outcome === 'string')) {
@@ -200,7 +200,7 @@ export class EventsProducer implements OnModuleInit {
 
   /**
    * A parked message that heads a free line (its conversation looked busy, but was not) is promoted once its job is
-   * stored. Not awaited: the message is stored already; should the promotion fail, the job's own safety net takes it.
+   * stored. Not awaited: the message is stored already; should the promotion fail, the job's own recovery check takes it.
    */
   private promoteFreeHeads(batch: Delivery[], stored: Array<string | Error>, places: IngestClaim[]): void {
     batch.forEach(({ jobId }, n) => {

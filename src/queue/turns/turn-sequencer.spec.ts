@@ -49,8 +49,8 @@ describe('TurnSequencer', () => {
   });
 
   /** A worker whose jobs take turns: each holds its turn for `ms`, and hands it on once completed (unless its ref is in `lost`). */
-  function startWorker(parkMs = 30_000, concurrency = 8, lost = new Set<string>()): TurnSequencer {
-    const turns = new TurnSequencer({ queue, commands: commands(), recoveryCheckMs: parkMs, jobIdOf: async (ref) => `job-${ref}` });
+  function startWorker(recoveryCheckMs = 30_000, concurrency = 8, lost = new Set<string>()): TurnSequencer {
+    const turns = new TurnSequencer({ queue, commands: commands(), recoveryCheckMs, jobIdOf: async (ref) => `job-${ref}` });
     worker = new Worker(
       'q',
       async (job: Job, token?: string) => {
@@ -127,11 +127,11 @@ describe('TurnSequencer', () => {
     await queue.add('m', { ref: '3', ms: 5 }, { jobId: 'job-3', delay: 30_000 });
     await until('turn 3', () => runs.length === 3);
     expect(runs.map((r) => r.ref)).toEqual(['1', '2', '3']);
-    expect(Date.now() - began).toBeLessThan(5000); // handed on, not left to the 30 s safety net
+    expect(Date.now() - began).toBeLessThan(5000); // handed on, not left to the 30 s recovery check
     expect(maxRunning).toBe(1);
   });
 
-  it('hands the turn on without polling: a backlog drains with a 30 s safety net, each job started at most twice', async () => {
+  it('hands the turn on without polling: a backlog drains with a 30 s recovery check, each job started at most twice', async () => {
     startWorker(30_000);
     await arrive('1', 200);
     for (let id = 2; id <= 40; id++) await arrive(String(id), 1);
@@ -142,7 +142,7 @@ describe('TurnSequencer', () => {
     expect(Math.max(...started)).toBeLessThanOrEqual(2);
   });
 
-  it('drops a place whose message was never stored once it is stale, well before the safety net', async () => {
+  it('drops a place whose message was never stored once it is stale, well before the recovery check', async () => {
     const keys = lineKeys(prefix, 'q', conversation);
     await claim('10'); // as if the process that claimed it died before its add
     startWorker(30_000);
@@ -153,7 +153,7 @@ describe('TurnSequencer', () => {
     expect(await redis.zcard(keys.line)).toBe(0);
   });
 
-  it('takes the turn from a holder that finished without handing it on (its process died), after the safety net', async () => {
+  it('takes the turn from a holder that finished without handing it on (its process died), after the recovery check', async () => {
     startWorker(500);
     await arrive('1');
     await until('turn 1', () => runs.length === 1);
@@ -161,10 +161,10 @@ describe('TurnSequencer', () => {
     const keys = lineKeys(prefix, 'q', conversation);
     await redis.hset(keys.turn, 'owner', 'job-1', 'n', '1', 'since', String(Date.now()));
     await arrive('2');
-    await until('turn 2 after the safety net', () => runs.length === 2, 5000);
+    await until('turn 2 after the recovery check', () => runs.length === 2, 5000);
   });
 
-  it('drops a woken head whose job is over but never took the turn (writes lost in a failover), at the next safety net', async () => {
+  it('drops a woken head whose job is over but never took the turn (writes lost in a failover), at the next recovery check', async () => {
     const keys = lineKeys(prefix, 'q', conversation);
     startWorker(500, 8, new Set(['2']));
     await arrive('1', 300);
@@ -177,7 +177,7 @@ describe('TurnSequencer', () => {
     await redis.zadd(keys.line, 0, member);
     await redis.hset(keys.turn, `p:${member}`, '~job-2');
     await arrive('3');
-    await until('turn 3 after the safety net', () => runs.length === 3, 5000);
+    await until('turn 3 after the recovery check', () => runs.length === 3, 5000);
     expect(runs.map((r) => r.ref)).toEqual(['1', '2', '3']);
   });
 
@@ -221,7 +221,7 @@ describe('TurnSequencer', () => {
         throw new Error('add refused');
       }),
     ).rejects.toThrow('add refused');
-    // The re-run may not grant (the job could exist already), so it adds the job parked: it must not wait for the safety net.
+    // The re-run may not grant (the job could exist already), so it adds the job parked: it must not wait for the recovery check.
     await turns.queueInTurn(
       conversation,
       [place],

@@ -98,7 +98,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
       }
       this.logger.error(line); // kept in the failed set
       processor.failedForGood(job).catch((handOff: Error) => {
-        // Not lost: a parked follower looks again by itself once its safety net lapses (TurnSequencer).
+        // Not lost: a parked follower looks again by itself at its recovery check (TurnSequencer).
         this.logger.warn(`${queueName} job ${job.id}: could not hand its turn on: ${handOff.message}`);
       });
     });
