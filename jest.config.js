@@ -1,4 +1,8 @@
-/** Unit specs sit beside the code; end-to-end tests live in test/ and need Redis at REDIS_URL. */
+/**
+ * Three projects: unit specs (beside the code, `*.spec.ts`, no Redis), integration specs (beside the code,
+ * `*.integration.spec.ts`, on the Redis at REDIS_URL or a private redis-server), and end-to-end tests (test/, the whole
+ * service).
+ */
 // ESM-only packages that CommonJS code we depend on require(): Node 24 loads them natively, Jest's VM does not
 // (without --experimental-vm-modules), so they are compiled to CommonJS for the tests. content-disposition 3
 // comes with @fastify/static, which Bull Board's Fastify adapter serves its files with (fastify-static#612).
@@ -22,7 +26,8 @@ module.exports = {
   // Per-test budget for end-to-end tests, which wait for retries and process restarts.
   testTimeout: 60000,
   projects: [
-    { ...common, displayName: 'unit', rootDir: 'src', testMatch: ['**/*.spec.ts'] },
+    { ...common, displayName: 'unit', rootDir: 'src', testMatch: ['**/*.spec.ts'], testPathIgnorePatterns: ['\\.integration\\.spec\\.ts$'] },
+    { ...common, displayName: 'integration', rootDir: 'src', testMatch: ['**/*.integration.spec.ts'] },
     { ...common, displayName: 'e2e', rootDir: 'test', testMatch: ['**/*.e2e-spec.ts'] },
   ],
 };
