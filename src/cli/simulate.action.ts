@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { basicAuthHeader } from '../webhook/basic-auth.guard';
+import { basicAuthHeader } from '../common/basic-auth';
 import { CALLBACK_PATH, webhookUrl } from './callback-url';
 import { readEnv } from './cli-config';
 import type { CliOutput } from './cli-output';

@@ -68,7 +68,7 @@ export function createRootLogger(env: LoggingEnv, destination?: DestinationStrea
 /**
  * nestjs-pino's parameters: Nest's Logger through the root logger. No HTTP middleware (`forRoutes: []`): pino-http
  * would build a child logger for every request, and needs the middleware layer the adapter leaves out of every
- * route (createAdapter, skipMiddie); the webhook writes its own one line per request instead (WebhookController).
+ * route (createAdapter, skipMiddie); the webhook writes its own one line per request instead (CallbackRoute).
  */
 export function loggerParams(env: LoggingEnv): Params {
   return { pinoHttp: { logger: createRootLogger(env), autoLogging: false }, forRoutes: [] };

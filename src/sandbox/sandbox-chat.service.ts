@@ -5,8 +5,8 @@ import { botConfig, BotConfig, cometchatConfig, CometChatConfig, webhookConfig, 
 import { buildSandboxCallback, conversationIdOf, SandboxConversation } from './sandbox-callback.factory';
 import { SandboxOutbox, SandboxSentMessage } from './sandbox-outbox.service';
 import type { SandboxMessageDto } from './dto/sandbox-message.dto';
-import { basicAuthHeader } from '../webhook/basic-auth.guard';
-import { WEBHOOK_PATH } from '../webhook/webhook.controller';
+import { basicAuthHeader } from '../common/basic-auth';
+import { WEBHOOK_PATH } from '../webhook/callback.route';
 
 export interface SandboxSendResult {
   id: string;

@@ -7,7 +7,7 @@ import { createApp } from '../../src/app.setup';
 import { redisTopology, RedisTopology } from '../../src/config/app.config';
 import { validateEnv } from '../../src/config/env.validation';
 import { connectRedis, RedisClient } from '../../src/redis';
-import { basicAuthHeader } from '../../src/webhook/basic-auth.guard';
+import { basicAuthHeader } from '../../src/common/basic-auth';
 
 export const BOT_UID = 'support-bot';
 export const WEBHOOK_USERNAME = 'cometchat';

@@ -118,7 +118,7 @@ export class EventsProducer implements OnModuleInit {
     this.batch = [];
     // One timer for the whole batch: a message not stored in time is answered 503. A late success is harmless: the
     // message is stored and a redelivery is answered "duplicate".
-    // The reason reaches the log on each 503's request line (WebhookController), not here a second time.
+    // The reason reaches the log on each 503's request line (CallbackRoute), not here a second time.
     const timer = setTimeout(() => {
       batch.forEach((d) => d.answer?.(new Error(`no answer from Redis in ${this.timeoutMs} ms`)));
     }, this.timeoutMs);

@@ -1,3 +1,5 @@
+// @Type() reads the properties' design types: the Reflect metadata API must be loaded before these classes are.
+import 'reflect-metadata';
 import type { CallbackContent, CallbackMessage, CometChatCallback } from '../../messages';
 import { Type } from 'class-transformer';
 import { IsArray, IsDefined, IsIn, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';

@@ -1,13 +1,16 @@
-import { HttpException, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
+import { basicChallenge, BasicCredentials } from '../common/basic-auth';
 import { httpErrorBody } from '../common/http-error.filter';
+import { webhookConfig, WebhookConfig } from '../config/app.config';
 import type { WebhookOutcome } from '../metrics/metric-definitions';
 import { MetricsService } from '../metrics/metrics.service';
 import { MessageNotStorableError, MessageNotStoredError } from '../queue/events/events.producer';
-import { BASIC_REALM, BasicAuthGuard } from './basic-auth.guard';
-import { CallbackValidationPipe } from './callback-validation.pipe';
+import { refusalOf } from './callback-refusal';
+import { jsonSchemaOf, strictValidatorCompiler } from './callback-schema';
+import { CometChatCallbackDto } from './dto/cometchat-callback.dto';
 import { InboxResult, InboxService } from './inbox.service';
 import { WebhookMetrics } from './webhook-metrics';
 import { requestLine } from './webhook-request-log';
@@ -24,27 +27,34 @@ declare module 'fastify' {
 export const WEBHOOK_PATH = '/webhooks/cometchat';
 /** Seconds a caller should wait before redelivering when the queue is unavailable. */
 export const RETRY_AFTER_SECONDS = 5;
+/** The `WWW-Authenticate` of a 401: CometChat sends Basic credentials (`useBasicAuth` on the bot). */
+export const WEBHOOK_CHALLENGE = basicChallenge('cometchat-bot');
 
 /**
- * `POST /webhooks/cometchat`: the guard, then the pipe, then the inbox; 200 once the message is stored, 503 when it
- * cannot be. Served by Fastify directly rather than through a Nest @Controller: Nest's per-request route pipeline
- * (execution context, guard and pipe consumers, response controller) was the largest cost the service added to a
- * bare Fastify handler on this path (docs/benchmarks.md, "What the service does per request"). The guard and the
- * pipe are the same Nest providers; errors get the service's `{statusCode, error, message}` shape. Body errors (bad
- * JSON, too large, wrong type) are Fastify's, answered by Nest's error handling as on every route.
+ * `POST /webhooks/cometchat`, a Fastify route: Basic Auth, the callback's shape, then the inbox; 200 once the
+ * message is stored, 503 when it cannot be. Registered on Fastify directly rather than as a Nest @Controller: Nest's
+ * per-request route pipeline (execution context, guards, pipes, response controller) was the largest cost the
+ * service added to a bare Fastify handler on this path (docs/benchmarks.md, "What the service does per request").
+ *
+ * The body's shape is the DTO's (class-validator), given to Fastify as a JSON schema derived from it at boot and
+ * checked by a compiled ajv function that changes nothing in the body. Fastify attaches a refusal rather than
+ * answering it, so credentials are checked first and the 400 names the fields in class-validator's words. Errors get
+ * the service's `{statusCode, error, message}` shape; body errors (bad JSON, too large, wrong type) are Fastify's,
+ * answered by Nest's error handling as on every route.
  */
 @Injectable()
-export class WebhookController implements OnModuleInit {
+export class CallbackRoute implements OnModuleInit {
+  private readonly credentials: BasicCredentials;
   private readonly metrics: WebhookMetrics;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    private readonly guard: BasicAuthGuard,
-    private readonly pipe: CallbackValidationPipe,
+    @Inject(webhookConfig.KEY) config: WebhookConfig,
     private readonly inbox: InboxService,
     metrics: MetricsService,
     private readonly logger: PinoLogger,
   ) {
+    this.credentials = new BasicCredentials(config.username, config.password);
     this.metrics = new WebhookMetrics(metrics.metrics);
     logger.setContext('Webhook');
   }
@@ -73,6 +83,9 @@ export class WebhookController implements OnModuleInit {
     fastify.route({
       method: 'POST',
       url: WEBHOOK_PATH,
+      schema: { body: jsonSchemaOf(CometChatCallbackDto) },
+      validatorCompiler: strictValidatorCompiler,
+      attachValidation: true,
       onRequest: identityOnly,
       onResponse: answered,
       handler: (request, reply) => this.receive(request, reply),
@@ -89,22 +102,20 @@ export class WebhookController implements OnModuleInit {
   }
 
   private async receive(request: FastifyRequest, reply: FastifyReply): Promise<InboxResult | ReturnType<typeof httpErrorBody>> {
-    if (!this.guard.accepts(request.headers.authorization)) {
+    if (!this.credentials.accepts(request.headers.authorization)) {
       request.webhookReason = 'missing or invalid Basic Auth credentials';
-      reply.code(401).header('www-authenticate', BASIC_REALM);
+      reply.code(401).header('www-authenticate', WEBHOOK_CHALLENGE);
       return httpErrorBody(401, 'Missing or invalid Basic Auth credentials');
     }
-    let callback;
-    try {
-      callback = this.pipe.transform(request.body);
-    } catch (error) {
-      if (!(error instanceof HttpException)) throw error;
-      request.webhookReason = error.message;
-      reply.code(error.getStatus());
-      return httpErrorBody(error.getStatus(), error.message);
+    const refusal = refusalOf(request.body, request.validationError !== undefined);
+    if (refusal !== null) {
+      request.webhookReason = refusal;
+      reply.code(400);
+      return httpErrorBody(400, refusal);
     }
     try {
-      const result = await this.inbox.receive(callback);
+      // The body itself, as it came: every field CometChat sent, declared or not, reaches the queue.
+      const result = await this.inbox.receive(request.body as CometChatCallbackDto);
       request.webhookOutcome = result.status;
       if (result.status === 'ignored') request.webhookReason = result.reason;
       return result;

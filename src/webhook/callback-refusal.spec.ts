@@ -1,32 +1,20 @@
-import { BadRequestException } from '@nestjs/common';
-import { CallbackValidationPipe, MAX_CALLBACK_DEPTH } from './callback-validation.pipe';
+import { MAX_CALLBACK_DEPTH, refusalOf } from './callback-refusal';
 
 const userText = () => JSON.parse(JSON.stringify(require('../../test/fixtures/user-text.json')));
 
-/** The BadRequestException message for a body, or a failure if the body was accepted. */
+/** The 400 message for a body the route's schema refused, or a failure if the body was taken. */
 function rejection(body: unknown): string {
-  try {
-    new CallbackValidationPipe().transform(body);
-  } catch (error) {
-    expect(error).toBeInstanceOf(BadRequestException);
-    return (error as BadRequestException).message;
-  }
-  throw new Error('expected the body to be refused');
+  const refusal = refusalOf(body, true);
+  if (refusal === null) throw new Error('expected the body to be refused');
+  return refusal;
 }
 
 /** Matches a problem line that starts with exactly this field path (so "data.id" does not match "data.data.id"). */
 const namesField = (field: string) => new RegExp(`(: |; )${field.replace(/\./g, '\\.')} `);
 
-describe('CallbackValidationPipe', () => {
-  const pipe = new CallbackValidationPipe();
-
-  it('returns the very body it was given, unknown fields included', () => {
-    const body = userText();
-    const result = pipe.transform(body);
-    expect(result).toBe(body);
-    expect(result).toEqual(userText());
-    expect((result as any).origin).toEqual({ platform: 'web', language: 'reactjs', resource: 'chat-widget' });
-    expect((result as any).data.muid).toBe('_k3x9q1z7a');
+describe('refusalOf', () => {
+  it('takes a callback the schema passed', () => {
+    expect(refusalOf(userText(), false)).toBeNull();
   });
 
   it.each([
@@ -49,6 +37,14 @@ describe('CallbackValidationPipe', () => {
     expect(rejection(body)).toMatch(namesField(field));
   });
 
+  it("words the 400 in class-validator's words, the DTO's own message included", () => {
+    const body = userText();
+    body.data.id = 1045;
+    expect(rejection(body)).toBe('Invalid callback: data.id must be a string');
+    body.data.id = '10:45';
+    expect(rejection(body)).toBe('Invalid callback: data.id must be letters, digits, "_", "-" or "."');
+  });
+
   it('names every bad field at once', () => {
     const body = userText();
     delete body.trigger;
@@ -58,7 +54,7 @@ describe('CallbackValidationPipe', () => {
     for (const field of ['trigger', 'data.sender', 'data.receiverType']) expect(message).toMatch(namesField(field));
   });
 
-  it('refuses a body nested deeper than the documented limit, and takes one at the limit', () => {
+  it('refuses a body nested deeper than the documented limit, schema or not, and takes one at the limit', () => {
     const nest = (levels: number) => {
       let value: unknown = 1;
       for (let i = 0; i < levels; i++) value = { a: value };
@@ -66,9 +62,9 @@ describe('CallbackValidationPipe', () => {
     };
     const deep = userText();
     deep.data.data.metadata = nest(MAX_CALLBACK_DEPTH);
-    expect(rejection(deep)).toContain(`nested deeper than ${MAX_CALLBACK_DEPTH} levels`);
+    expect(refusalOf(deep, false)).toBe(`Invalid callback: nested deeper than ${MAX_CALLBACK_DEPTH} levels`);
     const fine = userText();
     fine.data.data.metadata = nest(MAX_CALLBACK_DEPTH - 4); // the body, data and data.data hold it 3 deep
-    expect(pipe.transform(fine)).toBe(fine);
+    expect(refusalOf(fine, false)).toBeNull();
   });
 });
