@@ -1,4 +1,4 @@
-import { tracesWanted } from '../tracing/tracing';
+import { tracesWanted } from '../common/traces-wanted';
 import { EnvironmentVariables, HostPort, parseHostList } from './env.validation';
 
 /**
