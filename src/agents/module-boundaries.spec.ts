@@ -23,4 +23,10 @@ describe('module boundaries', () => {
     const offenders = sources(SRC).filter((file) => file.startsWith('cometchat/') && importsOf(file).some((from) => from.includes('sandbox')));
     expect(offenders).toEqual([]);
   });
+
+  it('configuration and tracing do not import each other (the traces-wanted rule they share is in common/)', () => {
+    const across = (from: string, to: string) =>
+      sources(SRC).filter((file) => file.startsWith(`${from}/`) && importsOf(file).some((path) => new RegExp(`(^|/)${to}(/|$)`).test(path)));
+    expect([...across('config', 'tracing'), ...across('tracing', 'config')]).toEqual([]);
+  });
 });

@@ -1,34 +1,33 @@
-import { tracesWanted } from '../tracing/tracing';
+import { ConfigObject, ConfigType, registerAs } from '@nestjs/config';
+import { tracesWanted } from '../common/traces-wanted';
 import { EnvironmentVariables, HostPort, parseHostList } from './env.validation';
 
 /**
- * A slice of the configuration one module needs, derived from the environment validated once at boot (defaults
- * and types are decided there). Injected by its KEY, as @nestjs/config's registerAs namespaces are.
+ * A factory of the app's validated environment, for registerAs: @nestjs/config calls a namespace's factory with no
+ * argument (its own loader, ConfigModule.forRoot({ load }), injects nothing), so ConfigModule.forRoot(env) here
+ * provides each namespace itself with `inject: [the validated env]`, and Nest calls it with that app's environment.
+ * Nothing reads process.env: two apps in one process never see each other's settings.
  */
-export interface ConfigNamespace<T extends object> {
-  readonly name: string;
-  readonly KEY: string;
-  readonly pick: (env: EnvironmentVariables) => T;
+function fromEnv<T extends ConfigObject>(pick: (env: EnvironmentVariables) => T): (env?: EnvironmentVariables) => T {
+  return (env) => {
+    if (!env) throw new Error('A configuration namespace is provided by ConfigModule.forRoot(env), with the validated environment');
+    return pick(env);
+  };
 }
-
-const namespace = <T extends object>(name: string, pick: (env: EnvironmentVariables) => T): ConfigNamespace<T> => ({
-  name,
-  KEY: `CONFIGURATION(${name})`,
-  pick,
-});
-
-type ConfigType<N> = N extends ConfigNamespace<infer T> ? T : never;
 
 const UNBOUNDED_ATTEMPTS = 1_000_000;
 
-export const appConfig = namespace('app', (env) => ({
-  port: env.PORT,
-  host: env.HOST,
-  role: env.APP_ROLE,
-  logLevel: env.LOG_LEVEL,
-  logFormat: env.LOG_FORMAT,
-  shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
-}));
+export const appConfig = registerAs(
+  'app',
+  fromEnv((env) => ({
+    port: env.PORT,
+    host: env.HOST,
+    role: env.APP_ROLE,
+    logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+  })),
+);
 
 /** Where Redis is: one node by URL, a master found through Sentinel, or a Cluster. */
 export type RedisTopology =
@@ -66,98 +65,131 @@ export function printableRedisUrl(url: string): string {
   );
 }
 
-export const redisConfig = namespace('redis', (env) => ({
-  topology: redisTopology(env),
-  prefix: env.QUEUE_PREFIX,
-  waitReplicas: env.REDIS_WAIT_REPLICAS,
-}));
+export const redisConfig = registerAs(
+  'redis',
+  fromEnv((env) => ({
+    topology: redisTopology(env),
+    prefix: env.QUEUE_PREFIX,
+    waitReplicas: env.REDIS_WAIT_REPLICAS,
+  })),
+);
 
-export const botConfig = namespace('bot', (env) => ({ uid: env.BOT_UID }));
+export const botConfig = registerAs(
+  'bot',
+  fromEnv((env) => ({ uid: env.BOT_UID })),
+);
 
-export const webhookConfig = namespace('webhook', (env) => ({
-  username: env.WEBHOOK_USERNAME,
-  password: env.WEBHOOK_PASSWORD,
-  bodyLimit: env.WEBHOOK_BODY_LIMIT,
-  enqueueTimeoutMs: env.WEBHOOK_ENQUEUE_TIMEOUT_MS,
-}));
+export const webhookConfig = registerAs(
+  'webhook',
+  fromEnv((env) => ({
+    username: env.WEBHOOK_USERNAME,
+    password: env.WEBHOOK_PASSWORD,
+    bodyLimit: env.WEBHOOK_BODY_LIMIT,
+    enqueueTimeoutMs: env.WEBHOOK_ENQUEUE_TIMEOUT_MS,
+  })),
+);
 
-export const cometchatConfig = namespace('cometchat', (env) => ({
-  mode: env.COMETCHAT_MODE,
-  appId: env.COMETCHAT_APP_ID,
-  region: env.COMETCHAT_REGION,
-  apiKey: env.COMETCHAT_API_KEY,
-  apiUrl: (env.COMETCHAT_API_URL ?? `https://${env.COMETCHAT_APP_ID}.api-${env.COMETCHAT_REGION}.cometchat.io/v3`).replace(/\/+$/, ''),
-  timeoutMs: env.COMETCHAT_TIMEOUT_MS,
-}));
+export const cometchatConfig = registerAs(
+  'cometchat',
+  fromEnv((env) => ({
+    mode: env.COMETCHAT_MODE,
+    appId: env.COMETCHAT_APP_ID,
+    region: env.COMETCHAT_REGION,
+    apiKey: env.COMETCHAT_API_KEY,
+    apiUrl: (env.COMETCHAT_API_URL ?? `https://${env.COMETCHAT_APP_ID}.api-${env.COMETCHAT_REGION}.cometchat.io/v3`).replace(/\/+$/, ''),
+    timeoutMs: env.COMETCHAT_TIMEOUT_MS,
+  })),
+);
 
-export const queueConfig = namespace('queue', (env) => ({
-  eventsConcurrency: env.EVENTS_CONCURRENCY,
-  repliesConcurrency: env.REPLIES_CONCURRENCY,
-  lockMs: env.JOB_LOCK_MS,
-  /**
-   * How often stalled jobs are looked for, and how long a parked job sleeps before it looks again by itself: half
-   * the lock, so a job whose process died runs again within 1.5 locks, and a lost hand-off costs at most half of one.
-   */
-  recoveryCheckMs: Math.ceil(env.JOB_LOCK_MS / 2),
-  events: { attempts: env.EVENTS_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS, backoffMaxMs: env.RETRY_BACKOFF_MAX_MS },
-  // A send ends on its time budget, not on a count a short outage would use up.
-  replies: { attempts: UNBOUNDED_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS, backoffMaxMs: env.RETRY_BACKOFF_MAX_MS },
-  /** How long a reply keeps being retried while CometChat fails (REPLIES_RETRY_BUDGET_MS). */
-  repliesRetryBudgetMs: env.REPLIES_RETRY_BUDGET_MS,
-  /** Sends to CometChat per minute across every process (COMETCHAT_MAX_REQUESTS_PER_MINUTE); unset: no cap. */
-  maxSendsPerMinute: env.COMETCHAT_MAX_REQUESTS_PER_MINUTE,
-}));
+export const queueConfig = registerAs(
+  'queue',
+  fromEnv((env) => ({
+    eventsConcurrency: env.EVENTS_CONCURRENCY,
+    repliesConcurrency: env.REPLIES_CONCURRENCY,
+    lockMs: env.JOB_LOCK_MS,
+    /**
+     * How often stalled jobs are looked for, and how long a parked job sleeps before it looks again by itself: half
+     * the lock, so a job whose process died runs again within 1.5 locks, and a lost hand-off costs at most half of one.
+     */
+    recoveryCheckMs: Math.ceil(env.JOB_LOCK_MS / 2),
+    events: { attempts: env.EVENTS_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS, backoffMaxMs: env.RETRY_BACKOFF_MAX_MS },
+    // A send ends on its time budget, not on a count a short outage would use up.
+    replies: { attempts: UNBOUNDED_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS, backoffMaxMs: env.RETRY_BACKOFF_MAX_MS },
+    /** How long a reply keeps being retried while CometChat fails (REPLIES_RETRY_BUDGET_MS). */
+    repliesRetryBudgetMs: env.REPLIES_RETRY_BUDGET_MS,
+    /** Sends to CometChat per minute across every process (COMETCHAT_MAX_REQUESTS_PER_MINUTE); unset: no cap. */
+    maxSendsPerMinute: env.COMETCHAT_MAX_REQUESTS_PER_MINUTE,
+  })),
+);
 
-export const respondersConfig = namespace('responders', (env) => ({
-  groupChatSetting: env.GROUP_CHAT_SETTING,
-  timeoutMs: env.RESPONDER_TIMEOUT_MS,
-  echoEnabled: env.ECHO_ENABLED,
-  replyInThread: env.REPLY_IN_THREAD,
-  fallbackText: env.FALLBACK_TEXT,
-  apologyText: env.APOLOGY_TEXT,
-  stateTtlSeconds: env.CONVERSATION_STATE_TTL_SECONDS,
-  faqFile: env.FAQ_FILE,
-}));
+export const respondersConfig = registerAs(
+  'responders',
+  fromEnv((env) => ({
+    groupChatSetting: env.GROUP_CHAT_SETTING,
+    timeoutMs: env.RESPONDER_TIMEOUT_MS,
+    echoEnabled: env.ECHO_ENABLED,
+    replyInThread: env.REPLY_IN_THREAD,
+    fallbackText: env.FALLBACK_TEXT,
+    apologyText: env.APOLOGY_TEXT,
+    stateTtlSeconds: env.CONVERSATION_STATE_TTL_SECONDS,
+    faqFile: env.FAQ_FILE,
+  })),
+);
 
-export const sandboxConfig = namespace('sandbox', (env) => ({
-  /** Replies go to the sandbox outbox instead of CometChat. */
-  enabled: env.COMETCHAT_MODE === 'sandbox',
-  outboxSize: env.SANDBOX_OUTBOX_SIZE,
-}));
+export const sandboxConfig = registerAs(
+  'sandbox',
+  fromEnv((env) => ({
+    /** Replies go to the sandbox outbox instead of CometChat. */
+    enabled: env.COMETCHAT_MODE === 'sandbox',
+    outboxSize: env.SANDBOX_OUTBOX_SIZE,
+  })),
+);
 
 /** The LLM responder; `model` unset means no LLM responder (LlmModule is not loaded). */
-export const llmConfig = namespace('llm', (env) => ({
-  model: env.LLM_MODEL,
-  baseUrl: env.LLM_BASE_URL.replace(/\/+$/, ''),
-  apiKey: env.LLM_API_KEY,
-  systemPrompt: env.LLM_SYSTEM_PROMPT,
-  systemPromptFile: env.LLM_SYSTEM_PROMPT_FILE,
-  historyTurns: env.LLM_HISTORY_TURNS,
-  historyMaxTokens: env.LLM_HISTORY_MAX_TOKENS,
-  maxSteps: env.LLM_MAX_STEPS,
-  maxOutputTokens: env.LLM_MAX_OUTPUT_TOKENS,
-  dailyTokensPerUser: env.LLM_DAILY_TOKENS_PER_USER,
-  limitText: env.LLM_LIMIT_TEXT,
-  streaming: env.LLM_STREAMING,
-  timeoutMs: env.LLM_TIMEOUT_MS,
-  groupChatSetting: env.GROUP_CHAT_SETTING,
-}));
+export const llmConfig = registerAs(
+  'llm',
+  fromEnv((env) => ({
+    model: env.LLM_MODEL,
+    baseUrl: env.LLM_BASE_URL.replace(/\/+$/, ''),
+    apiKey: env.LLM_API_KEY,
+    systemPrompt: env.LLM_SYSTEM_PROMPT,
+    systemPromptFile: env.LLM_SYSTEM_PROMPT_FILE,
+    historyTurns: env.LLM_HISTORY_TURNS,
+    historyMaxTokens: env.LLM_HISTORY_MAX_TOKENS,
+    maxSteps: env.LLM_MAX_STEPS,
+    maxOutputTokens: env.LLM_MAX_OUTPUT_TOKENS,
+    dailyTokensPerUser: env.LLM_DAILY_TOKENS_PER_USER,
+    limitText: env.LLM_LIMIT_TEXT,
+    streaming: env.LLM_STREAMING,
+    timeoutMs: env.LLM_TIMEOUT_MS,
+    groupChatSetting: env.GROUP_CHAT_SETTING,
+  })),
+);
 
 /** The queue dashboard's Basic Auth; unset (both, validation sees to it) means no dashboard. */
-export const adminConfig = namespace('admin', (env) => ({
-  username: env.ADMIN_USERNAME,
-  password: env.ADMIN_PASSWORD,
-}));
+export const adminConfig = registerAs(
+  'admin',
+  fromEnv((env) => ({
+    username: env.ADMIN_USERNAME,
+    password: env.ADMIN_PASSWORD,
+  })),
+);
 
 /** Whether traces are exported (OTEL_EXPORTER_OTLP_ENDPOINT set, the SDK not disabled): BullMQ is then traced too. */
-export const tracingConfig = namespace('tracing', (env) => ({ enabled: tracesWanted(env) }));
+export const tracingConfig = registerAs(
+  'tracing',
+  fromEnv((env) => ({ enabled: tracesWanted(env) })),
+);
 /** The AG-UI endpoint; no token (unset) means no endpoint. */
-export const agentConfig = namespace('agent', (env) => ({
-  token: env.AGENT_TOKEN,
-  heartbeatMs: env.AGENT_HEARTBEAT_MS,
-}));
+export const agentConfig = registerAs(
+  'agent',
+  fromEnv((env) => ({
+    token: env.AGENT_TOKEN,
+    heartbeatMs: env.AGENT_HEARTBEAT_MS,
+  })),
+);
 
-/** Every namespace, loaded together by ConfigModule. */
+/** Every namespace, provided together by ConfigModule.forRoot(env). */
 export const CONFIG_NAMESPACES = [
   appConfig,
   redisConfig,

@@ -1,31 +1,26 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { ConfigModule as NestConfigModule, registerAs } from '@nestjs/config';
+import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { CONFIG_NAMESPACES } from './app.config';
 import type { EnvironmentVariables } from './env.validation';
 
-/** The environment validated once at boot, for what no namespace covers. */
-export const ENVIRONMENT = Symbol('ENVIRONMENT');
+/** This app's validated environment: what every namespace's factory is called with. */
+const VALIDATED_ENV = Symbol('VALIDATED_ENV');
 
 /**
- * Typed configuration for every module, from the environment validated once (main.ts, or a test) and passed in:
- * nothing here reads process.env, so two apps in one process never see each other's settings.
+ * Typed configuration for every module: the registerAs namespaces of app.config.ts, each injected by its KEY and
+ * typed ConfigType<typeof namespace>, made from the environment validated once (main.ts, or a test) and passed in.
+ * Each namespace is provided as @nestjs/config's own loader provides one (its KEY, its factory), plus the `inject`
+ * that loader has no option for: nothing here reads process.env, so two apps in one process never see each
+ * other's settings.
  */
 @Module({})
 export class ConfigModule {
   static forRoot(env: EnvironmentVariables): DynamicModule {
+    const namespaces: Provider[] = CONFIG_NAMESPACES.map((namespace) => ({ provide: namespace.KEY, useFactory: namespace, inject: [VALIDATED_ENV] }));
     return {
       module: ConfigModule,
       global: true,
-      imports: [
-        NestConfigModule.forRoot({
-          isGlobal: true,
-          ignoreEnvFile: true,
-          skipProcessEnv: true,
-          load: CONFIG_NAMESPACES.map((ns) => registerAs<object>(ns.name, () => ns.pick(env))),
-        }),
-      ],
-      providers: [{ provide: ENVIRONMENT, useValue: env }],
-      exports: [ENVIRONMENT],
+      providers: [{ provide: VALIDATED_ENV, useValue: env }, ...namespaces],
+      exports: CONFIG_NAMESPACES.map((namespace) => namespace.KEY),
     };
   }
 }

@@ -66,7 +66,7 @@ describe('validateEnv', () => {
   });
 
   it('turns tracing on only with an OTLP endpoint and the SDK not disabled, naming bad OTEL_* values', () => {
-    const tracing = (extra: Record<string, string>) => tracingConfig.pick(validateEnv({ ...REQUIRED, ...extra })).enabled;
+    const tracing = (extra: Record<string, string>) => tracingConfig(validateEnv({ ...REQUIRED, ...extra })).enabled;
     expect(tracing({})).toBe(false);
     expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(true);
     expect(tracing({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' })).toBe(true);
@@ -276,7 +276,7 @@ describe('AGENT_TOKEN / AGENT_HEARTBEAT_MS', () => {
 
 describe('LLM_*', () => {
   it('leave the LLM responder off by default, with the documented defaults ready', () => {
-    const llm = llmConfig.pick(validateEnv({ ...REQUIRED }));
+    const llm = llmConfig(validateEnv({ ...REQUIRED }));
     expect(llm).toMatchObject({
       model: undefined,
       baseUrl: 'https://api.openai.com/v1',
@@ -291,7 +291,7 @@ describe('LLM_*', () => {
   });
 
   it('read the model, the endpoint (without a trailing slash) and the budgets', () => {
-    const llm = llmConfig.pick(
+    const llm = llmConfig(
       validateEnv({
         ...REQUIRED,
         LLM_MODEL: 'gpt-4o-mini',
@@ -314,8 +314,8 @@ describe('LLM_*', () => {
 
 describe('LLM_TIMEOUT_MS', () => {
   it('defaults to two thirds of RESPONDER_TIMEOUT_MS, so a slow model is retried before the responder times out', () => {
-    expect(llmConfig.pick(validateEnv(REQUIRED)).timeoutMs).toBe(20_000);
-    expect(llmConfig.pick(validateEnv({ ...REQUIRED, RESPONDER_TIMEOUT_MS: '9000' })).timeoutMs).toBe(6000);
+    expect(llmConfig(validateEnv(REQUIRED)).timeoutMs).toBe(20_000);
+    expect(llmConfig(validateEnv({ ...REQUIRED, RESPONDER_TIMEOUT_MS: '9000' })).timeoutMs).toBe(6000);
   });
 
   it('is refused at or past RESPONDER_TIMEOUT_MS, naming both', () => {
@@ -325,19 +325,17 @@ describe('LLM_TIMEOUT_MS', () => {
 
 describe('cometchatConfig', () => {
   it('derives the API URL from app id and region by default', () => {
-    expect(cometchatConfig.pick(validateEnv({ ...REQUIRED, COMETCHAT_REGION: 'eu' })).apiUrl).toBe('https://2248348660ad9bd4.api-eu.cometchat.io/v3');
+    expect(cometchatConfig(validateEnv({ ...REQUIRED, COMETCHAT_REGION: 'eu' })).apiUrl).toBe('https://2248348660ad9bd4.api-eu.cometchat.io/v3');
   });
 
   it('uses an override without its trailing slash', () => {
-    expect(cometchatConfig.pick(validateEnv({ ...REQUIRED, COMETCHAT_API_URL: 'http://localhost:4010/v3/' })).apiUrl).toBe(
-      'http://localhost:4010/v3',
-    );
+    expect(cometchatConfig(validateEnv({ ...REQUIRED, COMETCHAT_API_URL: 'http://localhost:4010/v3/' })).apiUrl).toBe('http://localhost:4010/v3');
   });
 });
 
 describe('JOB_LOCK_MS', () => {
   it('by default finds a job whose process died within 30 s (its lock, then a stalled check every half lock)', () => {
-    const queue = queueConfig.pick(validateEnv(REQUIRED));
+    const queue = queueConfig(validateEnv(REQUIRED));
     expect(queue.lockMs + queue.recoveryCheckMs).toBeLessThanOrEqual(30_000);
     // A lost hand-off costs at most half a lock too.
     expect(queue.recoveryCheckMs).toBe(queue.lockMs / 2);

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { bullmqTelemetry } from './bullmq-telemetry';
-import { startTracing, tracesWanted } from './tracing';
+import { startTracing } from './tracing';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -29,15 +29,6 @@ function startIn(env: Record<string, string>): { enabled: boolean; loaded: strin
 }
 
 describe('tracing', () => {
-  it('is wanted with an OTLP endpoint (general or for traces) unless OTEL_SDK_DISABLED=true', () => {
-    expect(tracesWanted({})).toBe(false);
-    expect(tracesWanted({ OTEL_EXPORTER_OTLP_ENDPOINT: '  ' })).toBe(false);
-    expect(tracesWanted({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(true);
-    expect(tracesWanted({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' })).toBe(true);
-    expect(tracesWanted({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: ' True ' })).toBe(false);
-    expect(tracesWanted({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: true })).toBe(false);
-  });
-
   it('off, is a no-op that resolves its shutdown at once', async () => {
     const tracing = startTracing({});
     expect(tracing.enabled).toBe(false);

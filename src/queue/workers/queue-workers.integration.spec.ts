@@ -57,7 +57,7 @@ describe('QueueWorkers logs', () => {
     replies = new Queue('replies', { connection: { url }, prefix });
     respond = jest.fn();
     const responders = { stateTtlSeconds: 60 } as RespondersConfig;
-    const queue = queueConfig.pick(env);
+    const queue = queueConfig(env);
     const processor = new EventsProcessor(
       { respond, select: () => undefined } as unknown as ResponderRegistry,
       new ConversationStateStore(redis, responders),
@@ -73,8 +73,8 @@ describe('QueueWorkers logs', () => {
       noReplies as unknown as RepliesProcessor,
       connections,
       queue,
-      appConfig.pick(env),
-      tracingConfig.pick(env),
+      appConfig(env),
+      tracingConfig(env),
       new ConnectionErrorLogger(connections),
       new MetricsService(),
       redis,
