@@ -48,6 +48,6 @@ describe('the configuration docs', () => {
     expect(table).toContain('| `LOG_FORMAT` | `json` |');
     expect(table).toContain('| `QUEUE_PREFIX` | `cometchat-bot` (`{cometchat-bot}` on a Cluster) |');
     expect(table).toContain('| `REDIS_MAXMEMORY` | `512mb` |');
-    expect(table).toContain('[Logs](../README.md#logs)');
+    expect(table).toContain('[Logs](operations.md#logs)');
   });
 });
