@@ -1,7 +1,7 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RespondersModule } from '../responders/responders.module';
-import { BreakerBroadcast } from './breaker-broadcast';
+import { BreakerBroadcast } from './replies/breaker-broadcast';
 import { ConversationStateModule } from './conversation-state.module';
 import { EventsProcessor } from './events.processor';
 import { QueueWorkers } from './queue-workers.service';

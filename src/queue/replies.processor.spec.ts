@@ -7,8 +7,8 @@ import { RepliesProcessor } from './replies.processor';
 import { SentReplies } from './sent-replies';
 import { RedisConnections, ReplicaAck } from '../redis';
 import { WorkerRedis } from './worker-redis.service';
-import { BreakerBroadcast } from './breaker-broadcast';
-import { BREAKER_THRESHOLD } from './send-breaker';
+import { BreakerBroadcast } from './replies/breaker-broadcast';
+import { BREAKER_THRESHOLD } from './replies/send-breaker';
 import { waitFor } from '../../test/support/wait-for';
 
 /** The processor with a stand-in CometChat client, on the Redis at REDIS_URL with a real BullMQ queue. */

@@ -5,12 +5,12 @@ import { cometchatConfig, CometChatConfig, queueConfig, QueueConfig } from '../c
 import { classify, CometChatError, RateLimitQuota } from '../cometchat/cometchat-error';
 import { REPLY_SENDER, ReplySender, SentMessage } from '../cometchat/reply-sender';
 import { conversationKey } from '../messages';
-import { BreakerBroadcast } from './breaker-broadcast';
+import { BreakerBroadcast } from './replies/breaker-broadcast';
 import { MAX_RATE_LIMITED, ReplyJobData } from './job-contracts';
-import { ProbeLock } from './probe-lock';
+import { ProbeLock } from './replies/probe-lock';
 import { QUEUES, REPLIES_QUEUE } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';
-import { BREAKER_THRESHOLD, SendBreaker } from './send-breaker';
+import { BREAKER_THRESHOLD, SendBreaker } from './replies/send-breaker';
 import { SentReplies } from './sent-replies';
 import { orderedMember, TurnSequencer } from './sequencing/turn-sequencer';
 import { WorkerRedis } from './worker-redis.service';
