@@ -5,7 +5,7 @@ import { botConfig, BotConfig, queueConfig, QueueConfig, respondersConfig, Respo
 import { BotEvent, BotReply, conversationKey, conversationOf, mentionStripper, toBotEvent } from '../messages';
 import { textReply } from '../responders/reply.builders';
 import { ResponderRegistry } from '../responders/responder.registry';
-import { ConversationStateStore } from './conversation-state.store';
+import { ConversationStateStore } from '../conversation-state/conversation-state.store';
 import { EventJobData, failsForGood, replyJobId, ReplyJobData } from './job-contracts';
 import { BOT_REPLY_JOB, EVENTS_QUEUE, REPLIES_QUEUE } from './queue-definitions';
 import type { QueueProcessor } from './queue-processor';

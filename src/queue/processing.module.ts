@@ -2,13 +2,14 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RespondersModule } from '../responders/responders.module';
 import { BreakerBroadcast } from './replies/breaker-broadcast';
-import { ConversationStateModule } from './conversation-state.module';
+import { ConversationStateModule } from '../conversation-state/conversation-state.module';
 import { EventsProcessor } from './events.processor';
 import { QueueWorkers } from './queue-workers.service';
 import { RedisRefusedSweeper } from './redis-refused.sweeper';
 import { QueueModule } from './queue.module';
 import { RepliesProcessor } from './replies.processor';
 import { SentReplies } from './sent-replies';
+import { WorkerRedis } from './worker-redis.service';
 
 /** The worker side: loaded for APP_ROLE=worker and all. */
 @Module({})
@@ -21,7 +22,7 @@ export class ProcessingModule {
     return {
       module: ProcessingModule,
       imports: [QueueModule, RespondersModule, ConversationStateModule, replySender, MetricsModule],
-      providers: [EventsProcessor, RepliesProcessor, BreakerBroadcast, SentReplies, QueueWorkers, RedisRefusedSweeper],
+      providers: [WorkerRedis, EventsProcessor, RepliesProcessor, BreakerBroadcast, SentReplies, QueueWorkers, RedisRefusedSweeper],
     };
   }
 }

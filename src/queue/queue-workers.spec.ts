@@ -10,7 +10,7 @@ import { RedisConnections } from '../redis';
 import type { ResponderRegistry } from '../responders/responder.registry';
 import { TurnFailedError } from '../responders/turn-failed.error';
 import { ConnectionErrorLogger } from './connection-error.logger';
-import { ConversationStateStore } from './conversation-state.store';
+import { ConversationStateStore } from '../conversation-state/conversation-state.store';
 import { EventsProcessor } from './events.processor';
 import { QueueWorkers } from './queue-workers.service';
 import type { RepliesProcessor } from './replies.processor';
@@ -59,7 +59,7 @@ describe('QueueWorkers logs', () => {
     const queue = queueConfig.pick(env);
     const processor = new EventsProcessor(
       { respond, select: () => undefined } as unknown as ResponderRegistry,
-      new ConversationStateStore(redis, responders),
+      new ConversationStateStore(connections, responders),
       redis,
       events,
       replies,
