@@ -1,9 +1,12 @@
 import { HttpAgent } from '@ag-ui/client';
 import { EventType, type BaseEvent, type Message } from '@ag-ui/core';
 import { Module } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { RESPONDER_FAILED } from '../src/agents/ag-ui-events';
+import { ConversationStateStore } from '../src/conversation-state/conversation-state.store';
+import { WorkerRedis } from '../src/redis/worker-redis.service';
 import { Responder, type ResponderContext, type ResponderStreamPart } from '../src/responders';
 import { TestApp } from './support/test-app';
 import { waitFor } from './support/wait-for';
@@ -246,6 +249,16 @@ describe('AI Agent (AG-UI) endpoint', () => {
     expect(await textOf(threadId)).toBe('turn 1');
     expect(await textOf(threadId)).toBe('turn 2');
     expect(await textOf(randomUUID())).toBe('turn 1');
+  });
+
+  it("keeps that state at <prefix>:state:<conversation>, on the store's own connection: the api role opens no workers' one", async () => {
+    const threadId = randomUUID();
+    await run(agentFor([user('count')], { threadId }));
+    expect(await app.redis().hget(`${app.prefix}:state:user-ag-ui:${threadId}`, 'count')).toBe('1');
+    // Asked of the app's container (a miss asked of the app itself is also logged as an error).
+    const container = app.app.get(ModuleRef);
+    expect(container.get(ConversationStateStore, { strict: false })).toBeInstanceOf(ConversationStateStore);
+    expect(() => container.get(WorkerRedis, { strict: false })).toThrow(/WorkerRedis/);
   });
 
   it("aborts the responder's ctx.signal when the client goes away", async () => {

@@ -16,7 +16,7 @@ import { EventEncoder } from '@ag-ui/encoder';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { openEventStream } from '../common/event-stream';
 import { agentConfig, AgentConfig, botConfig, BotConfig } from '../config/app.config';
-import { ConversationStateStore } from '../queue/conversation-state.store';
+import { ConversationStateStore } from '../conversation-state/conversation-state.store';
 import { ResponderRegistry } from '../responders/responder.registry';
 import { RunStoppedError } from './ag-ui-events';
 import { AgentTokenGuard } from './agent-token.guard';

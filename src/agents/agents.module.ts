@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ConversationStateModule } from '../queue/conversation-state.module';
+import { ConversationStateModule } from '../conversation-state/conversation-state.module';
 import { RespondersModule } from '../responders/responders.module';
 import { AgentTokenGuard } from './agent-token.guard';
 import { AgUiController } from './ag-ui.controller';

@@ -73,6 +73,3 @@ export const jobOptions = ({ attempts, backoffMs }: RetryPolicy): JobsOptions =>
  * refusals are ones), or the last attempt. `attemptsMade` counts the attempt that failed.
  */
 export const failsForGood = (error: unknown, attemptsMade: number, attempts = 1) => error instanceof UnrecoverableError || attemptsMade >= attempts;
-
-/** A reply answered 429 this many times in a row is failed (kept) rather than retried forever. */
-export const MAX_RATE_LIMITED = 50;

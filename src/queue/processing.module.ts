@@ -1,8 +1,9 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RespondersModule } from '../responders/responders.module';
-import { BreakerBroadcast } from './breaker-broadcast';
-import { ConversationStateModule } from './conversation-state.module';
+import { BreakerBroadcast } from './replies/breaker-broadcast';
+import { ConversationStateModule } from '../conversation-state/conversation-state.module';
+import { WorkerRedis } from '../redis/worker-redis.service';
 import { EventsProcessor } from './events/events.processor';
 import { QueueWorkers } from './workers/queue-workers.service';
 import { RedisRefusedSweeper } from './workers/redis-refused.sweeper';
@@ -22,7 +23,7 @@ export class ProcessingModule {
     return {
       module: ProcessingModule,
       imports: [QueueModule, RespondersModule, ConversationStateModule, replySender, MetricsModule],
-      providers: [EventTurns, ReplyTurns, EventsProcessor, RepliesProcessor, BreakerBroadcast, SentReplies, QueueWorkers, RedisRefusedSweeper],
+      providers: [WorkerRedis, EventTurns, ReplyTurns, EventsProcessor, RepliesProcessor, BreakerBroadcast, SentReplies, QueueWorkers, RedisRefusedSweeper],
     };
   }
 }

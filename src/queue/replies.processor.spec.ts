@@ -9,11 +9,15 @@ import { ReplyTurns } from './turns';
 import { SentReplies } from './sent-replies';
 import { RedisConnections, ReplicaAck } from '../redis';
 import { WorkerRedis } from '../redis/worker-redis.service';
-import { BreakerBroadcast } from './breaker-broadcast';
-import { BREAKER_THRESHOLD } from './send-breaker';
+import { BreakerBroadcast } from './replies/breaker-broadcast';
+import { BREAKER_THRESHOLD } from './replies/send-breaker';
 import { waitFor } from '../../test/support/wait-for';
 
-/** The processor with a stand-in CometChat client, on the Redis at REDIS_URL with a real BullMQ queue. */
+/**
+ * The processor with a stand-in CometChat client, on the Redis at REDIS_URL with a real BullMQ queue: its line, its
+ * send record, and its delivery policy wired to the queue's pause, the shared probe key and the breaker news. The
+ * policy's own rules are specified without Redis in replies/delivery-policy.spec.ts.
+ */
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const reply = (eventId: string, index = 0): ReplyJobData => ({
@@ -188,27 +192,6 @@ describe('RepliesProcessor', () => {
     expect(await redis.client.exists(probeKey)).toBe(0);
   });
 
-  it("keeps a failed probe's rejection handled while the probe is handed back (the process would end otherwise)", async () => {
-    sendBotMessage.mockRejectedValue(new CometChatError('transient', 'CometChat answered 503', 503));
-    for (let n = 0; n < BREAKER_THRESHOLD; n++) {
-      const failing = { ...reply(`108${n}`), target: { type: 'user' as const, id: `cometchat-uid-p${n}` } };
-      await processor.process(await queued(failing)).catch(() => undefined);
-    }
-    await waitFor('the breaker window to pass', async () => (await replies.getRateLimitTtl()) <= 0);
-    // The race as a busy Redis plays it: the probe's hand-back answers late, the queue's pause fails at once.
-    const evalNow = redis.client.eval.bind(redis.client) as (...args: unknown[]) => Promise<unknown>;
-    jest.spyOn(redis.client, 'eval').mockImplementation(async (...args: unknown[]) => {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      return evalNow(...args);
-    });
-    jest.spyOn(replies, 'rateLimit').mockRejectedValue(new Error('Redis refused the pause'));
-
-    const error = await processor.process(await queued(reply('1089'))).catch((e: Error) => e);
-    // Failing is right (the job is retried); an unhandled rejection on the way fails this test (strict environment).
-    expect(error).toMatchObject({ message: 'Redis refused the pause' });
-    expect(sendBotMessage).toHaveBeenCalledTimes(BREAKER_THRESHOLD + 1);
-  });
-
   it("pauses another process's sends on a 429 met here: its fresh reply waits, then goes as the window's one probe", async () => {
     const elsewhere = aProcess();
     await Promise.all([processor.onApplicationBootstrap(), elsewhere.onApplicationBootstrap()]);
@@ -236,29 +219,6 @@ describe('RepliesProcessor', () => {
       return (await processor.process(job).catch(() => undefined)) !== undefined;
     });
     expect(await redis.client.get(probeKey)).toBe('another-process');
-  });
-
-  it("counts a held reply's retry budget to CometChat's last failure, not to now: held through a window, it is not failed for it", async () => {
-    const start = Date.now();
-    let clock = start;
-    jest.spyOn(Date, 'now').mockImplementation(() => clock);
-    sendBotMessage.mockRejectedValue(new CometChatError('transient', 'CometChat answered 503', 503));
-    for (let n = 0; n < BREAKER_THRESHOLD; n++) {
-      const failing = { ...reply(`109${n}`), target: { type: 'user' as const, id: `cometchat-uid-b${n}` } };
-      await processor.process(await queued(failing)).catch(() => undefined);
-    }
-    // This reply met the outage 50 s before the breaker's last failure (the budget here is 60 s) ...
-    const held = await queued({ ...reply('1099'), failingSince: start - 50_000 });
-    // ... and is held back 20 s after that failure (another process probing), CometChat maybe back already: 70 s
-    // since it met the outage.
-    await redis.client.set(`${prefix}:replies:probe`, 'another-process', 'PX', 10_000);
-    clock = start + 20_000;
-    const outcome = await processor.process(held).catch((e: Error) => e);
-    expect(outcome).toMatchObject({ message: Worker.RateLimitError().message });
-    // Past the budget by CometChat's own failures, it is failed for good.
-    const old = await queued({ ...reply('1098'), target: { type: 'user', id: 'cometchat-uid-old' }, failingSince: start - 61_000 });
-    expect(await processor.process(old).catch((e: Error) => e)).toBeInstanceOf(UnrecoverableError);
-    jest.restoreAllMocks();
   });
 
   it('hands the conversation on after a send: the next reply of the conversation may go', async () => {

@@ -3,7 +3,7 @@ import { batchWritesOnAnswers } from './write-batcher';
 import { RedisClient, RedisConnections } from '.';
 
 /**
- * The workers' own Redis connection for plain commands (conversation turns, conversation state). Patient, unlike
+ * The workers' own Redis connection for plain commands (conversation turns, send records, the probe lock). Patient, unlike
  * the webhook's fail-fast one: a worker waits for Redis to come back rather than drop a confirmation.
  */
 @Injectable()

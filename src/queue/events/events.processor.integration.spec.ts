@@ -6,7 +6,7 @@ import type { CometChatCallback } from '../../messages';
 import { textReply } from '../../responders/reply.builders';
 import type { ResponderRegistry } from '../../responders/responder.registry';
 import { TurnFailedError } from '../../responders/turn-failed.error';
-import { ConversationStateStore } from '../conversation-state.store';
+import { ConversationStateStore } from '../../conversation-state/conversation-state.store';
 import { EventsProcessor } from './events.processor';
 import { EventTurns, ReplyTurns } from '../turns';
 import type { ReplyJobData } from '../job-contracts';
@@ -32,6 +32,7 @@ const callback = (id: string, text = 'hello'): CometChatCallback => ({
 
 describe('EventsProcessor', () => {
   let prefix: string;
+  let connections: RedisConnections;
   let redis: WorkerRedis;
   let events: Queue;
   let replies: Queue<ReplyJobData>;
@@ -43,7 +44,8 @@ describe('EventsProcessor', () => {
 
   beforeEach(() => {
     prefix = `unit-events-${randomBytes(4).toString('hex')}`;
-    redis = new WorkerRedis(new RedisConnections({ topology: { kind: 'single', url }, prefix }));
+    connections = new RedisConnections({ topology: { kind: 'single', url }, prefix });
+    redis = new WorkerRedis(connections);
     events = new Queue('events', { connection: { url }, prefix });
     replies = new Queue('replies', { connection: { url }, prefix });
     respond = jest.fn();
@@ -51,7 +53,7 @@ describe('EventsProcessor', () => {
     const queueConfig = { lockMs: 30_000, recoveryCheckMs: 15_000 } as never;
     processor = new EventsProcessor(
       { respond, select: () => undefined } as unknown as ResponderRegistry,
-      new ConversationStateStore(redis, config),
+      new ConversationStateStore(connections, config),
       new EventTurns(redis, events, queueConfig),
       new ReplyTurns(redis, replies, queueConfig),
       config,
@@ -66,7 +68,7 @@ describe('EventsProcessor', () => {
     }
     const keys = await redis.client.keys(`${prefix}:*`);
     if (keys.length) await redis.client.del(...keys);
-    await redis.client.quit();
+    await connections.onApplicationShutdown();
   });
 
   const stored = (id: string, text?: string) => events.add('bot-event', callback(id, text), { jobId: `evt-${id}` });

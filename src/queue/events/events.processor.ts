@@ -4,7 +4,7 @@ import { botConfig, BotConfig, respondersConfig, RespondersConfig } from '../../
 import { BotEvent, BotReply, conversationKey, conversationOf, mentionStripper, toBotEvent } from '../../messages';
 import { textReply } from '../../responders/reply.builders';
 import { ResponderRegistry } from '../../responders/responder.registry';
-import { ConversationStateStore } from '../conversation-state.store';
+import { ConversationStateStore } from '../../conversation-state/conversation-state.store';
 import { EventJobData, failsForGood, replyJobId, ReplyJobData } from '../job-contracts';
 import type { QueueProcessor } from '../workers/queue-processor';
 import { AbsorbedEntry, EventTurns, ReplyTurns } from '../turns';

@@ -10,7 +10,7 @@ import { RedisConnections } from '../../redis';
 import type { ResponderRegistry } from '../../responders/responder.registry';
 import { TurnFailedError } from '../../responders/turn-failed.error';
 import { ConnectionErrorLogger } from '../../redis/connection-error.logger';
-import { ConversationStateStore } from '../conversation-state.store';
+import { ConversationStateStore } from '../../conversation-state/conversation-state.store';
 import { EventsProcessor } from '../events/events.processor';
 import { EventTurns, ReplyTurns } from '../turns';
 import { QueueWorkers } from './queue-workers.service';
@@ -60,7 +60,7 @@ describe('QueueWorkers logs', () => {
     const queue = queueConfig(env);
     const processor = new EventsProcessor(
       { respond, select: () => undefined } as unknown as ResponderRegistry,
-      new ConversationStateStore(redis, responders),
+      new ConversationStateStore(connections, responders),
       new EventTurns(redis, events, queue),
       new ReplyTurns(redis, replies, queue),
       responders,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../redis';
+import type { RedisClient } from '../../redis';
 
 /** Deletes the lock only for its holder: a probe that outlived its lock must not end the next holder's. */
 const GIVE_BACK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { RedisConnections } from '../redis';
-import { REPLIES_QUEUE } from './queue-definitions';
-import { WorkerRedis } from '../redis/worker-redis.service';
+import { RedisConnections } from '../../redis';
+import { REPLIES_QUEUE } from '../queue-definitions';
+import { WorkerRedis } from '../../redis/worker-redis.service';
 
 /**
  * What one process's send breaker tells the others: it opened (for how long, after how many outage windows, whether
