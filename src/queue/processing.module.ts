@@ -8,8 +8,8 @@ import { EventsProcessor } from './events/events.processor';
 import { QueueWorkers } from './workers/queue-workers.service';
 import { RedisRefusedSweeper } from './workers/redis-refused.sweeper';
 import { QueueModule } from './queue.module';
-import { RepliesProcessor } from './replies.processor';
-import { SentReplies } from './sent-replies';
+import { RepliesProcessor } from './replies/replies.processor';
+import { SentReplies } from './replies/sent-replies';
 import { EventTurns, ReplyTurns } from './turns';
 
 /** The worker side: loaded for APP_ROLE=worker and all. */
@@ -23,7 +23,17 @@ export class ProcessingModule {
     return {
       module: ProcessingModule,
       imports: [QueueModule, RespondersModule, ConversationStateModule, replySender, MetricsModule],
-      providers: [WorkerRedis, EventTurns, ReplyTurns, EventsProcessor, RepliesProcessor, BreakerBroadcast, SentReplies, QueueWorkers, RedisRefusedSweeper],
+      providers: [
+        WorkerRedis,
+        EventTurns,
+        ReplyTurns,
+        EventsProcessor,
+        RepliesProcessor,
+        BreakerBroadcast,
+        SentReplies,
+        QueueWorkers,
+        RedisRefusedSweeper,
+      ],
     };
   }
 }

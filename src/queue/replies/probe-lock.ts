@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../../redis';
+import { join } from 'node:path';
+import { withLuaCommands, type RedisClient } from '../../redis';
 
-/** Deletes the lock only for its holder: a probe that outlived its lock must not end the next holder's. */
-const GIVE_BACK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+/** The lock's script (commands/giveBackProbe-1.lua): deletes it only for its holder. */
+interface ProbeCommands {
+  giveBackProbe(key: string, token: string): Promise<number>;
+}
 
 /**
  * The right to probe CometChat while the send breaker is open, held by one send at a time across every process on
@@ -12,11 +14,15 @@ return 0`;
  * Used only while a breaker is open: a healthy send never asks.
  */
 export class ProbeLock {
+  private readonly redis: RedisClient & ProbeCommands;
+
   constructor(
-    private readonly redis: RedisClient,
+    redis: RedisClient,
     private readonly key: string,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    this.redis = withLuaCommands<ProbeCommands>(redis, join(__dirname, 'commands'));
+  }
 
   /** A token when this caller may probe now, else undefined (another send is probing). */
   async take(): Promise<string | undefined> {
@@ -25,6 +31,6 @@ export class ProbeLock {
   }
 
   async giveBack(token: string): Promise<void> {
-    await this.redis.eval(GIVE_BACK, 1, this.key, token);
+    await this.redis.giveBackProbe(this.key, token);
   }
 }

@@ -3,7 +3,7 @@ import { JOB_OUTCOMES, Metrics } from '../../metrics/metric-definitions';
 import type { EventOutcome } from '../events/events.processor';
 import type { ReplyJobData } from '../job-contracts';
 import { EVENTS_QUEUE, QueueName, REPLIES_QUEUE } from '../queue-definitions';
-import type { ReplyOutcome } from '../replies.processor';
+import type { ReplyOutcome } from '../replies/replies.processor';
 
 /**
  * What the workers' job events come to in metrics: each run's outcome, a completed turn's duration by responder,

@@ -14,7 +14,7 @@ import { ConversationStateStore } from '../../conversation-state/conversation-st
 import { EventsProcessor } from '../events/events.processor';
 import { EventTurns, ReplyTurns } from '../turns';
 import { QueueWorkers } from './queue-workers.service';
-import type { RepliesProcessor } from '../replies.processor';
+import type { RepliesProcessor } from '../replies/replies.processor';
 import { WorkerRedis } from '../../redis/worker-redis.service';
 
 /** The workers' log lines for turns: the real workers and EventsProcessor on the Redis at REDIS_URL, a stand-in registry. */

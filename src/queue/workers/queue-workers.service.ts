@@ -10,7 +10,7 @@ import { cappedBackoff, failsForGood } from '../job-contracts';
 import { JobMetrics } from './job-metrics';
 import { QUEUE_NAMES, queueDefinition, QueueName } from '../queue-definitions';
 import type { QueueProcessor } from './queue-processor';
-import { RepliesProcessor } from '../replies.processor';
+import { RepliesProcessor } from '../replies/replies.processor';
 import { WorkerRedis } from '../../redis/worker-redis.service';
 
 /**

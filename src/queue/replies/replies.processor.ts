@@ -1,20 +1,20 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
-import { cometchatConfig, CometChatConfig, queueConfig, QueueConfig } from '../config/app.config';
-import { CometChatError } from '../cometchat/cometchat-error';
-import { REPLY_SENDER, ReplySender } from '../cometchat/reply-sender';
-import { conversationKey } from '../messages';
-import type { ReplyJobData } from './job-contracts';
-import { QUEUES, REPLIES_QUEUE } from './queue-definitions';
-import type { QueueProcessor } from './workers/queue-processor';
-import { BreakerBroadcast } from './replies/breaker-broadcast';
-import { DeliveryPolicy } from './replies/delivery-policy';
-import { inBullmqTerms, queuePauses, SendRefusedError } from './replies/delivery-in-bullmq';
-import { ProbeLock } from './replies/probe-lock';
+import { cometchatConfig, CometChatConfig, queueConfig, QueueConfig } from '../../config/app.config';
+import { CometChatError } from '../../cometchat/cometchat-error';
+import { REPLY_SENDER, ReplySender } from '../../cometchat/reply-sender';
+import { conversationKey } from '../../messages';
+import type { ReplyJobData } from '../job-contracts';
+import { QUEUES, REPLIES_QUEUE } from '../queue-definitions';
+import type { QueueProcessor } from '../workers/queue-processor';
+import { BreakerBroadcast } from './breaker-broadcast';
+import { DeliveryPolicy } from './delivery-policy';
+import { inBullmqTerms, queuePauses, SendRefusedError } from './delivery-in-bullmq';
+import { ProbeLock } from './probe-lock';
 import { SentReplies } from './sent-replies';
-import { ReplyTurns } from './turns';
-import { WorkerRedis } from '../redis/worker-redis.service';
+import { ReplyTurns } from '../turns';
+import { WorkerRedis } from '../../redis/worker-redis.service';
 
 export interface ReplyOutcome {
   messageId: string;

@@ -1,17 +1,17 @@
 import { Logger } from '@nestjs/common';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { randomBytes } from 'node:crypto';
-import { CometChatError } from '../cometchat/cometchat-error';
-import type { ReplyJobData } from './job-contracts';
-import type { QueueConfig } from '../config/app.config';
+import { CometChatError } from '../../cometchat/cometchat-error';
+import type { ReplyJobData } from '../job-contracts';
+import type { QueueConfig } from '../../config/app.config';
 import { RepliesProcessor } from './replies.processor';
-import { ReplyTurns } from './turns';
+import { ReplyTurns } from '../turns';
 import { SentReplies } from './sent-replies';
-import { RedisConnections, ReplicaAck } from '../redis';
-import { WorkerRedis } from '../redis/worker-redis.service';
-import { BreakerBroadcast } from './replies/breaker-broadcast';
-import { BREAKER_THRESHOLD } from './replies/send-breaker';
-import { waitFor } from '../../test/support/wait-for';
+import { RedisConnections, ReplicaAck } from '../../redis';
+import { WorkerRedis } from '../../redis/worker-redis.service';
+import { BreakerBroadcast } from './breaker-broadcast';
+import { BREAKER_THRESHOLD } from './send-breaker';
+import { waitFor } from '../../../test/support/wait-for';
 
 /**
  * The processor with a stand-in CometChat client, on the Redis at REDIS_URL with a real BullMQ queue: its line, its

@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
-import { ReplicaAck, withLuaCommands, type RedisClient as Redis } from '../redis';
-import { REPLIES_QUEUE } from './queue-definitions';
-import type { TurnRecord } from './turns';
-import { WorkerRedis } from '../redis/worker-redis.service';
+import { ReplicaAck, withLuaCommands, type RedisClient as Redis } from '../../redis';
+import { REPLIES_QUEUE } from '../queue-definitions';
+import type { TurnRecord } from '../turns';
+import { WorkerRedis } from '../../redis/worker-redis.service';
 
 /** Kept at most this long should the job's completion never be recorded; normally gone once it is. */
 const SENT_TTL_MS = 24 * 3600 * 1000;
@@ -35,8 +35,8 @@ export class SentReplies implements OnApplicationShutdown {
     workerRedis: WorkerRedis,
     private readonly replicas: ReplicaAck,
   ) {
-    // The record is written even when Redis refuses every other write (replies/commands/recordSent-1.lua).
-    this.redis = withLuaCommands<SentCommands>(workerRedis.client, join(__dirname, 'replies', 'commands'));
+    // The record is written even when Redis refuses every other write (commands/recordSent-1.lua).
+    this.redis = withLuaCommands<SentCommands>(workerRedis.client, join(__dirname, 'commands'));
     this.keyPrefix = `${workerRedis.prefix}:${REPLIES_QUEUE}:sent:`;
   }
 

@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
-import type { QueueConfig } from '../config/app.config';
-import { PrivateRedis } from '../../test/support/private-redis';
+import type { QueueConfig } from '../../config/app.config';
+import { PrivateRedis } from '../../../test/support/private-redis';
 import { SentReplies } from './sent-replies';
-import { RedisConnections, ReplicaAck } from '../redis';
-import type { ReplyJobData } from './job-contracts';
-import { ReplyTurns } from './turns';
-import { WorkerRedis } from '../redis/worker-redis.service';
+import { RedisConnections, ReplicaAck } from '../../redis';
+import type { ReplyJobData } from '../job-contracts';
+import { ReplyTurns } from '../turns';
+import { WorkerRedis } from '../../redis/worker-redis.service';
 
 /** On a redis-server of its own, filled until it refuses writes (maxmemory with noeviction). */
 describe('SentReplies', () => {
