@@ -1,4 +1,5 @@
 import { plainToInstance } from 'class-transformer';
+import { cometchatApiUrl as appApiUrl } from '../config/bot-rules';
 import { ConfigValidationError, EnvironmentVariables, resolveDefaults, validateEnv } from '../config/env.validation';
 
 export type EnvKey = keyof EnvironmentVariables;
@@ -49,9 +50,9 @@ export function missingCredentialsMessage(missing: string[]): string {
 export const CREDENTIALS_FIX =
   'set COMETCHAT_APP_ID, COMETCHAT_REGION and COMETCHAT_API_KEY (a full-access REST API key, Dashboard → API & Auth Keys) in the environment or .env';
 
-/** The REST base URL the service uses (same rule as cometchatConfig in src/config/app.config.ts). */
+/** The REST base URL the service uses (its rule: cometchatApiUrl in src/config/bot-rules.ts). */
 export function cometchatApiUrl(env: Pick<EnvironmentVariables, 'COMETCHAT_API_URL' | 'COMETCHAT_APP_ID' | 'COMETCHAT_REGION'>): string {
-  return (env.COMETCHAT_API_URL ?? `https://${env.COMETCHAT_APP_ID}.api-${env.COMETCHAT_REGION}.cometchat.io/v3`).replace(/\/+$/, '');
+  return appApiUrl({ appId: env.COMETCHAT_APP_ID, region: env.COMETCHAT_REGION, apiUrl: env.COMETCHAT_API_URL });
 }
 
 export { printableRedisUrl } from '../config/app.config';

@@ -1,5 +1,7 @@
 import { ConfigObject, ConfigType, registerAs } from '@nestjs/config';
 import { tracesWanted } from '../common/traces-wanted';
+import { cometchatApiUrl } from './bot-rules';
+import { botsOf } from './bots-file';
 import { EnvironmentVariables, HostPort, parseHostList } from './env.validation';
 
 /**
@@ -96,7 +98,7 @@ export const cometchatConfig = registerAs(
     appId: env.COMETCHAT_APP_ID,
     region: env.COMETCHAT_REGION,
     apiKey: env.COMETCHAT_API_KEY,
-    apiUrl: (env.COMETCHAT_API_URL ?? `https://${env.COMETCHAT_APP_ID}.api-${env.COMETCHAT_REGION}.cometchat.io/v3`).replace(/\/+$/, ''),
+    apiUrl: cometchatApiUrl({ appId: env.COMETCHAT_APP_ID, region: env.COMETCHAT_REGION, apiUrl: env.COMETCHAT_API_URL }),
     timeoutMs: env.COMETCHAT_TIMEOUT_MS,
   })),
 );
@@ -189,6 +191,15 @@ export const agentConfig = registerAs(
   })),
 );
 
+/**
+ * Every bot this deployment serves, each fully resolved (src/config/bots-file.ts): BOTS_FILE's, or the one bot of
+ * BOT_UID, WEBHOOK_*, COMETCHAT_*, GROUP_CHAT_SETTING and AGENT_TOKEN.
+ */
+export const botsConfig = registerAs(
+  'bots',
+  fromEnv((env) => ({ bots: botsOf(env) })),
+);
+
 /** Every namespace, provided together by ConfigModule.forRoot(env). */
 export const CONFIG_NAMESPACES = [
   appConfig,
@@ -203,6 +214,7 @@ export const CONFIG_NAMESPACES = [
   tracingConfig,
   agentConfig,
   llmConfig,
+  botsConfig,
 ] as const;
 
 export type AppConfig = ConfigType<typeof appConfig>;
@@ -217,3 +229,4 @@ export type AdminConfig = ConfigType<typeof adminConfig>;
 export type TracingConfig = ConfigType<typeof tracingConfig>;
 export type AgentConfig = ConfigType<typeof agentConfig>;
 export type LlmConfig = ConfigType<typeof llmConfig>;
+export type BotsConfig = ConfigType<typeof botsConfig>;

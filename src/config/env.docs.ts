@@ -26,7 +26,15 @@ export interface EnvDoc {
 
 /** The sections of the table and of .env.example, in their order. `intro` is Markdown, as descriptions are. */
 export const ENV_SECTIONS = {
-  required: { title: 'Required', intro: 'In sandbox mode the three CometChat credentials may be left out.' },
+  required: {
+    title: 'Required',
+    intro:
+      "In sandbox mode the three CometChat credentials may be left out. With `BOTS_FILE` the bots are the file's, and none of these is set unless the file reads it as a `${VAR}`.",
+  },
+  bots: {
+    title: 'Bots file',
+    intro: 'Several bots in one deployment, instead of the single-bot variables above: see [Several bots](docs/configuration.md#several-bots).',
+  },
   service: { title: 'HTTP, Redis and logs' },
   traces: {
     title: 'Traces',
@@ -56,21 +64,21 @@ export const ENV_DOCS: Record<keyof EnvironmentVariables, EnvDoc> = {
   BOT_UID: {
     section: 'required',
     description: "The bot's CometChat UID. CometChat lowercases UIDs; so does the service.",
-    unset: 'required',
+    unset: 'required without `BOTS_FILE`',
     example: 'my-bot',
     set: true,
   },
   WEBHOOK_USERNAME: {
     section: 'required',
     description: 'Basic Auth username CometChat sends with each callback; no `:`.',
-    unset: 'required',
+    unset: 'required without `BOTS_FILE`',
     example: 'cometchat',
     set: true,
   },
   WEBHOOK_PASSWORD: {
     section: 'required',
     description: `Basic Auth password CometChat sends with each callback. \`${SANDBOX_WEBHOOK_PASSWORD}\`, docker compose's development-only default, is refused in live mode.`,
-    unset: 'required',
+    unset: 'required without `BOTS_FILE`',
     example: 'change-me-to-a-long-random-string',
     set: true,
   },
@@ -94,6 +102,14 @@ export const ENV_DOCS: Record<keyof EnvironmentVariables, EnvDoc> = {
     unset: 'required in live mode; empty in sandbox mode',
     example: 'your-rest-api-key',
     set: true,
+  },
+
+  BOTS_FILE: {
+    section: 'bots',
+    description:
+      "A YAML file (JSON when its name ends in `.json`) of the CometChat apps and the bots this deployment serves; a `${VAR}` in it is read from the environment. Read and checked at boot. With it, `BOT_UID`, `WEBHOOK_USERNAME`, `WEBHOOK_PASSWORD`, `COMETCHAT_APP_ID`, `COMETCHAT_REGION`, `COMETCHAT_API_KEY`, `COMETCHAT_API_URL` and `AGENT_TOKEN` are not set, and `GROUP_CHAT_SETTING` is the default of each bot's `groupChatSetting`.",
+    unset: 'unset (one bot, of the variables above)',
+    example: 'bots.yaml',
   },
 
   PORT: {

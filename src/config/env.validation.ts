@@ -16,22 +16,37 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
+import {
+  AGENT_TOKEN_PATTERN,
+  COMETCHAT_MODES,
+  COMETCHAT_REGIONS,
+  CometChatMode,
+  GROUP_CHAT_SETTINGS,
+  GroupChatSetting,
+  HTTP_URL_PATTERN,
+  MAX_SENDS_PER_MINUTE,
+  MAX_UID_LENGTH,
+  MAX_WEBHOOK_PASSWORD_LENGTH,
+  MAX_WEBHOOK_USERNAME_LENGTH,
+  SANDBOX_WEBHOOK_PASSWORD,
+  toInt,
+  toUid,
+  WEBHOOK_USERNAME_PATTERN,
+} from './bot-rules';
+import { applyBotsFile, BotsFile, loadBotsFile } from './bots-file';
+
+// Declared in bot-rules.ts, shared with BOTS_FILE's rules; exported here as they always were.
+export { COMETCHAT_MODES, COMETCHAT_REGIONS, GROUP_CHAT_SETTINGS, SANDBOX_WEBHOOK_PASSWORD };
+export type { CometChatMode, GroupChatSetting };
 
 export const APP_ROLES = ['api', 'worker', 'all'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
-export const COMETCHAT_REGIONS = ['us', 'eu', 'in'] as const;
-export const GROUP_CHAT_SETTINGS = ['mentionedMessages', 'slashedMessages', 'allMessages', 'none'] as const;
-export type GroupChatSetting = (typeof GROUP_CHAT_SETTINGS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
-export const COMETCHAT_MODES = ['live', 'sandbox'] as const;
-export type CometChatMode = (typeof COMETCHAT_MODES)[number];
 /** OTLP encodings the OpenTelemetry SDK can export with. */
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
-/** docker-compose's development-only webhook password: fine for the sandbox, never for a live bot. */
-export const SANDBOX_WEBHOOK_PASSWORD = 'sandbox-dev-only';
 
 /**
  * Sandbox when asked for, or when COMETCHAT_MODE is unset and there is no API key; present credentials
@@ -41,11 +56,16 @@ export function resolveCometChatMode(env: { COMETCHAT_MODE?: unknown; COMETCHAT_
   if (env.COMETCHAT_MODE === 'sandbox') return 'sandbox';
   return env.COMETCHAT_MODE === undefined && env.COMETCHAT_API_KEY === undefined ? 'sandbox' : 'live';
 }
-/** CometChat credentials are required in live mode; in sandbox mode they are checked only when given. */
+/**
+ * CometChat credentials are required in live mode; in sandbox mode, or with BOTS_FILE (each app's are in the file),
+ * they are checked only when given.
+ */
 const RequiredWhenLive = (name: 'COMETCHAT_APP_ID' | 'COMETCHAT_REGION' | 'COMETCHAT_API_KEY') =>
-  ValidateIf((env: EnvironmentVariables) => resolveCometChatMode(env) === 'live' || env[name] !== undefined);
+  ValidateIf((env: EnvironmentVariables) => (env.BOTS_FILE === undefined && resolveCometChatMode(env) === 'live') || env[name] !== undefined);
+/** A single-bot variable: required without BOTS_FILE; with it, checked only when given (and refused then: bots-file.ts). */
+const RequiredWithoutBotsFile = (name: 'BOT_UID' | 'WEBHOOK_USERNAME' | 'WEBHOOK_PASSWORD') =>
+  ValidateIf((env: EnvironmentVariables) => env.BOTS_FILE === undefined || env[name] !== undefined);
 
-const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value);
 /** An integer variable; the type is checked before the bounds so the message says what is wrong first. */
 const IntEnv = (min: number, max = Number.MAX_SAFE_INTEGER) => applyDecorators(Transform(toInt), IsInt(), Min(min), Max(max));
 const toBool = ({ value }: { value: unknown }) =>
@@ -140,23 +160,35 @@ export class EnvironmentVariables {
   @IsIn(APP_ROLES, { message: `APP_ROLE must be one of: ${APP_ROLES.join(', ')}` })
   APP_ROLE: AppRole = 'all';
 
-  // CometChat forces UIDs to lowercase, so a mixed-case value here could never match a sender.
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  // Several bots in one deployment (docs/configuration.md "Several bots"): a YAML or JSON file instead of the
+  // single-bot variables BOT_UID, WEBHOOK_*, COMETCHAT_APP_ID/REGION/API_KEY/API_URL and AGENT_TOKEN.
+  @IsOptional()
   @IsString()
   @IsNotEmpty()
-  @MaxLength(50)
+  BOTS_FILE?: string;
+
+  // CometChat forces UIDs to lowercase, so a mixed-case value here could never match a sender.
+  @RequiredWithoutBotsFile('BOT_UID')
+  @Transform(toUid)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_UID_LENGTH)
   BOT_UID: string;
 
+  @RequiredWithoutBotsFile('WEBHOOK_USERNAME')
   @IsString()
   @IsNotEmpty()
-  @MaxLength(50)
-  @Matches(/^[^:]*$/, { message: 'WEBHOOK_USERNAME must not contain ":" (Basic Auth separator)' })
+  @MaxLength(MAX_WEBHOOK_USERNAME_LENGTH)
+  @Matches(WEBHOOK_USERNAME_PATTERN, { message: 'WEBHOOK_USERNAME must not contain ":" (Basic Auth separator)' })
   WEBHOOK_USERNAME: string;
 
+  @RequiredWithoutBotsFile('WEBHOOK_PASSWORD')
   @IsString()
   @IsNotEmpty()
   // CometChat stores a bot's Basic Auth password of at most 50 characters: a longer one could never match.
-  @MaxLength(50, { message: 'WEBHOOK_PASSWORD must be at most 50 characters (CometChat’s limit for a bot’s Basic Auth password)' })
+  @MaxLength(MAX_WEBHOOK_PASSWORD_LENGTH, {
+    message: `WEBHOOK_PASSWORD must be at most ${MAX_WEBHOOK_PASSWORD_LENGTH} characters (CometChat’s limit for a bot’s Basic Auth password)`,
+  })
   @ValidateBy({
     name: 'notSandboxPasswordWhenLive',
     validator: {
@@ -191,7 +223,7 @@ export class EnvironmentVariables {
 
   @Transform(emptyToUndefined)
   @IsOptional()
-  @Matches(/^https?:\/\/[^\s]+$/, { message: 'COMETCHAT_API_URL must be an http(s) URL' })
+  @Matches(HTTP_URL_PATTERN, { message: 'COMETCHAT_API_URL must be an http(s) URL' })
   COMETCHAT_API_URL?: string;
 
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of: ${LOG_LEVELS.join(', ')}` })
@@ -212,7 +244,7 @@ export class EnvironmentVariables {
 
   // CometChat documents 20,000 standard requests a minute, 500 on the free plan: keep sends under the app's plan.
   @IsOptional()
-  @IntEnv(1, 1_000_000)
+  @IntEnv(1, MAX_SENDS_PER_MINUTE)
   COMETCHAT_MAX_REQUESTS_PER_MINUTE?: number;
 
   @IntEnv(1, 1000)
@@ -382,7 +414,7 @@ export class EnvironmentVariables {
 
   // The AG-UI endpoint (POST /agents/ag-ui) for CometChat's AI Agents, behind this Bearer token; unset: no endpoint.
   @IsOptional()
-  @Matches(/^[\x21-\x7e]{16,}$/, { message: 'AGENT_TOKEN must be at least 16 printable characters, without spaces' })
+  @Matches(AGENT_TOKEN_PATTERN, { message: 'AGENT_TOKEN must be at least 16 printable characters, without spaces' })
   AGENT_TOKEN?: string;
 
   // A comment line this often keeps proxies from closing an AG-UI stream while a responder thinks.
@@ -438,15 +470,29 @@ function crossChecks(env: EnvironmentVariables, input: Record<string, unknown>):
   return problems;
 }
 
-/** Validates process.env-like input; throws one error naming every bad variable. */
+/**
+ * Validates process.env-like input, and the file BOTS_FILE names (its `${VAR}` read from this same input); throws one
+ * error naming every bad variable and every problem of the file.
+ */
 export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables {
   const input = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== ''));
   const env = plainToInstance(EnvironmentVariables, input, { exposeDefaultValues: true });
   const errors = validateSync(env, { stopAtFirstError: true, forbidUnknownValues: false });
-  const problems = [...describe(errors), ...crossChecks(env, input)];
+  const botsFile = readBotsFile(env, input);
+  const problems = [...describe(errors), ...crossChecks(env, input), ...(botsFile?.problems ?? [])];
   if (problems.length > 0) throw new ConfigValidationError(problems);
   resolveDefaults(env);
+  if (botsFile) applyBotsFile(env, botsFile);
   return env;
+}
+
+function readBotsFile(env: EnvironmentVariables, input: Record<string, unknown>): BotsFile | undefined {
+  if (typeof env.BOTS_FILE !== 'string') return undefined;
+  // An invalid GROUP_CHAT_SETTING is reported as such; the bots' default does not matter then.
+  const groupChatSetting = (GROUP_CHAT_SETTINGS as readonly unknown[]).includes(env.GROUP_CHAT_SETTING)
+    ? env.GROUP_CHAT_SETTING
+    : 'mentionedMessages';
+  return loadBotsFile(env.BOTS_FILE, { environment: input, groupChatSetting });
 }
 
 /** Defaults that depend on other variables (also for the CLI, which may read a partly invalid environment). */
