@@ -1,6 +1,7 @@
 import { DiscoveryModule } from '@nestjs/core';
 import { Test, TestingModule } from '@nestjs/testing';
-import { respondersConfig } from '../config/app.config';
+import { botsConfig, respondersConfig } from '../config/app.config';
+import { ConfigValidationError } from '../config/env.validation';
 import type { BotEvent } from '../messages';
 import type { BotResponder } from './bot-responder.interface';
 import { InMemoryConversationState } from './conversation-state';
@@ -93,6 +94,26 @@ describe('ResponderRegistry', () => {
     const broken = await compile([StatusResponder, AnotherStatusResponder]);
     // Not closed: close() would only re-await the failed init.
     await expect(broken.init()).rejects.toThrow(/"status"/);
+  });
+
+  it('fails at startup when a bot of BOTS_FILE names a responder the app does not have, naming each with its bot', async () => {
+    const bots = (...responders: Array<string[] | undefined>) => ({
+      provide: botsConfig.KEY,
+      useValue: { bots: responders.map((names, i) => ({ uid: `bot-${i}`, ...(names ? { responders: names } : {}) })) },
+    });
+    const broken = await compile([StatusResponder, ShoutResponder, bots(['status', 'faq'], undefined, ['pager', 'shout', 'llm'])]);
+    const failure = broken.init();
+    await expect(failure).rejects.toBeInstanceOf(ConfigValidationError);
+    await expect(failure).rejects.toMatchObject({
+      problems: [
+        'BOTS_FILE bots[0] (bot-0) names responders this service does not have: "faq" (it has: shout, status)',
+        'BOTS_FILE bots[2] (bot-2) names responders this service does not have: "pager", "llm" (it has: shout, status)',
+      ],
+    });
+
+    const known = await compile([StatusResponder, ShoutResponder, bots(['status'], undefined, ['shout', 'status'])]);
+    await known.init();
+    await known.close();
   });
 
   it('applies the configured timeout, fallback text and thread setting', async () => {

@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { respondersConfig, RespondersConfig } from '../config/app.config';
+import { botsConfig, BotsConfig, respondersConfig, RespondersConfig } from '../config/app.config';
+import { ConfigValidationError } from '../config/env.validation';
 import type { BotEvent } from '../messages';
 import type { BotResponder } from './bot-responder.interface';
 import type { ConversationState } from './conversation-state';
@@ -16,6 +17,8 @@ export class ResponderRegistry implements OnModuleInit {
   constructor(
     private readonly discovery: DiscoveryService,
     @Inject(respondersConfig.KEY) private readonly config: RespondersConfig,
+    // Optional for specs that build the registry alone; the app always provides it.
+    @Optional() @Inject(botsConfig.KEY) private readonly bots?: BotsConfig,
   ) {}
 
   onModuleInit(): void {
@@ -31,8 +34,21 @@ export class ResponderRegistry implements OnModuleInit {
       fallbackText: this.config.fallbackText,
       replyInThread: this.config.replyInThread,
     });
+    this.checkBotsResponders();
     const names = this.router.responders.map(({ options }) => `${options.name}(${options.priority ?? 0})`);
     this.logger.log(`responders: ${names.join(', ') || 'none'}`);
+  }
+
+  /** A bot of BOTS_FILE that names a responder this app does not have fails the boot: the names are known only here. */
+  private checkBotsResponders(): void {
+    const known = this.router.responders.map(({ options }) => options.name).sort();
+    const problems = (this.bots?.bots ?? []).flatMap(({ uid, responders = [] }, i) => {
+      const unknown = responders.filter((name) => !known.includes(name));
+      if (unknown.length === 0) return [];
+      const names = unknown.map((name) => JSON.stringify(name)).join(', ');
+      return [`BOTS_FILE bots[${i}] (${uid}) names responders this service does not have: ${names} (it has: ${known.join(', ') || 'none'})`];
+    });
+    if (problems.length > 0) throw new ConfigValidationError(problems);
   }
 
   commands() {
