@@ -1,5 +1,9 @@
-import { botConfig, BotConfig, queueConfig, QueueConfig } from '../src/config/app.config';
-import { TestApp } from './support/test-app';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { botConfig, BotConfig, botsConfig, BotsConfig, queueConfig, QueueConfig } from '../src/config/app.config';
+import { freePort, ServiceProcess } from './support/service-process';
+import { deleteKeys, REDIS_URL, TestApp, uniquePrefix } from './support/test-app';
 
 /** The configuration is validated once and handed to the app: never re-read from the process environment. */
 describe('configuration', () => {
@@ -22,5 +26,142 @@ describe('configuration', () => {
     expect(first.app.get<QueueConfig>(queueConfig.KEY).repliesConcurrency).toBe(3);
     expect(second.app.get<BotConfig>(botConfig.KEY).uid).toBe('second-bot');
     expect(second.app.get<QueueConfig>(queueConfig.KEY).repliesConcurrency).toBe(10);
+  });
+});
+
+/** BOTS_FILE: read and checked at boot, its bots one typed list for the app. */
+describe('several bots (BOTS_FILE)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'config-e2e-bots-'));
+  const apps: TestApp[] = [];
+  const processes: ServiceProcess[] = [];
+  const prefixes: string[] = [];
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    for (const service of processes) {
+      service.kill('SIGKILL');
+      await service.exited();
+    }
+    for (const prefix of prefixes) await deleteKeys(prefix);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The secrets the file reads from the environment: never in a message. */
+  const SECRETS = {
+    MAIN_API_KEY: 'e2e-main-api-key-7c41',
+    STAGING_API_KEY: 'e2e-staging-api-key-93fa',
+    SUPPORT_WEBHOOK_PASSWORD: 'e2e-support-password-d2b8',
+    SALES_WEBHOOK_PASSWORD: 'e2e-sales-password-61e0',
+  };
+  /** testEnv's single-bot variables, unset (an empty variable is unset): with BOTS_FILE they are the file's. */
+  const NO_SINGLE_BOT = {
+    BOT_UID: '',
+    WEBHOOK_USERNAME: '',
+    WEBHOOK_PASSWORD: '',
+    COMETCHAT_APP_ID: '',
+    COMETCHAT_REGION: '',
+    COMETCHAT_API_KEY: '',
+    COMETCHAT_API_URL: '',
+  };
+
+  const write = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const bots = (salesResponders = '[echo, help]') => `
+apps:
+  main: { appId: "e2e-main", region: us, apiKey: "\${MAIN_API_KEY}", apiUrl: "http://127.0.0.1:9/v3" }
+  staging: { appId: "e2e-staging", region: eu, apiKey: "\${STAGING_API_KEY}", apiUrl: "http://127.0.0.1:9/staging/v3" }
+bots:
+  - uid: Support-Bot
+    app: main
+    webhook: { username: cometchat, password: "\${SUPPORT_WEBHOOK_PASSWORD}" }
+  - uid: sales-bot
+    app: main
+    webhook: { username: cometchat, password: "\${SALES_WEBHOOK_PASSWORD}" }
+    responders: ${salesResponders}
+    sendsPerMinute: 30
+  - uid: ops-bot
+    app: staging
+    webhook: { username: ops, password: "e2e-ops-password" }
+    groupChatSetting: allMessages
+`;
+
+  it('boots with two bots in one app and one in a second app, and the bots namespace holds the three', async () => {
+    const path = write('bots.yaml', bots());
+    const app = await TestApp.start('config-bots', { ...NO_SINGLE_BOT, ...SECRETS, BOTS_FILE: path, GROUP_CHAT_SETTING: 'slashedMessages' });
+    apps.push(app);
+
+    const main = { name: 'main', appId: 'e2e-main', region: 'us', apiKey: SECRETS.MAIN_API_KEY, apiUrl: 'http://127.0.0.1:9/v3' };
+    expect(app.app.get<BotsConfig>(botsConfig.KEY).bots).toEqual([
+      {
+        uid: 'support-bot',
+        app: main,
+        webhook: { username: 'cometchat', password: SECRETS.SUPPORT_WEBHOOK_PASSWORD },
+        groupChatSetting: 'slashedMessages',
+      },
+      {
+        uid: 'sales-bot',
+        app: main,
+        webhook: { username: 'cometchat', password: SECRETS.SALES_WEBHOOK_PASSWORD },
+        groupChatSetting: 'slashedMessages',
+        responders: ['echo', 'help'],
+        sendsPerMinute: 30,
+      },
+      {
+        uid: 'ops-bot',
+        app: { name: 'staging', appId: 'e2e-staging', region: 'eu', apiKey: SECRETS.STAGING_API_KEY, apiUrl: 'http://127.0.0.1:9/staging/v3' },
+        webhook: { username: 'ops', password: 'e2e-ops-password' },
+        groupChatSetting: 'allMessages',
+      },
+    ]);
+    // Until the service serves each bot, the single-bot namespaces are the file's first.
+    expect(app.app.get<BotConfig>(botConfig.KEY).uid).toBe('support-bot');
+    expect((await app.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+  });
+
+  /** `node src/main.ts` as operators run it, with exactly this environment. */
+  async function boot(env: Record<string, string>): Promise<ServiceProcess> {
+    const prefix = uniquePrefix('config-bots');
+    prefixes.push(prefix);
+    const service = ServiceProcess.spawn({ PORT: String(await freePort()), REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'error', ...env });
+    processes.push(service);
+    return service;
+  }
+
+  it("does not start on a bad file: every problem in one list, with the environment's own, no secret and no stack", async () => {
+    const path = write(
+      'bad.yaml',
+      bots()
+        .replace('uid: sales-bot', 'uid: support-bot')
+        .replace('app: staging', 'app: stagin')
+        .replace('${SALES_WEBHOOK_PASSWORD}', '${SALES_PASSWORD}'),
+    );
+    const service = await boot({ ...SECRETS, BOTS_FILE: path, BOT_UID: 'ops-bot', EVENTS_CONCURRENCY: 'many' });
+
+    expect(await service.exited()).toEqual({ code: 1, signal: null });
+    expect(service.stderr).toBe(
+      [
+        'Invalid configuration:',
+        '  - EVENTS_CONCURRENCY must be an integer number',
+        '  - BOTS_FILE bots[1].webhook.password: ${SALES_PASSWORD} is not set',
+        '  - BOTS_FILE bots[0].uid "Support-Bot" and bots[1].uid "support-bot" are one bot (CometChat lowercases uids): list each bot once',
+        '  - BOTS_FILE bots[2].app: "stagin" is not an app of the file (apps: main, staging)',
+        '  - BOT_UID: ops-bot is also bots[2] of BOTS_FILE; a bot is configured in one place: remove BOT_UID',
+        '',
+      ].join('\n'),
+    );
+    for (const secret of Object.values(SECRETS)) expect(service.output).not.toContain(secret);
+  });
+
+  it('does not start when a bot names a responder the service does not have, naming it and the bot', async () => {
+    const path = write('unknown-responder.yaml', bots('[echo, pager]'));
+    const service = await boot({ ...SECRETS, BOTS_FILE: path });
+
+    expect(await service.exited()).toEqual({ code: 1, signal: null });
+    expect(service.stderr).toContain(
+      'Invalid configuration:\n  - BOTS_FILE bots[1] (sales-bot) names responders this service does not have: "pager" (it has: echo, help',
+    );
+    for (const secret of Object.values(SECRETS)) expect(service.output).not.toContain(secret);
   });
 });
