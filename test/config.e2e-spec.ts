@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { botConfig, BotConfig, botsConfig, BotsConfig, queueConfig, QueueConfig } from '../src/config/app.config';
+import { botsOf } from '../src/config/bots-file';
+import { validateEnv } from '../src/config/env.validation';
 import { freePort, ServiceProcess } from './support/service-process';
 import { deleteKeys, REDIS_URL, TestApp, uniquePrefix } from './support/test-app';
 
@@ -87,13 +89,37 @@ bots:
     groupChatSetting: allMessages
 `;
 
-  it('boots with two bots in one app and one in a second app, and the bots namespace holds the three', async () => {
+  /** The sales bot alone, in the main app. */
+  const oneBot = (responders: string) => `
+apps:
+  main: { appId: "e2e-main", region: us, apiKey: "\${MAIN_API_KEY}", apiUrl: "http://127.0.0.1:9/v3" }
+bots:
+  - uid: sales-bot
+    app: main
+    webhook: { username: cometchat, password: "\${SALES_WEBHOOK_PASSWORD}" }
+    responders: ${responders}
+`;
+  /** A one-to-one text callback for `bot`. */
+  const callbackFor = (bot: string) => ({
+    trigger: 'after_message',
+    bot,
+    data: {
+      id: String(Date.now()),
+      sender: 'config-user',
+      receiver: bot,
+      receiverType: 'user',
+      category: 'message',
+      type: 'text',
+      data: { text: 'hi' },
+    },
+  });
+
+  it('reads a file of two bots in one app and one in a second app into one list of the three', () => {
     const path = write('bots.yaml', bots());
-    const app = await TestApp.start('config-bots', { ...NO_SINGLE_BOT, ...SECRETS, BOTS_FILE: path, GROUP_CHAT_SETTING: 'slashedMessages' });
-    apps.push(app);
+    const env = validateEnv({ ...SECRETS, BOTS_FILE: path, GROUP_CHAT_SETTING: 'slashedMessages', QUEUE_PREFIX: 'config-bots' });
 
     const main = { name: 'main', appId: 'e2e-main', region: 'us', apiKey: SECRETS.MAIN_API_KEY, apiUrl: 'http://127.0.0.1:9/v3' };
-    expect(app.app.get<BotsConfig>(botsConfig.KEY).bots).toEqual([
+    expect(botsOf(env)).toEqual([
       {
         uid: 'support-bot',
         app: main,
@@ -115,9 +141,31 @@ bots:
         groupChatSetting: 'allMessages',
       },
     ]);
-    // Until the service serves each bot, the single-bot namespaces are the file's first.
-    expect(app.app.get<BotConfig>(botConfig.KEY).uid).toBe('support-bot');
+  });
+
+  it('serves the bot of a one-bot file as itself: its uid, credentials and app', async () => {
+    const path = write('one-bot.yaml', oneBot('[echo, help]'));
+    const app = await TestApp.start('config-bots', { ...NO_SINGLE_BOT, ...SECRETS, BOTS_FILE: path });
+    apps.push(app);
+
+    expect(app.app.get<BotsConfig>(botsConfig.KEY).bots.map((bot) => bot.uid)).toEqual(['sales-bot']);
+    expect(app.app.get<BotConfig>(botConfig.KEY).uid).toBe('sales-bot');
     expect((await app.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+    const auth = (password: string) => `Basic ${Buffer.from(`cometchat:${password}`).toString('base64')}`;
+    const post = (password: string) =>
+      app.app.inject({ method: 'POST', url: '/webhooks/cometchat', headers: { authorization: auth(password) }, payload: callbackFor('sales-bot') });
+    expect((await post(SECRETS.SUPPORT_WEBHOOK_PASSWORD)).statusCode).toBe(401);
+    expect((await post(SECRETS.SALES_WEBHOOK_PASSWORD)).json()).toMatchObject({ status: 'accepted' });
+  });
+
+  it('does not start on a file of several bots until each is served as itself, saying so', async () => {
+    const service = await boot({ ...SECRETS, BOTS_FILE: write('three-bots.yaml', bots()) });
+
+    expect(await service.exited()).toEqual({ code: 1, signal: null });
+    expect(service.stderr).toContain(
+      'Invalid configuration:\n  - BOTS_FILE lists 3 bots (support-bot, sales-bot, ops-bot); this version serves one bot per deployment',
+    );
+    for (const secret of Object.values(SECRETS)) expect(service.output).not.toContain(secret);
   });
 
   /** `node src/main.ts` as operators run it, with exactly this environment. */
@@ -155,12 +203,12 @@ bots:
   });
 
   it('does not start when a bot names a responder the service does not have, naming it and the bot', async () => {
-    const path = write('unknown-responder.yaml', bots('[echo, pager]'));
+    const path = write('unknown-responder.yaml', oneBot('[echo, pager]'));
     const service = await boot({ ...SECRETS, BOTS_FILE: path });
 
     expect(await service.exited()).toEqual({ code: 1, signal: null });
     expect(service.stderr).toContain(
-      'Invalid configuration:\n  - BOTS_FILE bots[1] (sales-bot) names responders this service does not have: "pager" (it has: echo, help',
+      'Invalid configuration:\n  - BOTS_FILE bots[0] (sales-bot) names responders this service does not have: "pager" (it has: echo, help',
     );
     for (const secret of Object.values(SECRETS)) expect(service.output).not.toContain(secret);
   });

@@ -307,9 +307,9 @@ function describeErrors(errors: ValidationError[], path: string): Array<{ at: st
 const FILE_BOTS = new WeakMap<EnvironmentVariables, BotDefinition[]>();
 
 /**
- * Keeps the file's bots with the environment validateEnv returns. Until the service routes and sends per bot (the
- * next steps of issue 25), the rest of it, and the CLI, read one bot from the single-bot variables: those become
- * the file's first bot, and COMETCHAT_MODE the mode its apps mean.
+ * Keeps the file's bots with the environment validateEnv returns. Until the service routes and sends per bot, the
+ * rest of it, and the CLI, read one bot from the single-bot variables: those become the file's bot (a file of several
+ * is refused when the app is built: ConfigModule), and COMETCHAT_MODE the mode its apps mean.
  */
 export function applyBotsFile(env: EnvironmentVariables, file: BotsFile): void {
   FILE_BOTS.set(env, file.bots);
