@@ -44,6 +44,24 @@ describe('POST /webhooks/cometchat', () => {
       }
     });
 
+    it("takes a callback at its bot's own path, /webhooks/cometchat/{botUid}, and 404 at a bot's it does not serve", async () => {
+      const callback = fixture('user-text');
+      callback.data.id = `${callback.data.id}7`;
+      const at = (botUid: string) =>
+        app.app.inject({
+          method: 'POST',
+          url: `/webhooks/cometchat/${botUid}`,
+          headers: { authorization: basicAuth(), 'content-type': 'application/json' },
+          payload: JSON.stringify(callback),
+        });
+      const elsewhere = await at('sales-bot');
+      expect(elsewhere.statusCode).toBe(404);
+      expect(elsewhere.body).not.toContain('support-bot');
+      expect(await eventJobsFor(callback.data.id)).toHaveLength(0);
+      expect((await at('support-bot')).json()).toEqual({ status: 'accepted', id: callback.data.id });
+      expect(await eventJobsFor(callback.data.id)).toHaveLength(1);
+    });
+
     it('accepts a JSON content type with a charset', async () => {
       const res = await app.post(fixture('user-text'), { contentType: 'application/json; charset=utf-8' });
       expect(res.json()).toMatchObject({ status: 'accepted' });

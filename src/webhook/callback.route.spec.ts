@@ -31,6 +31,7 @@ describe('CallbackRoute', () => {
     const route = new CallbackRoute(
       { httpAdapter: { getInstance: () => fastify } } as unknown as HttpAdapterHost,
       { username: 'cometchat', password: 's3cret', bodyLimit: 1024 * 1024, enqueueTimeoutMs: 1500 },
+      { uid: 'support-bot' },
       inbox,
       { metrics: registerMetrics(new Registry()) } as MetricsService,
       logger,
@@ -44,10 +45,10 @@ describe('CallbackRoute', () => {
     inboxFails = null;
   });
 
-  const post = (body: unknown, authorization: string | null = AUTHORIZATION) =>
+  const post = (body: unknown, authorization: string | null = AUTHORIZATION, url = WEBHOOK_PATH) =>
     fastify.inject({
       method: 'POST',
-      url: WEBHOOK_PATH,
+      url,
       headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
       payload: JSON.stringify(body),
     });
@@ -62,6 +63,20 @@ describe('CallbackRoute', () => {
     expect(res.json()).toEqual({ status: 'accepted', id: callback.data.id });
     expect(received).toHaveLength(1);
     expect(received[0]).toStrictEqual(callback);
+  });
+
+  it("takes a callback at its bot's own path, in any case, and answers 404 naming no bot at another's", async () => {
+    const callback = userText();
+    expect((await post(callback, AUTHORIZATION, `${WEBHOOK_PATH}/support-bot`)).json()).toEqual({ status: 'accepted', id: callback.data.id });
+    expect((await post(callback, AUTHORIZATION, `${WEBHOOK_PATH}/Support-Bot`)).statusCode).toBe(200);
+    expect((await post(callback, null, `${WEBHOOK_PATH}/support-bot`)).statusCode).toBe(401);
+    const elsewhere = await post(callback, AUTHORIZATION, `${WEBHOOK_PATH}/sales-bot`);
+    expect(elsewhere.statusCode).toBe(404);
+    expect(elsewhere.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'No bot is served at this path' });
+    expect(elsewhere.body).not.toContain('support-bot');
+    expect(received).toHaveLength(2);
+    const get = await fastify.inject({ method: 'GET', url: `${WEBHOOK_PATH}/support-bot` });
+    expect(get.statusCode).toBe(405);
   });
 
   it('refuses "id": 123 with a 400 naming it, rather than coercing it to "123", and stores nothing', async () => {

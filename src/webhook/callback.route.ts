@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { basicChallenge, BasicCredentials } from '../common/basic-auth';
 import { httpErrorBody } from '../common/http-error.filter';
-import { webhookConfig, WebhookConfig } from '../config/app.config';
+import { botConfig, BotConfig, webhookConfig, WebhookConfig } from '../config/app.config';
 import type { WebhookOutcome } from '../metrics/metric-definitions';
 import { MetricsService } from '../metrics/metrics.service';
 import { MessageNotStorableError, MessageNotStoredError } from '../queue/events/events.producer';
@@ -31,7 +31,7 @@ export const RETRY_AFTER_SECONDS = 5;
 export const WEBHOOK_CHALLENGE = basicChallenge('cometchat-bot');
 
 /**
- * `POST /webhooks/cometchat`, a Fastify route: Basic Auth, the callback's shape, then the inbox; 200 once the
+ * `POST /webhooks/cometchat` (and `POST /webhooks/cometchat/{botUid}`), a Fastify route: Basic Auth, the callback's shape, then the inbox; 200 once the
  * message is stored, 503 when it cannot be. Registered on Fastify directly rather than as a Nest @Controller: Nest's
  * per-request route pipeline (execution context, guards, pipes, response controller) was the largest cost the
  * service added to a bare Fastify handler on this path (docs/benchmarks.md, "What the service does per request").
@@ -46,15 +46,18 @@ export const WEBHOOK_CHALLENGE = basicChallenge('cometchat-bot');
 export class CallbackRoute implements OnModuleInit {
   private readonly credentials: BasicCredentials;
   private readonly metrics: WebhookMetrics;
+  private readonly botUid: string;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Inject(webhookConfig.KEY) config: WebhookConfig,
+    @Inject(botConfig.KEY) bot: BotConfig,
     private readonly inbox: InboxService,
     metrics: MetricsService,
     private readonly logger: PinoLogger,
   ) {
     this.credentials = new BasicCredentials(config.username, config.password);
+    this.botUid = bot.uid;
     this.metrics = new WebhookMetrics(metrics.metrics);
     logger.setContext('Webhook');
   }
@@ -80,28 +83,40 @@ export class CallbackRoute implements OnModuleInit {
       if (this.logger.logger.isLevelEnabled(level)) this.logger[level](requestLine(request, status, outcome, reply.elapsedTime), 'webhook request');
       done();
     };
-    fastify.route({
-      method: 'POST',
-      url: WEBHOOK_PATH,
-      schema: { body: jsonSchemaOf(CometChatCallbackDto) },
-      validatorCompiler: strictValidatorCompiler,
-      attachValidation: true,
-      onRequest: identityOnly,
-      onResponse: answered,
-      handler: (request, reply) => this.receive(request, reply),
-    });
-    fastify.route({
-      method: ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      url: WEBHOOK_PATH,
-      onResponse: answered,
-      handler: async (request, reply) => {
-        reply.code(405).header('allow', 'POST');
-        return httpErrorBody(405, `${request.method} is not allowed here; CometChat POSTs its callbacks`);
-      },
-    });
+    const body = jsonSchemaOf(CometChatCallbackDto);
+    // The bot's own path (`/webhooks/cometchat/{botUid}`, as a deployment of several bots is set up in CometChat) is
+    // the same route for the bot it names; a bot this service does not serve is not found there.
+    for (const url of [WEBHOOK_PATH, `${WEBHOOK_PATH}/:botUid`]) {
+      fastify.route({
+        method: 'POST',
+        url,
+        schema: { body },
+        validatorCompiler: strictValidatorCompiler,
+        attachValidation: true,
+        onRequest: identityOnly,
+        onResponse: answered,
+        handler: (request, reply) => this.receive(request, reply),
+      });
+      fastify.route({
+        method: ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+        url,
+        onResponse: answered,
+        handler: async (request, reply) => {
+          reply.code(405).header('allow', 'POST');
+          return httpErrorBody(405, `${request.method} is not allowed here; CometChat POSTs its callbacks`);
+        },
+      });
+    }
   }
 
   private async receive(request: FastifyRequest, reply: FastifyReply): Promise<InboxResult | ReturnType<typeof httpErrorBody>> {
+    const { botUid } = request.params as { botUid?: string };
+    // CometChat lowercases uids, so a path's uid matches in any case. The answer names no bot this service serves.
+    if (botUid !== undefined && botUid.toLowerCase() !== this.botUid) {
+      request.webhookReason = 'no bot served at this path';
+      reply.code(404);
+      return httpErrorBody(404, 'No bot is served at this path');
+    }
     if (!this.credentials.accepts(request.headers.authorization)) {
       request.webhookReason = 'missing or invalid Basic Auth credentials';
       reply.code(401).header('www-authenticate', WEBHOOK_CHALLENGE);
