@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { respondersConfig, RespondersConfig } from '../config/app.config';
 import { Conversation, conversationKey } from '../messages';
 import { RedisClient, RedisConnections } from '../redis';
+import { batchWritesOnAnswers } from '../redis/write-batcher';
 import { ConversationState, encodeStateValue } from '../responders/conversation-state';
 
 /**
@@ -10,7 +11,8 @@ import { ConversationState, encodeStateValue } from '../responders/conversation-
  * one conversation run one at a time, so read-then-write inside a turn sees no interleaving (see docs/responders.md "Order and state").
  *
  * On a connection of its own, patient like the workers' (a turn waits for Redis to come back rather than lose its
- * state), so the AG-UI endpoint in the api role opens no worker connection.
+ * state) and batched like theirs (the state commands of turns running at once leave in one write), so the AG-UI
+ * endpoint in the api role opens no worker connection.
  */
 @Injectable()
 export class ConversationStateStore {
@@ -22,7 +24,7 @@ export class ConversationStateStore {
     @Inject(respondersConfig.KEY) private readonly config: Pick<RespondersConfig, 'stateTtlSeconds'>,
   ) {
     this.prefix = connections.prefix;
-    this.client = connections.connect({ role: 'worker' });
+    this.client = batchWritesOnAnswers(connections.connect({ role: 'worker' }));
     this.client.on('error', () => undefined); // RedisAvailability logs an outage once, for every connection
   }
 
