@@ -1,7 +1,9 @@
 import { HttpService } from '@nestjs/axios';
-import { Inject, Injectable } from '@nestjs/common';
-import { botConfig, BotConfig } from '../config/app.config';
-import { classify, quotaOf } from './cometchat-error';
+import { Injectable } from '@nestjs/common';
+import type { AxiosRequestConfig } from 'axios';
+import { ServedBot, ServedBots } from '../config/served-bots';
+import type { Conversation } from '../messages';
+import { classify, CometChatError, quotaOf } from './cometchat-error';
 import type { OutgoingMessage, ReplySender, SentMessage } from './reply-sender';
 
 export type { OutgoingMessage, SentMessage } from './reply-sender';
@@ -11,19 +13,16 @@ const LOOKUP_PAGE = 50;
 /** Taken off the look's start: CometChat's clock may run behind ours. */
 const CLOCK_SKEW_S = 60;
 
-/** CometChat's REST API v3, as far as the bot needs it. Throws a classified CometChatError on failure. */
+/**
+ * CometChat's REST API v3, as far as the bot needs it, for each bot of the deployment: a reply goes as the bot of its
+ * conversation, to that bot's app (its REST URL and key). Throws a classified CometChatError on failure.
+ */
 @Injectable()
 export class CometChatClient implements ReplySender {
-  private readonly messagesPath: string;
-  private readonly botUid: string;
-
   constructor(
     private readonly http: HttpService,
-    @Inject(botConfig.KEY) bot: BotConfig,
-  ) {
-    this.botUid = bot.uid;
-    this.messagesPath = `/bots/${encodeURIComponent(bot.uid)}/messages`;
-  }
+    private readonly bots: ServedBots,
+  ) {}
 
   /**
    * Send Bot Message: POST /bots/{uid}/messages. A reply into a thread goes to POST /messages/{parentId}/thread
@@ -31,10 +30,11 @@ export class CometChatClient implements ReplySender {
    */
   async sendBotMessage({ target, reply, muid }: OutgoingMessage): Promise<SentMessage> {
     const { parentId, ...message } = reply;
+    const bot = this.botOf(target);
     const body = { receiver: target.id, receiverType: target.type, ...message, muid };
-    const [path, headers] = parentId ? [`/messages/${encodeURIComponent(parentId)}/thread`, { onBehalfOf: this.botUid }] : [this.messagesPath, {}];
+    const path = parentId ? `/messages/${encodeURIComponent(parentId)}/thread` : `/bots/${encodeURIComponent(bot.uid)}/messages`;
     try {
-      const response = await this.http.axiosRef.post<{ data: SentMessage }>(path, body, { headers });
+      const response = await this.http.axiosRef.post<{ data: SentMessage }>(path, body, asBot(bot, !!parentId));
       const quota = quotaOf(response.headers);
       return { ...(response.data?.data ?? { id: '' }), status: response.status, ...(quota ? { quota } : {}) };
     } catch (error) {
@@ -50,12 +50,10 @@ export class CometChatClient implements ReplySender {
     const path = reply.parentId
       ? `/messages/${encodeURIComponent(reply.parentId)}/thread`
       : `/${target.type === 'group' ? 'groups' : 'users'}/${encodeURIComponent(target.id)}/messages`;
-    const params = { sender: this.botUid, fromTimestamp: Math.floor(sinceMs / 1000) - CLOCK_SKEW_S, limit: LOOKUP_PAGE };
+    const bot = this.botOf(target);
+    const params = { sender: bot.uid, fromTimestamp: Math.floor(sinceMs / 1000) - CLOCK_SKEW_S, limit: LOOKUP_PAGE };
     try {
-      const response = await this.http.axiosRef.get<{ data?: Array<{ id?: unknown; muid?: unknown }> }>(path, {
-        params,
-        headers: { onBehalfOf: this.botUid },
-      });
+      const response = await this.http.axiosRef.get<{ data?: Array<{ id?: unknown; muid?: unknown }> }>(path, { params, ...asBot(bot, true) });
       const page = response.data?.data;
       const found = (Array.isArray(page) ? page : []).find((message) => message.muid === muid);
       return typeof found?.id === 'string' || typeof found?.id === 'number' ? String(found.id) : undefined;
@@ -63,4 +61,18 @@ export class CometChatClient implements ReplySender {
       throw classify(error);
     }
   }
+
+  /** The bot the conversation is with; a reply of a bot this deployment no longer serves is refused for good. */
+  private botOf(target: Conversation): ServedBot {
+    const bot = this.bots.ofConversation(target);
+    if (bot === undefined) throw new CometChatError('permanent', `bot ${JSON.stringify(target.bot)} is not served by this deployment (BOTS_FILE)`);
+    return bot;
+  }
+}
+
+/** A call to the bot's app, with its key; `onBehalf`: made on behalf of the bot (threads, lookups). */
+function asBot(bot: ServedBot, onBehalf: boolean): AxiosRequestConfig {
+  const headers: Record<string, string> = onBehalf ? { onBehalfOf: bot.uid } : {};
+  if (bot.app.apiKey !== undefined) headers.apikey = bot.app.apiKey;
+  return { baseURL: bot.app.apiUrl, headers };
 }

@@ -26,25 +26,46 @@ export function mentionsBot(callback: CometChatCallback, botUid: string): boolea
   );
 }
 
-/** One-to-one replies go back to the sender (the receiver is the bot itself); group replies to the group. */
-export function conversationOf(callback: CometChatCallback): Conversation {
+/**
+ * One-to-one replies go back to the sender (the receiver is the bot itself); group replies to the group. `bot`: the
+ * bot whose conversation it is, in a deployment of several (see Conversation).
+ */
+export function conversationOf(callback: CometChatCallback, bot?: string): Conversation {
   const message = callback.data;
-  return message.receiverType === 'group' ? { type: 'group', id: message.receiver } : { type: 'user', id: message.sender };
+  const conversation: Conversation =
+    message.receiverType === 'group' ? { type: 'group', id: message.receiver } : { type: 'user', id: message.sender };
+  if (bot !== undefined) conversation.bot = bot;
+  return conversation;
+}
+
+/** How the event is read beyond the callback: the conversation's bot (several bots), a message of another bot. */
+export interface EventReading {
+  /** The bot part of the conversation (Conversation.bot), in a deployment of several bots. */
+  conversationBot?: string;
+  /** The sender is another bot of this deployment. */
+  fromBot?: boolean;
 }
 
 /** Normalises a validated callback into the event responders see. */
-export function toBotEvent(callback: CometChatCallback, botUid: string, stripMentions: (text: string) => string, receivedAt = Date.now()): BotEvent {
+export function toBotEvent(
+  callback: CometChatCallback,
+  botUid: string,
+  stripMentions: (text: string) => string,
+  receivedAt = Date.now(),
+  reading: EventReading = {},
+): BotEvent {
   const message = callback.data;
   const content = message.data ?? {};
   const senderEntity = (content as { entities?: { sender?: { entity?: { name?: unknown } } } }).entities?.sender?.entity;
   return {
     id: message.id,
     bot: callback.bot ?? botUid,
+    ...(reading.fromBot ? { fromBot: true } : {}),
     sender: {
       uid: message.sender,
       ...(typeof senderEntity?.name === 'string' ? { name: senderEntity.name } : {}),
     },
-    conversation: conversationOf(callback),
+    conversation: conversationOf(callback, reading.conversationBot),
     category: message.category,
     type: message.type,
     ...(typeof content.text === 'string' ? { text: stripMentions(content.text) } : {}),

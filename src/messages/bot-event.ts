@@ -3,10 +3,15 @@ export interface Conversation {
   type: 'user' | 'group';
   /** The peer user's UID (one-to-one) or the group's GUID. */
   id: string;
+  /**
+   * The bot's UID (lowercased) in a deployment of several bots, where a conversation is one bot's: the same group with
+   * two bots is two conversations. Absent with one bot, whose keys are as they always were.
+   */
+  bot?: string;
 }
 
-/** One name per conversation, for keys and logs. */
-export const conversationKey = (c: Conversation) => `${c.type}-${c.id}`;
+/** One name per conversation, for keys and logs: `user-ana`, or `support-bot/user-ana` when it is one bot's of several. */
+export const conversationKey = (c: Conversation) => (c.bot === undefined ? `${c.type}-${c.id}` : `${c.bot}/${c.type}-${c.id}`);
 
 export interface Attachment {
   url: string;
@@ -21,6 +26,8 @@ export interface BotEvent {
   /** CometChat's message id (a string of digits). */
   id: string;
   bot: string;
+  /** Sent by another bot of this deployment: only responders that declare `answersBots` take it. */
+  fromBot?: boolean;
   sender: { uid: string; name?: string };
   conversation: Conversation;
   category: string;

@@ -31,8 +31,19 @@ export interface ReplyJobData {
   receivedAt?: number;
 }
 
-/** BullMQ job ids must not contain ':' and must not be all digits; CometChat ids are digits, hence the prefixes. */
-export const replyJobId = (eventId: string, index: number | 'apology') => `reply-${eventId}-${index}`;
+/**
+ * BullMQ job ids must not contain ':' and must not be all digits; CometChat ids are digits, hence the prefixes. A reply
+ * of a bot of several carries its bot (`reply-123-0.support-bot`): one message id answered by two bots is two replies.
+ */
+export const replyJobId = (eventId: string, index: number | 'apology', bot?: string) =>
+  `reply-${eventId}-${index}${bot === undefined ? '' : `.${bot}`}`;
+
+/**
+ * What one message is deduplicated by (BullMQ's deduplication id): its id, and its bot in a deployment of several, where
+ * one message delivered to two bots (a group with both) is two messages.
+ */
+export const messageDeduplicationId = (conversation: Conversation, messageId: string) =>
+  conversation.bot === undefined ? messageId : `${conversation.bot}:${messageId}`;
 
 const HOUR = 60 * 60;
 export const DEDUPLICATION_TTL_MS = 24 * HOUR * 1000;

@@ -115,7 +115,8 @@ export class ResponderRouter {
     const command = parseCommand(event.text);
     const selected = this.select(event, command);
     if (!selected) {
-      return this.settings.fallbackText
+      // Another bot of this deployment is never answered by the fallback: two bots would talk to each other forever.
+      return this.settings.fallbackText && !event.fromBot
         ? { responder: 'fallback', replies: this.finish(event, [textReply(this.settings.fallbackText)]) }
         : { replies: [] };
     }
@@ -182,6 +183,7 @@ async function collect(result: ResponderResult, signal: AbortSignal, onPart?: (p
 
 /** false when the responder does not take the event; true, or the pattern's match, when it does. */
 function accepts({ options, instance }: RegisteredResponder, event: BotEvent, command: ParsedCommand | undefined): boolean | RegExpExecArray {
+  if (event.fromBot && !options.answersBots) return false;
   if (options.chat && event.conversation.type !== options.chat) return false;
   if (options.mentioned && !event.mentionsBot) return false;
   if (options.kinds && !options.kinds.includes(kindOf(event))) return false;

@@ -26,6 +26,11 @@ export interface ResponderOptions {
    * together as ctx.batch (oldest first), and the turn is answered once. Default false: one turn per message.
    */
   coalesce?: boolean;
+  /**
+   * Also take messages sent by the other bots of this deployment (BOTS_FILE), which no responder takes by default, so
+   * that two bots in one group never answer each other in a loop. Default false.
+   */
+  answersBots?: boolean;
 }
 
 /** Marks the metadata the registry discovers. */

@@ -13,6 +13,8 @@ import { RespondOptions, ResponderRouter, TurnOutcome } from './responder-router
 export class ResponderRegistry implements OnModuleInit {
   private readonly logger = new Logger(ResponderRegistry.name);
   private router: ResponderRouter;
+  /** The routers of the bots that run only some responders (BOTS_FILE's `responders`), by UID. */
+  private botRouters = new Map<string, ResponderRouter>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -29,12 +31,19 @@ export class ResponderRegistry implements OnModuleInit {
         options: this.discovery.getMetadataByDecorator(ResponderMetadata, wrapper) as ResponderOptions,
         instance: wrapper.instance as BotResponder,
       }));
-    this.router = new ResponderRouter(found, {
-      timeoutMs: this.config.timeoutMs,
-      fallbackText: this.config.fallbackText,
-      replyInThread: this.config.replyInThread,
-    });
+    const settings = { timeoutMs: this.config.timeoutMs, fallbackText: this.config.fallbackText, replyInThread: this.config.replyInThread };
+    this.router = new ResponderRouter(found, settings);
     this.checkBotsResponders();
+    for (const { uid, responders } of this.bots?.bots ?? []) {
+      if (responders)
+        this.botRouters.set(
+          uid,
+          new ResponderRouter(
+            found.filter(({ options }) => responders.includes(options.name)),
+            settings,
+          ),
+        );
+    }
     const names = this.router.responders.map(({ options }) => `${options.name}(${options.priority ?? 0})`);
     this.logger.log(`responders: ${names.join(', ') || 'none'}`);
   }
@@ -51,16 +60,25 @@ export class ResponderRegistry implements OnModuleInit {
     if (problems.length > 0) throw new ConfigValidationError(problems);
   }
 
-  commands() {
-    return this.router.commands();
+  /** Every declared command with its description, for /help: those of the bot's responders when a bot is named. */
+  commands(bot?: string) {
+    return this.routerOf(bot).commands();
   }
 
   /** The options of the responder that would take this event (for the worker: whether its turn coalesces). */
   select(event: BotEvent): ResponderOptions | undefined {
-    return this.router.select(event)?.chosen.options;
+    return this.routerOf(event.bot).select(event)?.chosen.options;
   }
 
   respond(event: BotEvent, state: ConversationState, options?: RespondOptions): Promise<TurnOutcome> {
-    return this.router.respond(event, state, options);
+    return this.routerOf(event.bot).respond(event, state, options);
+  }
+
+  /** The bot's router: only its responders when it names some; with one bot, that bot's whatever the event says. */
+  private routerOf(bot: string | undefined): ResponderRouter {
+    if (this.botRouters.size === 0) return this.router;
+    const bots = this.bots?.bots ?? [];
+    const uid = bots.length === 1 ? bots[0].uid : bot?.toLowerCase();
+    return (uid !== undefined && this.botRouters.get(uid)) || this.router;
   }
 }

@@ -1,10 +1,10 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { basicChallenge, BasicCredentials } from '../common/basic-auth';
 import { httpErrorBody } from '../common/http-error.filter';
-import { botConfig, BotConfig, webhookConfig, WebhookConfig } from '../config/app.config';
+import { ServedBot, ServedBots } from '../config/served-bots';
 import type { WebhookOutcome } from '../metrics/metric-definitions';
 import { MetricsService } from '../metrics/metrics.service';
 import { MessageNotStorableError, MessageNotStoredError } from '../queue/events/events.producer';
@@ -44,20 +44,18 @@ export const WEBHOOK_CHALLENGE = basicChallenge('cometchat-bot');
  */
 @Injectable()
 export class CallbackRoute implements OnModuleInit {
-  private readonly credentials: BasicCredentials;
+  /** Each bot's Basic Auth, by its UID. */
+  private readonly credentials: Map<ServedBot, BasicCredentials>;
   private readonly metrics: WebhookMetrics;
-  private readonly botUid: string;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(webhookConfig.KEY) config: WebhookConfig,
-    @Inject(botConfig.KEY) bot: BotConfig,
+    private readonly bots: ServedBots,
     private readonly inbox: InboxService,
     metrics: MetricsService,
     private readonly logger: PinoLogger,
   ) {
-    this.credentials = new BasicCredentials(config.username, config.password);
-    this.botUid = bot.uid;
+    this.credentials = new Map(bots.all.map((bot) => [bot, new BasicCredentials(bot.webhook.username, bot.webhook.password)]));
     this.metrics = new WebhookMetrics(metrics.metrics);
     logger.setContext('Webhook');
   }
@@ -110,19 +108,19 @@ export class CallbackRoute implements OnModuleInit {
   }
 
   private async receive(request: FastifyRequest, reply: FastifyReply): Promise<InboxResult | ReturnType<typeof httpErrorBody>> {
-    const { botUid } = request.params as { botUid?: string };
-    // CometChat lowercases uids, so a path's uid matches in any case. The answer names no bot this service serves.
-    if (botUid !== undefined && botUid.toLowerCase() !== this.botUid) {
+    const bot = this.botOf(request);
+    // The answer names no bot this service serves.
+    if (bot === undefined) {
       request.webhookReason = 'no bot served at this path';
       reply.code(404);
       return httpErrorBody(404, 'No bot is served at this path');
     }
-    if (!this.credentials.accepts(request.headers.authorization)) {
+    if (!this.credentials.get(bot)!.accepts(request.headers.authorization)) {
       request.webhookReason = 'missing or invalid Basic Auth credentials';
       reply.code(401).header('www-authenticate', WEBHOOK_CHALLENGE);
       return httpErrorBody(401, 'Missing or invalid Basic Auth credentials');
     }
-    const refusal = refusalOf(request.body, request.validationError !== undefined);
+    const refusal = refusalOf(request.body, request.validationError !== undefined) ?? this.otherBotNamed(request, bot);
     if (refusal !== null) {
       request.webhookReason = refusal;
       reply.code(400);
@@ -130,7 +128,7 @@ export class CallbackRoute implements OnModuleInit {
     }
     try {
       // The body itself, as it came: every field CometChat sent, declared or not, reaches the queue.
-      const result = await this.inbox.receive(request.body as CometChatCallbackDto);
+      const result = await this.inbox.receive(request.body as CometChatCallbackDto, bot);
       request.webhookOutcome = result.status;
       if (result.status === 'ignored') request.webhookReason = result.reason;
       return result;
@@ -145,5 +143,27 @@ export class CallbackRoute implements OnModuleInit {
       reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));
       return httpErrorBody(503, 'Message not stored: the queue is unavailable; retry later');
     }
+  }
+
+  /**
+   * The bot a callback is for: the one its path names (`/webhooks/cometchat/{botUid}`, any case: CometChat lowercases
+   * UIDs); on the shared path, the one its `bot` field names when this service serves several, else its one bot (whose
+   * callbacks were never checked for the field).
+   */
+  private botOf(request: FastifyRequest): ServedBot | undefined {
+    const { botUid } = request.params as { botUid?: string };
+    if (botUid !== undefined) return this.bots.find(botUid);
+    return this.bots.several ? this.bots.find((request.body as { bot?: unknown } | null)?.bot) : this.bots.all[0];
+  }
+
+  /**
+   * With several bots, a callback is stored under its bot's name: one posted to a bot's path without a `bot` field gets
+   * it, and one naming another bot than its path is refused (it would be answered as a bot it was not sent to).
+   */
+  private otherBotNamed(request: FastifyRequest, bot: ServedBot): string | null {
+    if (!this.bots.several) return null;
+    const callback = request.body as CometChatCallbackDto;
+    if (callback.bot === undefined) callback.bot = bot.uid;
+    return callback.bot.toLowerCase() === bot.uid ? null : `bot names ${JSON.stringify(callback.bot)}, not the bot of this path`;
   }
 }

@@ -1,7 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { botConfig, BotConfig, respondersConfig, RespondersConfig } from '../config/app.config';
-import type { GroupChatSetting } from '../config/env.validation';
-import { mentionsBot, mentionStripper } from '../messages';
+import { Injectable } from '@nestjs/common';
+import type { ServedBot } from '../config/served-bots';
 import { EventsProducer } from '../queue/events/events.producer';
 import type { CometChatCallbackDto } from './dto/cometchat-callback.dto';
 
@@ -16,49 +14,37 @@ const IGNORED_CATEGORIES = new Set(['action', 'call']);
 /** Decides which callbacks the bot takes, and stores those through the queue's producer. */
 @Injectable()
 export class InboxService {
-  private readonly botUid: string;
-  private readonly stripMentions: (text: string) => string;
-  private readonly groupSetting: GroupChatSetting;
+  constructor(private readonly events: EventsProducer) {}
 
-  constructor(
-    private readonly events: EventsProducer,
-    @Inject(botConfig.KEY) bot: BotConfig,
-    @Inject(respondersConfig.KEY) responders: RespondersConfig,
-  ) {
-    this.botUid = bot.uid;
-    this.stripMentions = mentionStripper(bot.uid);
-    this.groupSetting = responders.groupChatSetting;
-  }
-
-  /** Filters a callback, then deduplicates and stores it (throws MessageNotStoredError when it cannot). */
-  async receive(callback: CometChatCallbackDto): Promise<InboxResult> {
+  /** Filters a callback of this bot, then deduplicates and stores it (throws MessageNotStoredError when it cannot). */
+  async receive(callback: CometChatCallbackDto, bot: ServedBot): Promise<InboxResult> {
     const id = callback.data.id;
-    const reason = this.ignoreReason(callback);
+    const reason = this.ignoreReason(callback, bot);
     if (reason) return { status: 'ignored', id, reason };
-    return { status: await this.events.store(callback), id };
+    return { status: await this.events.store(callback, bot.conversationOf(callback)), id };
   }
 
-  private ignoreReason(callback: CometChatCallbackDto): IgnoreReason | undefined {
+  private ignoreReason(callback: CometChatCallbackDto, bot: ServedBot): IgnoreReason | undefined {
     const sender = callback.data.sender.toLowerCase();
-    if (sender === this.botUid || (callback.bot !== undefined && sender === callback.bot.toLowerCase())) {
+    if (sender === bot.uid || (callback.bot !== undefined && sender === callback.bot.toLowerCase())) {
       return 'own-message';
     }
     if (callback.trigger !== ANSWERED_TRIGGER) return 'unsupported-trigger';
     if (IGNORED_CATEGORIES.has(callback.data.category)) return 'unsupported-category';
-    if (callback.data.receiverType === 'group' && !this.groupMessageWanted(callback)) return 'group-setting';
+    if (callback.data.receiverType === 'group' && !this.groupMessageWanted(callback, bot)) return 'group-setting';
     return undefined;
   }
 
-  /** GROUP_CHAT_SETTING applied here too, so a bot misconfigured in CometChat still answers only what it should. */
-  private groupMessageWanted(callback: CometChatCallbackDto): boolean {
-    switch (this.groupSetting) {
+  /** The bot's group chat setting applied here too, so a bot misconfigured in CometChat still answers only what it should. */
+  private groupMessageWanted(callback: CometChatCallbackDto, bot: ServedBot): boolean {
+    switch (bot.groupChatSetting) {
       case 'allMessages':
         return true;
       case 'mentionedMessages':
-        return mentionsBot(callback, this.botUid);
+        return bot.mentioned(callback);
       case 'slashedMessages': {
         const text = callback.data.data?.text;
-        return typeof text === 'string' && this.stripMentions(text).startsWith('/');
+        return typeof text === 'string' && bot.stripMentions(text).startsWith('/');
       }
       default:
         return false;

@@ -8,6 +8,7 @@ import { redisTopology, RedisTopology } from '../../src/config/app.config';
 import { validateEnv } from '../../src/config/env.validation';
 import { connectRedis, RedisClient } from '../../src/redis';
 import { basicAuthHeader } from '../../src/common/basic-auth';
+import { waitFor } from './wait-for';
 
 export const BOT_UID = 'support-bot';
 export const WEBHOOK_USERNAME = 'cometchat';
@@ -99,6 +100,15 @@ export class TestApp {
 
   async jobs(name: 'events' | 'replies'): Promise<Job[]> {
     return this.queue(name).getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized']);
+  }
+
+  /** Waits until neither queue has a job left to run: every message taken so far has been handled. */
+  async drained(timeoutMs = 15_000): Promise<void> {
+    const pending = async (name: 'events' | 'replies') => {
+      const counts = await this.queue(name).getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      return Object.values(counts).reduce((sum, n) => sum + n, 0);
+    };
+    await waitFor('both queues drained', async () => (await pending('events')) + (await pending('replies')) === 0, { timeoutMs });
   }
 
   async close({ keepKeys = false } = {}): Promise<void> {

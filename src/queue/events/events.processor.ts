@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Job } from 'bullmq';
-import { botConfig, BotConfig, respondersConfig, RespondersConfig } from '../../config/app.config';
-import { BotEvent, BotReply, conversationKey, conversationOf, mentionStripper, toBotEvent } from '../../messages';
+import { Job, UnrecoverableError } from 'bullmq';
+import { respondersConfig, RespondersConfig } from '../../config/app.config';
+import { ServedBot, ServedBots } from '../../config/served-bots';
+import { BotEvent, BotReply, conversationKey } from '../../messages';
 import { textReply } from '../../responders/reply.builders';
 import { ResponderRegistry } from '../../responders/responder.registry';
 import { ConversationStateStore } from '../../conversation-state/conversation-state.store';
@@ -28,8 +29,6 @@ const APOLOGY_INDEX = 999;
 @Injectable()
 export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcome> {
   private readonly logger = new Logger(EventsProcessor.name);
-  private readonly botUid: string;
-  private readonly stripMentions: (text: string) => string;
 
   constructor(
     private readonly registry: ResponderRegistry,
@@ -37,11 +36,8 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     private readonly turns: EventTurns,
     private readonly replyTurns: ReplyTurns,
     @Inject(respondersConfig.KEY) private readonly config: RespondersConfig,
-    @Inject(botConfig.KEY) bot: BotConfig,
-  ) {
-    this.botUid = bot.uid;
-    this.stripMentions = mentionStripper(bot.uid);
-  }
+    private readonly bots: ServedBots,
+  ) {}
 
   async process(job: Job<EventJobData>, token?: string): Promise<EventOutcome> {
     const entered = await this.turns.enter(job, token);
@@ -49,11 +45,12 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     if (entered.kind === 'absorbed') return { replies: [], coalescedInto: entered.into };
     const { turn } = entered;
     const started = performance.now();
-    const event = toBotEvent(job.data, this.botUid, this.stripMentions, job.timestamp);
+    const bot = this.botOf(job);
+    const event = bot.eventOf(job.data, job.timestamp);
     // Only a responder that coalesces costs anything more: the others' turns run exactly as they always did.
     const chosen = this.registry.select(event);
-    const absorbed = chosen?.coalesce ? await this.absorb(job, chosen.name) : [];
-    const batch = [event, ...absorbed.map((entry) => toBotEvent(entry.data, this.botUid, this.stripMentions, entry.timestamp))];
+    const absorbed = chosen?.coalesce ? await this.absorb(job, bot, chosen.name) : [];
+    const batch = [event, ...absorbed.map((entry) => bot.eventOf(entry.data, entry.timestamp))];
     const newest = batch[batch.length - 1];
 
     let outcome;
@@ -88,19 +85,26 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
   }
 
   /** The messages waiting right behind this one that the same responder takes, recorded as this turn's batch. */
-  private async absorb(job: Job<EventJobData>, responder: string): Promise<AbsorbedEntry<EventJobData>[]> {
+  private async absorb(job: Job<EventJobData>, bot: ServedBot, responder: string): Promise<AbsorbedEntry<EventJobData>[]> {
     const behind = await this.turns.behind(job);
     if ('recorded' in behind) return behind.recorded;
     // Built with a receivedAt of 0: only the choice of responder is asked here.
-    const takes = (entry: AbsorbedEntry<EventJobData>) =>
-      this.registry.select(toBotEvent(entry.data, this.botUid, this.stripMentions, 0))?.name === responder;
+    const takes = (entry: AbsorbedEntry<EventJobData>) => this.registry.select(bot.eventOf(entry.data, 0))?.name === responder;
     const taken = behind.waiting.findIndex((entry) => !takes(entry));
     return this.turns.absorb(job, taken < 0 ? behind.waiting : behind.waiting.slice(0, taken));
   }
 
   /** A turn's log lines name its message and conversation. */
   logLine(job: Job<EventJobData>) {
-    return { msg: 'turn', messageId: job.data.data.id, conversation: conversationKey(conversationOf(job.data)) };
+    const bot = this.bots.several ? { bot: job.data.bot?.toLowerCase() } : {};
+    return { msg: 'turn', ...bot, messageId: job.data.data.id, conversation: conversationKey(this.bots.conversationOf(job.data)) };
+  }
+
+  /** The bot the message was sent to; one this deployment no longer serves (its BOTS_FILE changed) fails the turn. */
+  private botOf(job: Job<EventJobData>): ServedBot {
+    const bot = this.bots.ofCallback(job.data);
+    if (bot === undefined) throw new UnrecoverableError(`bot ${JSON.stringify(job.data.bot)} is not served by this deployment (BOTS_FILE)`);
+    return bot;
   }
 
   /** The turn is over: the conversation's next message may run. */
@@ -116,7 +120,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     if (replies.length === 0) return [];
     const jobs = replies.map((reply, n) => {
       const index = firstIndex + n;
-      const jobId = replyJobId(event.id, index === APOLOGY_INDEX ? 'apology' : index);
+      const jobId = replyJobId(event.id, index === APOLOGY_INDEX ? 'apology' : index, event.conversation.bot);
       const data: ReplyJobData = { eventId: event.id, index, turn, target: event.conversation, reply, muid: jobId, receivedAt: event.receivedAt };
       return { jobId, data };
     });

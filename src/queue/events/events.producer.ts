@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { redisConfig, RedisConfig, webhookConfig, WebhookConfig } from '../../config/app.config';
 import { ReplicaAck, type RedisClient } from '../../redis';
 import { CometChatCallback, Conversation, conversationKey, conversationOf } from '../../messages';
-import { DEDUPLICATION_TTL_MS, EventJobData } from '../job-contracts';
+import { DEDUPLICATION_TTL_MS, EventJobData, messageDeduplicationId } from '../job-contracts';
 import { BOT_EVENT_JOB, EVENTS_QUEUE } from '../queue-definitions';
 import { redisClientOf } from '../../redis/redis-client';
 import { IngestClaim, IngestTurns } from '../turns';
@@ -90,13 +90,15 @@ export class EventsProducer implements OnModuleInit {
     this.producerReady.catch(() => undefined);
   }
 
-  /** 'duplicate' when the same message id was stored already (within 24 h). Throws MessageNotStoredError. */
-  store(callback: CometChatCallback): Promise<'accepted' | 'duplicate'> {
+  /**
+   * 'duplicate' when the same message id was stored already for this conversation's bot (within 24 h). Throws
+   * MessageNotStoredError. `conversation`: the message's, its bot's own in a deployment of several (ServedBot).
+   */
+  store(callback: CometChatCallback, conversation: Conversation = conversationOf(callback)): Promise<'accepted' | 'duplicate'> {
     // A fresh job id per delivery: when BullMQ's dedup key already exists the add returns the first job's id
     // instead, which is how a redelivery is told apart without a second round trip.
     const jobId = deliveryId(callback.data.id);
     return new Promise((resolve, reject) => {
-      const conversation = conversationOf(callback);
       const delivery: Delivery = { callback, conversation, jobId, traceContext: this.events.opts.telemetry?.contextManager.active() };
       delivery.answer = (storedAs) => {
         delivery.answer = undefined;
@@ -146,8 +148,8 @@ export class EventsProducer implements OnModuleInit {
 
   /** The job id the message is stored under (another delivery's when a duplicate), or why it was not stored. */
   private async add(claimed: Promise<IngestClaim[]>, delivery: Delivery, n: number): Promise<string | Error> {
-    const { callback, jobId } = delivery;
-    const id = callback.data.id;
+    const { callback, conversation, jobId } = delivery;
+    const id = messageDeduplicationId(conversation, callback.data.id);
     try {
       const opts = { jobId, deduplication: { id, ttl: DEDUPLICATION_TTL_MS }, ...(delivery.parked ? { delay: this.turns.parkedDelayMs } : {}) };
       const add = () => this.events.add(BOT_EVENT_JOB, callback, opts);

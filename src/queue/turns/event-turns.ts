@@ -2,7 +2,9 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { queueConfig, QueueConfig } from '../../config/app.config';
-import { conversationOf } from '../../messages';
+import { ServedBots } from '../../config/served-bots';
+import type { Conversation } from '../../messages';
+import { messageDeduplicationId } from '../job-contracts';
 import type { EventJobData } from '../job-contracts';
 import { EVENTS_QUEUE } from '../queue-definitions';
 import { WorkerRedis } from '../../redis/worker-redis.service';
@@ -19,36 +21,46 @@ export class EventTurns {
   private readonly sequencer: TurnSequencer;
   private readonly coalescer: TurnCoalescer<EventJobData>;
 
-  constructor(redis: WorkerRedis, @InjectQueue(EVENTS_QUEUE) events: Queue<EventJobData>, @Inject(queueConfig.KEY) queue: QueueConfig) {
+  constructor(
+    redis: WorkerRedis,
+    @InjectQueue(EVENTS_QUEUE) events: Queue<EventJobData>,
+    @Inject(queueConfig.KEY) queue: QueueConfig,
+    private readonly bots: ServedBots,
+  ) {
     const commands = new LineCommands(redis.client, redis.prefix, EVENTS_QUEUE);
     this.sequencer = new TurnSequencer({
       queue: events,
       commands,
       recoveryCheckMs: queue.recoveryCheckMs,
       // A place in line names a message; its job is the one BullMQ's deduplication recorded for it.
-      jobIdOf: (messageId) => events.getDeduplicationJobId(messageId),
+      jobIdOf: (messageId, conversation) => events.getDeduplicationJobId(messageDeduplicationId(conversation, messageId)),
     });
     this.coalescer = new TurnCoalescer(events, commands);
   }
 
   /** The job's turn (see TurnSequencer.enter): it parks the job and throws DelayedError when it is not its turn yet. */
   enter(job: Job<EventJobData>, token: string | undefined): Promise<Entered> {
-    return this.sequencer.enter(job, token, conversationOf(job.data), job.data.data.id);
+    return this.sequencer.enter(job, token, this.conversationOf(job), job.data.data.id);
   }
 
   /** The messages waiting right behind this turn (or the batch it recorded already): see TurnCoalescer. */
   behind(job: Job<EventJobData>): Promise<Behind<EventJobData>> {
-    return this.coalescer.behind(conversationOf(job.data), job.id!);
+    return this.coalescer.behind(this.conversationOf(job), job.id!);
   }
 
   /** Takes these waiting messages into this turn; the batch recorded. */
   absorb(job: Job<EventJobData>, taken: WaitingEntry<EventJobData>[]): Promise<AbsorbedEntry<EventJobData>[]> {
-    return this.coalescer.absorb(conversationOf(job.data), job.id!, job.data.data.id, taken);
+    return this.coalescer.absorb(this.conversationOf(job), job.id!, job.data.data.id, taken);
   }
 
   /** Ends the job's turn (done, or failed for good): the conversation's next message may run. */
   release(job: Job<EventJobData>): Promise<void> {
-    return this.sequencer.release(conversationOf(job.data), job.id!);
+    return this.sequencer.release(this.conversationOf(job), job.id!);
+  }
+
+  /** The conversation of the job's message: its bot's own, in a deployment of several bots. */
+  private conversationOf(job: Job<EventJobData>): Conversation {
+    return this.bots.conversationOf(job.data);
   }
 
   /**

@@ -25,8 +25,8 @@ export interface SequencerOptions {
    * to a crash. The job lock bounds it: a turn whose process died is recovered after the lock lapses, not before.
    */
   recoveryCheckMs: number;
-  /** The job id a member's ref names (events: the message id's deduplicated job; replies: the ref itself). */
-  jobIdOf: (ref: string) => Promise<string | null | undefined>;
+  /** The job id a member's ref names in its conversation (events: the message id's deduplicated job; replies: the ref itself). */
+  jobIdOf: (ref: string, conversation: Conversation) => Promise<string | null | undefined>;
 }
 
 /**
@@ -68,14 +68,14 @@ export class TurnSequencer {
         nextInLine = entry.head === mine;
         // The turn is held. Only a holder older than the recovery check is checked: it may have died after finishing.
         if (Date.now() - entry.since < recoveryCheckMs || !(await this.isOver(entry.owner))) break;
-        await this.handOff(keys, await commands.release(keys, entry.owner));
+        await this.handOff(conversation, keys, await commands.release(keys, entry.owner));
         continue;
       }
       // Nobody holds the turn but another member heads the line: wake it, or drop it if its job is gone.
       const { next } = entry;
       nextInLine = next.member === mine;
       // A job taken up again (its recovery check, mostly) also checks a head marked woken (see wake()).
-      const outcome = await this.wake(next, job.attemptsStarted > 1);
+      const outcome = await this.wake(conversation, next, job.attemptsStarted > 1);
       if (outcome === 'pending' && !next.parked && next.claim) {
         // A fresh place whose job has not been taken up yet: it will hand the turn on, or, if its job never comes,
         // be found stale when this job looks again.
@@ -112,7 +112,7 @@ export class TurnSequencer {
     await add(granted);
     const parked = granted ? places.slice(1) : places;
     if (parked.length === 0) return;
-    await this.handOff(keys, await commands.claimParked(keys, parked));
+    await this.handOff(conversation, keys, await commands.claimParked(keys, parked));
   }
 
   /**
@@ -121,7 +121,7 @@ export class TurnSequencer {
    */
   async release(conversation: Conversation, jobId: string, record?: TurnRecord): Promise<void> {
     const keys = this.keys(conversation);
-    await this.handOff(keys, await this.options.commands.release(keys, jobId, record));
+    await this.handOff(conversation, keys, await this.options.commands.release(keys, jobId, record));
   }
 
   /**
@@ -137,9 +137,9 @@ export class TurnSequencer {
     );
   }
 
-  private async handOff(keys: LineKeys, next: NextInLine | null): Promise<void> {
+  private async handOff(conversation: Conversation, keys: LineKeys, next: NextInLine | null): Promise<void> {
     for (let drops = 0; next && drops <= MAX_DROPS; drops++) {
-      if ((await this.wake(next)) !== 'gone') return;
+      if ((await this.wake(conversation, next)) !== 'gone') return;
       next = await this.options.commands.drop(keys, next.member);
     }
   }
@@ -149,7 +149,7 @@ export class TurnSequencer {
    * itself (waiting to be taken up, or still being parked: it looks once more after parking), 'gone' when no job
    * will run it.
    */
-  private async wake({ member, parked, claim }: NextInLine, checkWoken = false): Promise<'woken' | 'pending' | 'gone'> {
+  private async wake(conversation: Conversation, { member, parked, claim }: NextInLine, checkWoken = false): Promise<'woken' | 'pending' | 'gone'> {
     if (parked?.woken) {
       // Woken already by someone else: it runs, or its own recovery check wakes it if that someone died meanwhile.
       // At a recovery check, look closer: a Redis failover can keep the waking and lose the job's taking and ending of
@@ -164,7 +164,7 @@ export class TurnSequencer {
       if (fresh) return 'pending';
       jobId = claim.jobId;
     }
-    jobId ??= (await this.options.jobIdOf(refOf(member))) ?? null;
+    jobId ??= (await this.options.jobIdOf(refOf(member), conversation)) ?? null;
     if (!jobId) return 'gone';
     const state = await this.options.queue.getJobState(jobId);
     if (state === 'delayed') return (await this.promote(jobId)) ? 'woken' : 'pending';

@@ -11,6 +11,7 @@ import type { ResponderRegistry } from '../../responders/responder.registry';
 import { TurnFailedError } from '../../responders/turn-failed.error';
 import { ConnectionErrorLogger } from '../../redis/connection-error.logger';
 import { ConversationStateStore } from '../../conversation-state/conversation-state.store';
+import { ServedBots } from '../../config/served-bots';
 import { EventsProcessor } from '../events/events.processor';
 import { EventTurns, ReplyTurns } from '../turns';
 import { QueueWorkers } from './queue-workers.service';
@@ -58,13 +59,23 @@ describe('QueueWorkers logs', () => {
     respond = jest.fn();
     const responders = { stateTtlSeconds: 60 } as RespondersConfig;
     const queue = queueConfig(env);
+    const bots = new ServedBots({
+      bots: [
+        {
+          uid: 'support-bot',
+          app: { name: 'default', appId: 'app', region: 'us', apiUrl: 'http://127.0.0.1:9' },
+          webhook: { username: 'u', password: 'p' },
+          groupChatSetting: 'mentionedMessages',
+        },
+      ],
+    });
     const processor = new EventsProcessor(
       { respond, select: () => undefined } as unknown as ResponderRegistry,
       new ConversationStateStore(connections, responders),
-      new EventTurns(redis, events, queue),
+      new EventTurns(redis, events, queue, bots),
       new ReplyTurns(redis, replies, queue),
       responders,
-      { uid: 'support-bot' },
+      bots,
     );
     // No reply is queued in these tests: the replies worker idles.
     const noReplies = { process: async () => undefined, failedForGood: async () => undefined, logLine: () => ({ msg: 'send' }) };
