@@ -31,3 +31,27 @@ export function webhookUrl(raw: string): string {
   if (url.pathname === '/' || url.pathname === '') url.pathname = CALLBACK_PATH;
   return url.toString();
 }
+
+/**
+ * A bot's callback URL in a deployment of several bots: its own path, `{url}/webhooks/cometchat/{uid}`, where the
+ * URL given is the service's (a bare or prefixed base URL, or one ending with the callback path, or already with
+ * this bot's own path). Another bot's path is a usage error rather than a URL nobody serves.
+ */
+export function botCallbackUrl(raw: string, uid: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--url ${raw} is not a URL`);
+  }
+  const own = `${CALLBACK_PATH}/${encodeURIComponent(uid)}`;
+  const path = url.pathname.replace(/\/+$/, '');
+  if (path.toLowerCase().endsWith(own.toLowerCase())) return url.toString();
+  if (path.endsWith(CALLBACK_PATH)) url.pathname = `${path}/${encodeURIComponent(uid)}`;
+  else if (path.includes(`${CALLBACK_PATH}/`)) {
+    throw new UsageError(
+      `--url ${raw} is a bot's own callback URL, not bot ${uid}'s: with several bots give the service's URL (https://<host>); each bot gets {url}${CALLBACK_PATH}/{uid}`,
+    );
+  } else url.pathname = `${path}${own}`;
+  return url.toString();
+}

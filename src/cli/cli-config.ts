@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
-import { cometchatApiUrl as appApiUrl } from '../config/bot-rules';
+import { cometchatApiUrl as appApiUrl, GROUP_CHAT_SETTINGS } from '../config/bot-rules';
+import { applyBotsFile, BotDefinition, botsOf, loadBotsFile, SINGLE_BOT_VARIABLES } from '../config/bots-file';
 import { ConfigValidationError, EnvironmentVariables, resolveDefaults, validateEnv } from '../config/env.validation';
 
 export type EnvKey = keyof EnvironmentVariables;
@@ -23,8 +24,37 @@ export function readEnv<K extends EnvKey>(keys: readonly K[], raw: RawEnv = proc
     const input = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== ''));
     const env = plainToInstance(EnvironmentVariables, input, { exposeDefaultValues: true });
     resolveDefaults(env);
+    withBotsFile(env, input);
     return env;
   }
+}
+
+/**
+ * BOTS_FILE's bots with an environment read despite problems that are not the command's: through the service's own
+ * loader, as validateEnv reads them (its default group setting included), and only when the file itself is sound.
+ */
+function withBotsFile(env: EnvironmentVariables, input: Record<string, unknown>): void {
+  if (typeof env.BOTS_FILE !== 'string') return;
+  const groupChatSetting = (GROUP_CHAT_SETTINGS as readonly unknown[]).includes(env.GROUP_CHAT_SETTING)
+    ? env.GROUP_CHAT_SETTING
+    : 'mentionedMessages';
+  const file = loadBotsFile(env.BOTS_FILE, { environment: input, groupChatSetting });
+  if (file.problems.length === 0) applyBotsFile(env, file);
+}
+
+/** Whether the bots come from BOTS_FILE (set and not empty, as validateEnv reads it) rather than BOT_UID and the rest. */
+export const usesBotsFile = (raw: RawEnv = process.env): boolean => Boolean(raw.BOTS_FILE);
+
+/**
+ * The variables a command needs and the bots the service would serve, read as the service reads them: BOTS_FILE's
+ * (problems in it, or single-bot variables set beside it, are the command's), else the one bot of BOT_UID and the rest.
+ */
+export function readBots<K extends EnvKey>(
+  keys: readonly K[],
+  raw: RawEnv = process.env,
+): { env: Pick<EnvironmentVariables, K>; bots: BotDefinition[] } {
+  const env = readEnv([...keys, 'BOTS_FILE', ...(usesBotsFile(raw) ? SINGLE_BOT_VARIABLES : [])], raw);
+  return { env, bots: botsOf(env as EnvironmentVariables) };
 }
 
 /** The whole configuration the service would boot with, or every problem in it. */
@@ -49,6 +79,12 @@ export function missingCredentialsMessage(missing: string[]): string {
 
 export const CREDENTIALS_FIX =
   'set COMETCHAT_APP_ID, COMETCHAT_REGION and COMETCHAT_API_KEY (a full-access REST API key, Dashboard → API & Auth Keys) in the environment or .env';
+
+/** What the CLI says of a BOTS_FILE bot whose app has no API key (as in sandbox mode), and what to do. */
+export const fileCredentialsMissing = (bot: BotDefinition) =>
+  `CometChat credentials are missing: app ${bot.app.name} of BOTS_FILE (bot ${bot.uid}) has no apiKey`;
+export const FILE_CREDENTIALS_FIX =
+  'give the app an apiKey in BOTS_FILE (a full-access REST API key, Dashboard → API & Auth Keys; "${VAR}" reads it from the environment)';
 
 /** The REST base URL the service uses (its rule: cometchatApiUrl in src/config/bot-rules.ts). */
 export function cometchatApiUrl(env: Pick<EnvironmentVariables, 'COMETCHAT_API_URL' | 'COMETCHAT_APP_ID' | 'COMETCHAT_REGION'>): string {

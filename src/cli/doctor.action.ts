@@ -4,12 +4,18 @@ import {
   cometchatApiUrl,
   CREDENTIALS_FIX,
   EnvKey,
+  FILE_CREDENTIALS_FIX,
+  fileCredentialsMissing,
   missingCredentials,
   missingCredentialsMessage,
+  readBots,
   readEnv,
   REDIS_KEYS,
   readFullEnv,
+  usesBotsFile,
 } from './cli-config';
+import type { BotDefinition } from '../config/bots-file';
+import { botNamed } from './cli-bots';
 import type { CliOutput } from './cli-output';
 import { BotRecord, BotsApiClient, BotsApiError, fixFor } from './bots-api.client';
 import { currentSettings } from './bot-settings';
@@ -17,11 +23,13 @@ import { EXIT_FAILED, EXIT_OK } from './exit-codes';
 import { QUEUE_NAMES } from '../queue/queue-definitions';
 import { FailedJobs } from './failed-jobs';
 import { pingRedis } from './redis-probe';
-import { CALLBACK_PATH, checkCallbackUrl } from './callback-url';
+import { botCallbackUrl, CALLBACK_PATH, checkCallbackUrl } from './callback-url';
 
 export interface DoctorOptions {
   url?: string;
   service?: string;
+  /** Only this bot's CometChat checks, by uid (any case); otherwise every bot's. */
+  bot?: string;
 }
 
 export type CheckStatus = 'ok' | 'failed' | 'skipped';
@@ -104,12 +112,103 @@ async function checkRedis(): Promise<CheckResult> {
   return { name: 'redis', status: 'ok', detail: `PONG from ${where} in ${ms} ms${failures}` };
 }
 
-/** The CometChat checks: credentials, then the bot and each setting that must match this service. */
-async function checkCometChat(options: DoctorOptions, out: CliOutput): Promise<CheckResult[]> {
-  const botChecks = ['bot exists', 'bot enabled', 'webhook URL', 'group setting', 'basic auth'];
-  const results: CheckResult[] = [];
-  const skipRest = (why: string, from = 0) => botChecks.slice(from).map((name) => skipped(name, why));
+const BOT_CHECKS = ['bot exists', 'bot enabled', 'webhook URL', 'group setting', 'basic auth'];
 
+/** What the CometChat checks compare one bot with; a setting that could not be read is skipped with its reason. */
+interface BotTarget {
+  uid: string;
+  apiUrl: string;
+  apiKey: string;
+  timeoutMs: number;
+  /** The webhookURL CometChat should call (from --url). */
+  url?: string;
+  registerHint: string;
+  group: { value: string; expects: string; fix: string } | { invalid: string };
+  auth: { username: string; password: string; source: string } | { invalid: string };
+  /** Its app in BOTS_FILE, named in fixes. */
+  app?: string;
+}
+
+/** The single-bot variables' checks, as without BOTS_FILE. */
+async function checkSingleBot(options: DoctorOptions, out: CliOutput): Promise<CheckResult[]> {
+  const skipRest = (why: string) => BOT_CHECKS.map((name) => skipped(name, why));
+  const missing = missingCredentials();
+  if (missing.length > 0) {
+    return [
+      { name: 'cometchat', status: 'failed', detail: missingCredentialsMessage(missing), fix: CREDENTIALS_FIX },
+      ...skipRest('needs CometChat credentials'),
+    ];
+  }
+  const env = envFor(['BOT_UID', 'COMETCHAT_APP_ID', 'COMETCHAT_REGION', 'COMETCHAT_API_KEY', 'COMETCHAT_API_URL', 'COMETCHAT_TIMEOUT_MS'] as const);
+  if (!env) {
+    return [skipped('cometchat', 'BOT_UID or a COMETCHAT_* variable is invalid (see configuration)'), ...skipRest('needs the cometchat check')];
+  }
+  const group = envFor(['GROUP_CHAT_SETTING'] as const);
+  const auth = envFor(['WEBHOOK_USERNAME', 'WEBHOOK_PASSWORD'] as const);
+  return checkBot(
+    {
+      uid: env.BOT_UID,
+      apiUrl: cometchatApiUrl(env),
+      apiKey: env.COMETCHAT_API_KEY,
+      timeoutMs: env.COMETCHAT_TIMEOUT_MS,
+      url: options.url,
+      registerHint: `run \`register --url ${options.url ?? `https://<host>${CALLBACK_PATH}`}\``,
+      group: group
+        ? { value: group.GROUP_CHAT_SETTING, expects: `GROUP_CHAT_SETTING=${group.GROUP_CHAT_SETTING}`, fix: 'change GROUP_CHAT_SETTING' }
+        : { invalid: 'GROUP_CHAT_SETTING is invalid (see configuration)' },
+      auth: auth
+        ? { username: auth.WEBHOOK_USERNAME, password: auth.WEBHOOK_PASSWORD, source: 'WEBHOOK_PASSWORD' }
+        : { invalid: 'WEBHOOK_USERNAME or WEBHOOK_PASSWORD is invalid (see configuration)' },
+    },
+    out,
+  );
+}
+
+/** BOTS_FILE's bots' checks: each bot's with its own app and settings, named by its uid when there are several. */
+async function checkFileBots(plan: BotsPlan, options: DoctorOptions, out: CliOutput): Promise<CheckResult[]> {
+  if (!plan.bots) {
+    return [
+      skipped('cometchat', 'BOTS_FILE, or a variable read with it, is invalid (see configuration)'),
+      ...BOT_CHECKS.map((name) => skipped(name, 'needs the cometchat check')),
+    ];
+  }
+  const several = plan.bots.length > 1;
+  const results: CheckResult[] = [];
+  for (const bot of plan.chosen) {
+    const url = options.url && several ? botCallbackUrl(options.url, bot.uid) : options.url;
+    const checks = bot.app.apiKey
+      ? await checkBot(
+          {
+            uid: bot.uid,
+            apiUrl: bot.app.apiUrl,
+            apiKey: bot.app.apiKey,
+            timeoutMs: plan.timeoutMs,
+            url,
+            registerHint: several
+              ? `run \`register --bot ${bot.uid} --url ${options.url ?? 'https://<host>'}\``
+              : `run \`register --url ${options.url ?? `https://<host>${CALLBACK_PATH}`}\``,
+            group: {
+              value: bot.groupChatSetting,
+              expects: bot.groupChatSetting,
+              fix: "change the bot's groupChatSetting in BOTS_FILE (or GROUP_CHAT_SETTING)",
+            },
+            auth: { ...bot.webhook, source: "the bot's webhook password in BOTS_FILE" },
+            app: bot.app.name,
+          },
+          out,
+        )
+      : [
+          { name: 'cometchat', status: 'failed' as const, detail: fileCredentialsMissing(bot), fix: FILE_CREDENTIALS_FIX },
+          ...BOT_CHECKS.map((name) => skipped(name, 'needs CometChat credentials')),
+        ];
+    results.push(...(several ? checks.map((check) => ({ ...check, name: `[${bot.uid}] ${check.name}` })) : checks));
+  }
+  return results;
+}
+
+/** The CometChat checks: credentials, then the bot and each setting that must match this service. */
+async function checkCometChat(plan: BotsPlan, options: DoctorOptions, out: CliOutput): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
   // Read raw: sandbox mode is about where replies go, which the credentials alone do not say.
   if (process.env.COMETCHAT_MODE === 'sandbox') {
     results.push({
@@ -119,47 +218,39 @@ async function checkCometChat(options: DoctorOptions, out: CliOutput): Promise<C
       fix: 'unset COMETCHAT_MODE (or set it to live) before going live',
     });
   }
-  const missing = missingCredentials();
-  if (missing.length > 0) {
-    return [
-      ...results,
-      { name: 'cometchat', status: 'failed', detail: missingCredentialsMessage(missing), fix: CREDENTIALS_FIX },
-      ...skipRest('needs CometChat credentials'),
-    ];
-  }
-  const env = envFor(['BOT_UID', 'COMETCHAT_APP_ID', 'COMETCHAT_REGION', 'COMETCHAT_API_KEY', 'COMETCHAT_API_URL', 'COMETCHAT_TIMEOUT_MS'] as const);
-  if (!env) {
-    return [
-      ...results,
-      skipped('cometchat', 'BOT_UID or a COMETCHAT_* variable is invalid (see configuration)'),
-      ...skipRest('needs the cometchat check'),
-    ];
-  }
-  out.addSecret(env.COMETCHAT_API_KEY);
+  results.push(...(plan.fromFile ? await checkFileBots(plan, options, out) : await checkSingleBot(options, out)));
+  return results;
+}
 
-  const api = new BotsApiClient(cometchatApiUrl(env), env.COMETCHAT_API_KEY, env.COMETCHAT_TIMEOUT_MS);
+/** One bot in CometChat: the credentials, that it exists and is enabled, and its settings. */
+async function checkBot(target: BotTarget, out: CliOutput): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const skipRest = (why: string, from = 0) => BOT_CHECKS.slice(from).map((name) => skipped(name, why));
+  out.addSecret(target.apiKey);
+
+  const api = new BotsApiClient(target.apiUrl, target.apiKey, target.timeoutMs);
   let bot: BotRecord | null;
   try {
-    bot = await api.get(env.BOT_UID);
+    bot = await api.get(target.uid);
   } catch (error) {
     if (!(error instanceof BotsApiError)) throw error;
-    results.push({ name: 'cometchat', status: 'failed', detail: error.message, fix: fixFor(error, env.BOT_UID) });
+    results.push({ name: 'cometchat', status: 'failed', detail: error.message, fix: fixFor(error, target.uid, target.app) });
     return [...results, ...skipRest('needs the cometchat check')];
   }
   results.push({ name: 'cometchat', status: 'ok', detail: `credentials accepted by ${api.baseUrl}` });
-  const registerHint = `run \`register --url ${options.url ?? `https://<host>${CALLBACK_PATH}`}\``;
+  const registerHint = target.registerHint;
   if (bot === null) {
     results.push({
       name: 'bot exists',
       status: 'failed',
-      detail: `CometChat has no bot for UID ${env.BOT_UID}`,
-      fix: `${registerHint} (the user ${env.BOT_UID} must exist)`,
+      detail: `CometChat has no bot for UID ${target.uid}`,
+      fix: `${registerHint} (the user ${target.uid} must exist)`,
     });
     return [...results, ...skipRest('needs the bot', 1)];
   }
   out.addSecret(bot.password); // echoed in plain text by CometChat
   const current = currentSettings(bot);
-  results.push({ name: 'bot exists', status: 'ok', detail: `${env.BOT_UID}, calling ${current.webhookURL || '(no webhookURL)'}` });
+  results.push({ name: 'bot exists', status: 'ok', detail: `${target.uid}, calling ${current.webhookURL || '(no webhookURL)'}` });
   results.push(
     current.enabled
       ? { name: 'bot enabled', status: 'ok', detail: 'enabled' }
@@ -171,44 +262,44 @@ async function checkCometChat(options: DoctorOptions, out: CliOutput): Promise<C
         },
   );
 
-  if (!options.url) {
+  if (!target.url) {
     results.push(skipped('webhook URL', `CometChat calls ${current.webhookURL || '(none)'}; pass --url to compare`));
-  } else if (sameUrl(current.webhookURL, options.url)) {
-    results.push({ name: 'webhook URL', status: 'ok', detail: options.url });
+  } else if (sameUrl(current.webhookURL, target.url)) {
+    results.push({ name: 'webhook URL', status: 'ok', detail: target.url });
   } else {
     results.push({
       name: 'webhook URL',
       status: 'failed',
-      detail: `CometChat calls ${current.webhookURL || '(none)'}, not ${options.url}`,
+      detail: `CometChat calls ${current.webhookURL || '(none)'}, not ${target.url}`,
       fix: registerHint,
     });
   }
 
-  const group = envFor(['GROUP_CHAT_SETTING'] as const);
-  if (!group) results.push(skipped('group setting', 'GROUP_CHAT_SETTING is invalid (see configuration)'));
-  else if (current.groupChatSetting === group.GROUP_CHAT_SETTING) {
+  const group = target.group;
+  if ('invalid' in group) results.push(skipped('group setting', group.invalid));
+  else if (current.groupChatSetting === group.value) {
     results.push({ name: 'group setting', status: 'ok', detail: current.groupChatSetting });
   } else {
     results.push({
       name: 'group setting',
       status: 'failed',
-      detail: `CometChat relays ${current.groupChatSetting}, the service expects GROUP_CHAT_SETTING=${group.GROUP_CHAT_SETTING}`,
-      fix: `${registerHint}, or change GROUP_CHAT_SETTING`,
+      detail: `CometChat relays ${current.groupChatSetting}, the service expects ${group.expects}`,
+      fix: `${registerHint}, or ${group.fix}`,
     });
   }
 
-  const auth = envFor(['WEBHOOK_USERNAME', 'WEBHOOK_PASSWORD'] as const);
-  if (!auth) results.push(skipped('basic auth', 'WEBHOOK_USERNAME or WEBHOOK_PASSWORD is invalid (see configuration)'));
+  const auth = target.auth;
+  if ('invalid' in auth) results.push(skipped('basic auth', auth.invalid));
   else {
-    out.addSecret(auth.WEBHOOK_PASSWORD);
+    out.addSecret(auth.password);
     const problems = [
       ...(current.useBasicAuth ? [] : ['useBasicAuth is off (CometChat sends no credentials; the service answers 401)']),
-      ...(current.username === auth.WEBHOOK_USERNAME ? [] : [`username is ${current.username ?? '(unset)'}, not ${auth.WEBHOOK_USERNAME}`]),
-      ...(current.password === auth.WEBHOOK_PASSWORD ? [] : ['password differs from WEBHOOK_PASSWORD (not shown)']),
+      ...(current.username === auth.username ? [] : [`username is ${current.username ?? '(unset)'}, not ${auth.username}`]),
+      ...(current.password === auth.password ? [] : [`password differs from ${auth.source} (not shown)`]),
     ];
     results.push(
       problems.length === 0
-        ? { name: 'basic auth', status: 'ok', detail: `on, username ${auth.WEBHOOK_USERNAME}, password matches` }
+        ? { name: 'basic auth', status: 'ok', detail: `on, username ${auth.username}, password matches` }
         : { name: 'basic auth', status: 'failed', detail: problems.join('; '), fix: registerHint },
     );
   }
@@ -255,12 +346,44 @@ export function printChecks(results: CheckResult[], out: CliOutput): void {
   out.line(failed === 0 ? `\n${passed} checks passed` : `\n${failed} check${failed > 1 ? 's' : ''} failed, ${passed} passed`);
 }
 
+/** The bots to check: every bot, or --bot's; `bots` undefined when they cannot be read (configuration says why). */
+interface BotsPlan {
+  fromFile: boolean;
+  bots?: BotDefinition[];
+  chosen: BotDefinition[];
+  timeoutMs: number;
+}
+
+/**
+ * Reads the bots before any check: an unknown --bot, or a --url no bot could be called at, is a usage error that
+ * attempts nothing. Bots that cannot be read are not (--bot is then not checked): the configuration check says why.
+ */
+function planBots(options: DoctorOptions, out: CliOutput): BotsPlan {
+  const fromFile = usesBotsFile();
+  let read: { env: { COMETCHAT_TIMEOUT_MS: number }; bots: BotDefinition[] };
+  try {
+    read = readBots(fromFile ? ['COMETCHAT_TIMEOUT_MS', 'GROUP_CHAT_SETTING'] : ['BOT_UID']);
+  } catch (error) {
+    if (!(error instanceof ConfigValidationError)) throw error;
+    return { fromFile, chosen: [], timeoutMs: 0 };
+  }
+  const { env, bots } = read;
+  for (const bot of bots) {
+    out.addSecret(bot.app.apiKey);
+    out.addSecret(bot.webhook.password);
+  }
+  const chosen = options.bot === undefined ? bots : [botNamed(bots, options.bot)];
+  if (options.url && bots.length > 1) chosen.forEach((bot) => botCallbackUrl(options.url!, bot.uid));
+  return { fromFile, bots, chosen, timeoutMs: env.COMETCHAT_TIMEOUT_MS };
+}
+
 export async function doctor(options: DoctorOptions, out: CliOutput): Promise<number> {
   // A --url that register would refuse cannot be what CometChat calls; say so up front.
   if (options.url) checkCallbackUrl(options.url, true);
+  const plan = planBots(options, out);
   const results: CheckResult[] = [checkConfiguration()];
   results.push(await checkRedis());
-  results.push(...(await checkCometChat(options, out)));
+  results.push(...(await checkCometChat(plan, options, out)));
   if (options.service) results.push(await checkService(options.service));
   printChecks(results, out);
   return results.some((c) => c.status === 'failed') ? EXIT_FAILED : EXIT_OK;

@@ -10,6 +10,7 @@ export function addDoctorCommand(program: Command, ctx: CliContext): void {
     .description('check the configuration, Redis, and the bot in CometChat against this service; print each check with a fix')
     .option('--url <url>', `the callback URL CometChat should call (https://<host>${CALLBACK_PATH}); compared with the bot's webhookURL`)
     .option('--service <url>', 'also check that the running service answers GET /health/ready there (e.g. http://127.0.0.1:3000)')
+    .option('--bot <uid>', "with several bots (BOTS_FILE): check only this bot's CometChat setup (default: every bot)")
     .addHelpText(
       'after',
       `
@@ -23,11 +24,15 @@ Checks, each printed as ok / failed (with a one-line fix) / skipped (its prerequ
   group setting       the bot's groupChatSetting equals GROUP_CHAT_SETTING
   basic auth          useBasicAuth is on with WEBHOOK_USERNAME and WEBHOOK_PASSWORD (never printed)
   service             --service answers /health/ready with 2xx
+With BOTS_FILE, the CometChat checks run for each bot (or --bot's) with its own app and settings. With several
+bots each check is named [uid], and --url is the service's URL: a bot's expected webhookURL is
+{url}${CALLBACK_PATH}/{uid}.
 Exit 1 if any check failed (configuration included), 0 otherwise.
 
 Examples:
   $ npm run cli -- doctor --url https://bot.example.com${CALLBACK_PATH}
-  $ docker compose run --rm bot node dist/cli/main.js doctor --service http://bot:3000`,
+  $ docker compose run --rm bot node dist/cli/main.js doctor --service http://bot:3000
+  $ npm run cli -- doctor --bot sales-bot --url https://bot.example.com`,
     )
     .action(act(ctx, async (options: DoctorOptions) => (await import('./doctor.action')).doctor(options, ctx.output)));
 }

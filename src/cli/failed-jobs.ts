@@ -37,6 +37,22 @@ interface FailedJobData {
   reply?: { category?: string; type?: string; data?: { text?: unknown } };
 }
 
+/**
+ * The bot a job is for, lowercased, when its data says: an event's callback names it in `bot`; a reply's target in
+ * `target.bot` (set in deployments of several bots). Read defensively: a job may be older than the field.
+ */
+export function jobBot(queue: QueueName, data: unknown): string | undefined {
+  const field = (value: unknown, key: string): unknown =>
+    typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  const bot = queue === EVENTS_QUEUE ? field(data, 'bot') : field(field(data, 'target'), 'bot');
+  return typeof bot === 'string' ? bot.toLowerCase() : undefined;
+}
+
+/** Which failed jobs a command acts on (those of one bot); undefined: every job. */
+export type JobFilter = (queue: QueueName, job: Job) => boolean;
+
+const PAGE = 500;
+
 export function summarise(queue: QueueName, job: Job): FailedJobSummary {
   const data = (job.data ?? {}) as FailedJobData;
   const conversation = (c: unknown) => {
@@ -111,6 +127,23 @@ export class FailedJobs {
     return jobs.filter((job): job is Job => job !== undefined).map((job) => summarise(name, job));
   }
 
+  /** The failed jobs that pass `filter`, most recent first: how many, and the first `limit` of them. */
+  async listMatching(name: QueueName, limit: number, filter: JobFilter): Promise<{ count: number; jobs: FailedJobSummary[] }> {
+    const queue = this.queue(name);
+    const jobs: FailedJobSummary[] = [];
+    let count = 0;
+    // A bot's jobs are found only by reading each job's data: page through the failed set (at most 10,000 jobs).
+    for (let start = 0; ; start += PAGE) {
+      const page = await queue.getFailed(start, start + PAGE - 1);
+      for (const job of page) {
+        if (!job || !filter(name, job)) continue;
+        count++;
+        if (jobs.length < limit) jobs.push(summarise(name, job));
+      }
+      if (page.length < PAGE) return { count, jobs };
+    }
+  }
+
   /** The failed job with this id, searched in the given queues; a CliError (exit 1) names what is wrong. */
   async find(id: string, names: QueueName[]): Promise<{ queue: QueueName; job: Job }> {
     const found: Array<{ queue: QueueName; job: Job }> = [];
@@ -141,15 +174,17 @@ export class FailedJobs {
 
   /**
    * Applies `action` to every job failed at the moment of the call (a snapshot of ids, so a job that fails
-   * again meanwhile is not retried in a loop). Returns the ids done and the ids that could not be.
+   * again meanwhile is not retried in a loop), of those `filter` passes. Returns the ids done and the ids that could
+   * not be.
    */
-  async forEachFailed(name: QueueName, action: (job: Job) => Promise<void>): Promise<{ done: string[]; skipped: string[] }> {
+  async forEachFailed(name: QueueName, action: (job: Job) => Promise<void>, filter?: JobFilter): Promise<{ done: string[]; skipped: string[] }> {
     const queue = this.queue(name);
     const ids = await queue.getRanges(['failed'], 0, -1);
     const done: string[] = [];
     const skipped: string[] = [];
     for (const id of ids) {
       const job = await Job.fromId(queue, id);
+      if (job && filter && !filter(name, job)) continue; // another bot's
       try {
         if (!job || (await job.getState()) !== 'failed') throw new Error('no longer failed');
         await action(job);

@@ -1,5 +1,15 @@
-import { cometchatApiUrl, CREDENTIALS_FIX, missingCredentials, missingCredentialsMessage, readEnv } from './cli-config';
-import { checkCallbackUrl, CALLBACK_PATH } from './callback-url';
+import type { BotDefinition } from '../config/bots-file';
+import {
+  CREDENTIALS_FIX,
+  FILE_CREDENTIALS_FIX,
+  fileCredentialsMissing,
+  missingCredentials,
+  missingCredentialsMessage,
+  readBots,
+  usesBotsFile,
+} from './cli-config';
+import { botCallbackUrl, checkCallbackUrl, CALLBACK_PATH } from './callback-url';
+import { chooseBots } from './cli-bots';
 import type { CliOutput } from './cli-output';
 import { BotRecord, BotsApiClient, BotsApiError, fixFor } from './bots-api.client';
 import { BOT_FIELDS, BotSettings, changedFields, currentSettings, desiredSettings, describeChange, diffSettings } from './bot-settings';
@@ -9,6 +19,9 @@ export interface RegisterOptions {
   url: string;
   allowHttp?: boolean;
   dryRun?: boolean;
+  /** The bot to register, by uid (any case); required with several bots, unless --all. */
+  bot?: string;
+  all?: boolean;
 }
 
 const REGISTER_ENV = [
@@ -25,31 +38,63 @@ const REGISTER_ENV = [
 
 const MAX_BOT_PASSWORD = 50;
 
+/** One bot to register: its settings, and the webhookURL CometChat is to call for it. */
+interface Plan {
+  bot: BotDefinition;
+  webhookURL: string;
+  /** Its app in BOTS_FILE, named in fixes; undefined for the single-bot variables. */
+  app?: string;
+}
+
 export async function register(options: RegisterOptions, out: CliOutput): Promise<number> {
   const url = checkCallbackUrl(options.url, options.allowHttp);
-  const missing = missingCredentials();
-  if (missing.length > 0) throw new CliError(`${missingCredentialsMessage(missing)}.\nregister talks to CometChat: ${CREDENTIALS_FIX}.`, EXIT_USAGE);
-  const env = readEnv(REGISTER_ENV);
-  out.addSecret(env.WEBHOOK_PASSWORD);
-  out.addSecret(env.COMETCHAT_API_KEY);
-  // The service accepts up to 100 characters (CometChat's limit for webhooks); bots take at most 50.
-  if (env.WEBHOOK_PASSWORD.length > MAX_BOT_PASSWORD) {
-    throw new CliError(
-      `WEBHOOK_PASSWORD is ${env.WEBHOOK_PASSWORD.length} characters; CometChat stores at most ${MAX_BOT_PASSWORD} for a bot: choose a shorter one`,
-      EXIT_USAGE,
-    );
+  const fromFile = usesBotsFile();
+  if (!fromFile) {
+    const missing = missingCredentials();
+    if (missing.length > 0)
+      throw new CliError(`${missingCredentialsMessage(missing)}.\nregister talks to CometChat: ${CREDENTIALS_FIX}.`, EXIT_USAGE);
   }
-  if (!url.pathname.endsWith(CALLBACK_PATH)) {
+  const { env, bots } = readBots(REGISTER_ENV);
+  for (const bot of bots) {
+    out.addSecret(bot.webhook.password);
+    out.addSecret(bot.app.apiKey);
+  }
+  const several = bots.length > 1;
+  // Every chosen bot is checked before CometChat is called: a usage error attempts nothing.
+  const plans = chooseBots(bots, options).map((bot): Plan => {
+    if (fromFile && !bot.app.apiKey) {
+      throw new CliError(`${fileCredentialsMissing(bot)}.\nregister talks to CometChat: ${FILE_CREDENTIALS_FIX}.`, EXIT_USAGE);
+    }
+    // The service accepts up to 100 characters (CometChat's limit for webhooks); bots take at most 50.
+    if (bot.webhook.password.length > MAX_BOT_PASSWORD) {
+      throw new CliError(
+        `${fromFile ? `the webhook password of bot ${bot.uid}` : 'WEBHOOK_PASSWORD'} is ${bot.webhook.password.length} characters; CometChat stores at most ${MAX_BOT_PASSWORD} for a bot: choose a shorter one`,
+        EXIT_USAGE,
+      );
+    }
+    // With several bots each is called at its own path, which the service routes by.
+    const webhookURL = several ? botCallbackUrl(options.url, bot.uid) : options.url;
+    if (several) checkCallbackUrl(webhookURL, options.allowHttp);
+    return { bot, webhookURL, app: fromFile ? bot.app.name : undefined };
+  });
+  if (!several && !url.pathname.endsWith(CALLBACK_PATH)) {
     out.error(`note: the service takes callbacks at ${CALLBACK_PATH}; ${options.url} does not end with it`);
   }
 
-  const api = new BotsApiClient(cometchatApiUrl(env), env.COMETCHAT_API_KEY, env.COMETCHAT_TIMEOUT_MS);
-  const uid = env.BOT_UID;
+  let code = EXIT_OK;
+  for (const plan of plans) code = Math.max(code, await registerBot(plan, options, env.COMETCHAT_TIMEOUT_MS, out));
+  return code;
+}
+
+/** Creates the bot, or updates the fields that differ; exit 1 when CometChat refuses (with the fix). */
+async function registerBot({ bot: definition, webhookURL, app }: Plan, options: RegisterOptions, timeoutMs: number, out: CliOutput): Promise<number> {
+  const api = new BotsApiClient(definition.app.apiUrl, definition.app.apiKey ?? '', timeoutMs);
+  const uid = definition.uid;
   const desired = desiredSettings({
-    webhookURL: options.url,
-    groupChatSetting: env.GROUP_CHAT_SETTING,
-    username: env.WEBHOOK_USERNAME,
-    password: env.WEBHOOK_PASSWORD,
+    webhookURL,
+    groupChatSetting: definition.groupChatSetting,
+    username: definition.webhook.username,
+    password: definition.webhook.password,
   });
   const dry = options.dryRun ? ' (dry run: nothing sent)' : '';
 
@@ -81,7 +126,7 @@ export async function register(options: RegisterOptions, out: CliOutput): Promis
   } catch (error) {
     if (!(error instanceof BotsApiError)) throw error;
     out.error(`error: ${error.message}`);
-    out.error(`fix: ${fixFor(error, uid)}`);
+    out.error(`fix: ${fixFor(error, uid, app)}`);
     return EXIT_FAILED;
   }
 }

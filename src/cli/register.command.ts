@@ -7,9 +7,14 @@ export function addRegisterCommand(program: Command, ctx: CliContext): void {
   program
     .command('register')
     .description('create or update the bot in CometChat (Bots API) so that it calls this service')
-    .requiredOption('--url <url>', `the public callback URL CometChat will POST to, https://<host>${CALLBACK_PATH}`)
+    .requiredOption(
+      '--url <url>',
+      `the public callback URL CometChat will POST to, https://<host>${CALLBACK_PATH} (several bots: each bot's path is added)`,
+    )
     .option('--allow-http', 'accept an http:// URL (local tests only: CometChat requires HTTPS)')
     .option('--dry-run', 'print what would change and change nothing')
+    .option('--bot <uid>', 'with several bots (BOTS_FILE): the bot to register, by uid')
+    .option('--all', 'with several bots: register every bot')
     .addHelpText(
       'after',
       `
@@ -19,9 +24,14 @@ has none for BOT_UID (the user must exist), otherwise sends only the fields that
 changes nothing. Prints each change; the password is never printed.
 Needs: BOT_UID, WEBHOOK_USERNAME, WEBHOOK_PASSWORD, COMETCHAT_APP_ID, COMETCHAT_REGION, COMETCHAT_API_KEY.
 
+With BOTS_FILE, each bot with its own app (apiUrl, apiKey), webhook credentials and groupChatSetting. With several
+bots, pass --bot UID or --all; each bot calls its own path: --url is the service's URL and a bot's webhookURL
+is {url}${CALLBACK_PATH}/{uid}.
+
 Examples:
   $ npm run cli -- register --url https://bot.example.com${CALLBACK_PATH}
-  $ node dist/cli/main.js register --url https://bot.example.com${CALLBACK_PATH} --dry-run`,
+  $ node dist/cli/main.js register --url https://bot.example.com${CALLBACK_PATH} --dry-run
+  $ npm run cli -- register --all --url https://bot.example.com`,
     )
     .action(act(ctx, async (options: RegisterOptions) => (await import('./register.action')).register(options, ctx.output)));
 }

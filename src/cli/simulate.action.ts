@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { basicAuthHeader } from '../common/basic-auth';
-import { CALLBACK_PATH, webhookUrl } from './callback-url';
-import { readEnv } from './cli-config';
+import { botCallbackUrl, CALLBACK_PATH, webhookUrl } from './callback-url';
+import { chooseBot } from './cli-bots';
+import { readBots, usesBotsFile } from './cli-config';
 import type { CliOutput } from './cli-output';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './exit-codes';
 import { freshMessageId, simulatedCallback } from './simulated-callback';
@@ -16,6 +17,8 @@ export interface SimulateOptions {
   newIds?: boolean;
   url?: string;
   timeout: number;
+  /** The bot the message is to, by uid (any case); required with several bots. */
+  bot?: string;
 }
 
 /** A callback to post: the fields this command reads (a fixture may hold anything), the rest passed on as it is. */
@@ -43,27 +46,37 @@ export async function simulate(text: string | undefined, options: SimulateOption
   if (options.keepId && !options.fixture) throw new UsageError('--keep-id goes with --fixture');
   if (options.keepId && options.newIds) throw new UsageError('--keep-id and --new-ids contradict each other');
 
-  const env = readEnv(['BOT_UID', 'WEBHOOK_USERNAME', 'WEBHOOK_PASSWORD', ...(options.url ? [] : (['PORT'] as const))]);
-  out.addSecret(env.WEBHOOK_PASSWORD);
-  const url = options.url ? webhookUrl(options.url) : `http://127.0.0.1:${env.PORT}${CALLBACK_PATH}`;
-  const authorization = basicAuthHeader(env.WEBHOOK_USERNAME, env.WEBHOOK_PASSWORD);
+  const { env, bots } = readBots(['BOT_UID', 'WEBHOOK_USERNAME', 'WEBHOOK_PASSWORD', ...(options.url ? [] : (['PORT'] as const))]);
+  for (const each of bots) out.addSecret(each.webhook.password);
+  const bot = chooseBot(bots, options.bot);
+  // With several bots, each is posted to at its own path, which the service routes by; one bot keeps the plain path.
+  const several = bots.length > 1;
+  const url = several
+    ? botCallbackUrl(options.url ?? `http://127.0.0.1:${env.PORT}`, bot.uid)
+    : options.url
+      ? webhookUrl(options.url)
+      : `http://127.0.0.1:${env.PORT}${CALLBACK_PATH}`;
+  const authorization = basicAuthHeader(bot.webhook.username, bot.webhook.password);
+  // The single-bot variables as given (an unset one leaves the callback's own default); BOTS_FILE's app, resolved.
+  const app = usesBotsFile() ? bot.app : { appId: process.env.COMETCHAT_APP_ID || undefined, region: process.env.COMETCHAT_REGION || undefined };
 
   const template = options.fixture ? readFixture(options.fixture) : undefined;
   const build = (): Callback => {
     if (template) {
       const callback = structuredClone(template);
       if (!options.keepId) callback.data.id = freshMessageId();
+      if (several) callback.bot = bot.uid;
       return callback;
     }
     return simulatedCallback({
       id: freshMessageId(),
       text: text!,
-      botUid: env.BOT_UID,
+      botUid: bot.uid,
       sender: options.sender,
       group: options.group,
       mention: options.mention,
-      appId: process.env.COMETCHAT_APP_ID || undefined,
-      region: process.env.COMETCHAT_REGION || undefined,
+      appId: app.appId,
+      region: app.region,
     }) as Callback;
   };
 

@@ -17,6 +17,7 @@ export function addSimulateCommand(program: Command, ctx: CliContext): void {
     .option('--new-ids', 'with --repeat: a fresh message id for each post (otherwise the same id: a redelivery)')
     .option('--url <url>', 'the webhook URL (default http://127.0.0.1:$PORT/webhooks/cometchat)')
     .option('--timeout <ms>', 'how long to wait for each answer', positiveInt('--timeout', 600_000), 10_000)
+    .option('--bot <uid>', 'with several bots (BOTS_FILE): the bot the message is to, by uid')
     .addHelpText(
       'after',
       `
@@ -25,13 +26,16 @@ With --repeat the same message id is posted each time, as CometChat would redeli
 "accepted", the rest "duplicate" (the service deduplicates for 24 h). --new-ids sends distinct messages.
 Fails (exit 1) if any answer is not 2xx or the service cannot be reached.
 Needs: BOT_UID, WEBHOOK_USERNAME, WEBHOOK_PASSWORD (and PORT when --url is not given).
+With several bots (BOTS_FILE), --bot is required: the callback is that bot's (its "bot" field, a fixture's too),
+posted with its webhook credentials to its own path, {url}/webhooks/cometchat/{uid}.
 
 Examples:
   $ npm run cli -- simulate "hello bot"
   $ npm run cli -- simulate "what's up?" --group ops-room --mention --sender alice
   $ npm run cli -- simulate "/help" --repeat 2
   $ npm run cli -- simulate --fixture test/fixtures/group-mention.json
-  $ docker compose run --rm bot node dist/cli/main.js simulate "hi" --url http://bot:3000`,
+  $ docker compose run --rm bot node dist/cli/main.js simulate "hi" --url http://bot:3000
+  $ npm run cli -- simulate "hello" --bot sales-bot`,
     )
     .action(
       act(ctx, async (text: string | undefined, options: SimulateOptions) => (await import('./simulate.action')).simulate(text, options, ctx.output)),
