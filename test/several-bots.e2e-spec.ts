@@ -1,9 +1,7 @@
 import { Module } from '@nestjs/common';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BotEvent, Responder, textReply } from '../src/responders';
 import { FakeCometChat, RecordedCall } from './support/fake-cometchat';
+import { basicAuthOf as auth, botCallback, botsFile, NO_SINGLE_BOT, nextMessageId } from './support/several-bots';
 import { TestApp } from './support/test-app';
 import { waitFor } from './support/wait-for';
 
@@ -29,62 +27,26 @@ const SECRETS = {
   SALES_WEBHOOK_PASSWORD: 'e2e-sales-password-several',
   OPS_WEBHOOK_PASSWORD: 'e2e-ops-password-several',
 };
-/** testEnv's single-bot variables, unset: with BOTS_FILE the bots are the file's. */
-const NO_SINGLE_BOT = {
-  BOT_UID: '',
-  WEBHOOK_USERNAME: '',
-  WEBHOOK_PASSWORD: '',
-  COMETCHAT_APP_ID: '',
-  COMETCHAT_REGION: '',
-  COMETCHAT_API_KEY: '',
-  COMETCHAT_API_URL: '',
-};
 
-const auth = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 const SUPPORT = auth('cometchat', SECRETS.SUPPORT_WEBHOOK_PASSWORD);
 const SALES = auth('cometchat', SECRETS.SALES_WEBHOOK_PASSWORD);
 const OPS = auth('ops', SECRETS.OPS_WEBHOOK_PASSWORD);
-
-let nextId = 7_000_000;
-/** A text callback for `bot`: one-to-one from `sender`, or in `group`. */
-function callback(
-  bot: string | undefined,
-  text: string,
-  { sender = 'ana', group, id = String(++nextId) }: { sender?: string; group?: string; id?: string } = {},
-) {
-  return {
-    trigger: 'after_message',
-    ...(bot !== undefined ? { bot } : {}),
-    appId: 'e2e',
-    data: {
-      id,
-      sender,
-      receiver: group ?? bot ?? 'support-bot',
-      receiverType: group ? 'group' : 'user',
-      category: 'message',
-      type: 'text',
-      data: { text },
-    },
-  };
-}
+const callback = botCallback;
 
 /**
  * Several bots in one deployment (BOTS_FILE): two bots in one CometChat app and one in a second app, each routed by
  * its `bot` field or its path, authenticated with its own credentials, answered as itself through its own app.
  */
 describe('several bots in one deployment', () => {
-  let dir: string;
+  let file: ReturnType<typeof botsFile>;
   let main: FakeCometChat;
   let staging: FakeCometChat;
   let app: TestApp;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'several-bots-'));
     main = await new FakeCometChat().start();
     staging = await new FakeCometChat().start();
-    const file = join(dir, 'bots.yaml');
-    writeFileSync(
-      file,
+    file = botsFile(
       `
 apps:
   main: { appId: "e2e-main", region: us, apiKey: "\${MAIN_API_KEY}", apiUrl: "${main.url}" }
@@ -106,7 +68,7 @@ bots:
     );
     app = await TestApp.start(
       'several-bots',
-      { ...NO_SINGLE_BOT, ...SECRETS, BOTS_FILE: file, FALLBACK_TEXT: 'I did not get that.', RETRY_BACKOFF_MS: '100' },
+      { ...NO_SINGLE_BOT, ...SECRETS, BOTS_FILE: file.path, FALLBACK_TEXT: 'I did not get that.', RETRY_BACKOFF_MS: '100' },
       [BotListenerModule],
     );
   });
@@ -114,7 +76,7 @@ bots:
     await app?.close();
     await main?.stop();
     await staging?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    file?.remove();
   });
 
   const post = (body: unknown, authorization: string, url = '/webhooks/cometchat') =>
@@ -177,7 +139,7 @@ bots:
   });
 
   it('takes one message sent to two bots (a group with both) as two messages, each answered once by its bot', async () => {
-    const id = String(++nextId);
+    const id = nextMessageId();
     const toSupport = callback('support-bot', 'hello both', { group: 'team', id });
     const toSales = callback('sales-bot', '/help', { group: 'team', id });
     expect((await post(toSupport, SUPPORT)).json()).toMatchObject({ status: 'accepted' });

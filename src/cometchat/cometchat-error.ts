@@ -15,6 +15,8 @@ export class CometChatError extends Error {
     readonly retryAfterMs?: number,
     /** No answer came back, though the request may have reached CometChat (a timeout, a reset): it may have been stored. */
     readonly outcomeUnknown = false,
+    /** For 429: what the answer said is left of the app's quota (`remaining: 0`: the app's, not the bot's, limit). */
+    readonly quota?: RateLimitQuota,
   ) {
     super(message);
     this.name = 'CometChatError';
@@ -58,7 +60,7 @@ export function classify(error: unknown): CometChatError {
   const { status, data } = response;
   const what = `CometChat answered ${status}: ${describeBody(data)}`;
   if (status === 429) {
-    return new CometChatError('rate-limited', what, status, data, retryAfterMs(response.headers));
+    return new CometChatError('rate-limited', what, status, data, retryAfterMs(response.headers), false, quotaOf(response.headers));
   }
   if (status >= 500 || status === 408) return new CometChatError('transient', what, status, data);
   return new CometChatError('permanent', what, status, data);

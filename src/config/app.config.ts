@@ -119,10 +119,21 @@ export const queueConfig = registerAs(
     replies: { attempts: UNBOUNDED_ATTEMPTS, backoffMs: env.RETRY_BACKOFF_MS, backoffMaxMs: env.RETRY_BACKOFF_MAX_MS },
     /** How long a reply keeps being retried while CometChat fails (REPLIES_RETRY_BUDGET_MS). */
     repliesRetryBudgetMs: env.REPLIES_RETRY_BUDGET_MS,
-    /** Sends to CometChat per minute across every process (COMETCHAT_MAX_REQUESTS_PER_MINUTE); unset: no cap. */
-    maxSendsPerMinute: env.COMETCHAT_MAX_REQUESTS_PER_MINUTE,
+    /**
+     * Sends to CometChat per minute across every process (COMETCHAT_MAX_REQUESTS_PER_MINUTE); unset: no cap. The one
+     * bot's own `sendsPerMinute` (a BOTS_FILE of one bot) caps it too: its sends are the queue's. With several bots,
+     * each bot's is its own (BotSends).
+     */
+    maxSendsPerMinute: queueCap(env),
   })),
 );
+
+/** The replies queue's cap a minute: the deployment's, and the one bot's own when it is the only bot. */
+function queueCap(env: EnvironmentVariables): number | undefined {
+  const bots = botsOf(env);
+  const caps = [env.COMETCHAT_MAX_REQUESTS_PER_MINUTE, bots.length === 1 ? bots[0].sendsPerMinute : undefined].filter((cap) => cap !== undefined);
+  return caps.length > 0 ? Math.min(...caps) : undefined;
+}
 
 export const respondersConfig = registerAs(
   'responders',

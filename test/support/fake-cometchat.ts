@@ -57,6 +57,7 @@ export class FakeCometChat {
   readonly messages: StoredMessage[] = [];
   /** The Bots API's store, by (lowercased) UID. Tests may read and change it directly. */
   readonly bots = new Map<string, FakeBot>();
+  private readonly pathRules = new Map<string, Behaviour>();
   /** When set, Bots API calls with another `apikey` header are refused as CometChat does (401 AUTH_ERR_APIKEY_NOT_FOUND). */
   botsApiKey?: string;
   /** When set, creating a bot for a UID not in it fails with ERR_UID_NOT_FOUND (a bot must be an existing user). */
@@ -107,6 +108,15 @@ export class FakeCometChat {
   /** The next calls get these answers, in order. */
   answerNext(...behaviours: Behaviour[]): void {
     this.script.push(...behaviours);
+  }
+
+  /**
+   * Every call to this path (a bot's Send Bot Message, say) gets this answer, ahead of the script, until it is set
+   * again to undefined: one bot of an app refused while its others are not.
+   */
+  answerPath(path: string, behaviour: Behaviour | undefined): void {
+    if (behaviour) this.pathRules.set(path, behaviour);
+    else this.pathRules.delete(path);
   }
 
   /** An outage: once the script is used up, every call gets these answers in turn, until recover(). */
@@ -283,7 +293,10 @@ export class FakeCometChat {
       }
       const list = req.method === 'GET' ? LIST_MESSAGES.exec(req.url ?? '') : null;
       // The script is for sends; an outage takes every call.
-      const behaviour = (list ? undefined : this.script.shift()) ?? this.outage?.[this.outageCalls++ % this.outage.length] ?? { status: 200 };
+      const ruled = this.pathRules.get((req.url ?? '').split('?')[0]);
+      const behaviour = ruled ??
+        (list ? undefined : this.script.shift()) ??
+        this.outage?.[this.outageCalls++ % this.outage.length] ?? { status: 200 };
       const call: RecordedCall = {
         method: req.method ?? '',
         path: req.url ?? '',

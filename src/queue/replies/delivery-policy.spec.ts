@@ -43,6 +43,11 @@ class Shared {
       this.pauses.push(ms);
       this.pausedUntil = this.now + ms;
     },
+    pauseApp: async (ms) => {
+      if (this.pausedUntil - this.now >= ms) return;
+      this.pauses.push(ms);
+      this.pausedUntil = this.now + ms;
+    },
     pausedForMs: async () => this.pausedUntil - this.now,
     lift: async () => {
       this.lifted += 1;

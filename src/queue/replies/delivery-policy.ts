@@ -7,14 +7,29 @@ import { BREAKER_THRESHOLD, SendBreaker } from './send-breaker';
 /** A reply answered 429 this many times in a row is failed (kept) rather than retried forever. */
 export const MAX_RATE_LIMITED = 50;
 
-/** Every process's sends, paused and resumed together (over BullMQ's queue-wide rate limit: queuePauses). */
+/**
+ * The sends of one bot in every process, paused and resumed together: with one bot, the replies queue's (BullMQ's
+ * queue-wide rate limit: queuePauses); with several, the bot's own (BotSends), so a 429 for one bot holds no other's.
+ */
 export interface SendPauses {
-  /** Pauses every process's sends for `ms` from now. */
+  /** Pauses every process's sends (of this bot) for `ms` from now. */
   pause(ms: number): Promise<void>;
-  /** How much longer every process's sends stay paused, in ms (0 or less: not paused). */
+  /** The app's quota is spent: pauses the sends of every bot of the app for `ms`, never shortening a longer pause. */
+  pauseApp(ms: number): Promise<void>;
+  /** How much longer every process's sends (of this bot) stay paused, in ms (0 or less: not paused). */
   pausedForMs(): Promise<number>;
   /** Lifts the pause: sends go at once. */
   lift(): Promise<unknown>;
+}
+
+/**
+ * What each send of one bot of several asks before it goes, across every process (BotSends): the bot's pause and its
+ * app's (another bot's policy may have paused the app), and the bot's own budget a minute (BOTS_FILE's sendsPerMinute).
+ * With one bot the queue does all this itself (its rate limit and limiter): no gate.
+ */
+export interface SendGate {
+  /** 0 when a send may go now (it is counted), else ms until it may. */
+  pass(): Promise<number>;
 }
 
 /** The right to probe CometChat, held by one send at a time across every process (ProbeLock). */
@@ -46,6 +61,8 @@ export interface ReplyRun {
 export interface DeliveryPorts<Run extends ReplyRun = ReplyRun> {
   sender: ReplySender;
   pauses: SendPauses;
+  /** Each send's gate, for one bot of several. */
+  gate?: SendGate;
   probes: ProbeRight;
   news: BreakerNewsChannel;
   /** The send's logger: the policy's lines are the send's (same context). */
@@ -137,7 +154,23 @@ export class DeliveryPolicy<Run extends ReplyRun = ReplyRun> {
     if (!admission.go) return this.holdBack(run, admission.waitMs);
     const token = admission.probe ? await this.takeProbe() : undefined;
     if (admission.probe && !token) return this.holdBack(run, this.breaker.firstWindowMs); // another process probes
+    await this.throughGate(run, token);
     return { probe: admission.probe, token };
+  }
+
+  /**
+   * The send passes its gate, or the reply waits (pausing nobody: each send asks) until it may; a probe right it took is
+   * given back.
+   */
+  private async throughGate(run: Run, token: string | undefined): Promise<void> {
+    const waitMs = this.ports.gate ? await this.ports.gate.pass() : 0;
+    if (waitMs <= 0) return;
+    if (token) {
+      this.breaker.released();
+      await this.ports.probes.giveBack(token).catch(() => undefined);
+    }
+    this.ports.log.debug({ ...this.ports.lineOf(run), outcome: 'held', waitMs });
+    throw new SendsPaused(waitMs);
   }
 
   /**
@@ -297,6 +330,8 @@ export class DeliveryPolicy<Run extends ReplyRun = ReplyRun> {
     // CometChat answered this call: a send was not stored (a look's 429 leaves the earlier send unknown).
     await run.updateData({ ...run.data, rateLimited, outcomeUnknown: error.outcomeUnknown, stallsKnown: run.stalledCounter });
     await this.breakerOpened(waitMs, false);
+    // The app's quota is spent (not this bot's own limit): every bot of the app waits.
+    if (error.quota?.remaining === 0) await this.ports.pauses.pauseApp(waitMs);
     throw new SendsPaused(waitMs);
   }
 
@@ -306,6 +341,6 @@ export class DeliveryPolicy<Run extends ReplyRun = ReplyRun> {
     if (remaining > 0) return;
     const waitMs = Math.max(resetInMs ?? 1000, 1000);
     this.ports.log.warn(`CometChat quota spent (X-Rate-Limit-Remaining: 0): sending paused for ${waitMs} ms`);
-    await this.pauseSends(waitMs);
+    await this.ports.pauses.pauseApp(waitMs);
   }
 }

@@ -8,8 +8,10 @@ import { conversationKey } from '../../messages';
 import type { ReplyJobData } from '../job-contracts';
 import { QUEUES, REPLIES_QUEUE } from '../queue-definitions';
 import type { QueueProcessor } from '../workers/queue-processor';
+import { ServedBot, ServedBots } from '../../config/served-bots';
+import { BotSends } from './bot-sends';
 import { BreakerBroadcast } from './breaker-broadcast';
-import { DeliveryPolicy } from './delivery-policy';
+import { DeliveryPolicy, DeliveryPorts } from './delivery-policy';
 import { inBullmqTerms, queuePauses, SendRefusedError } from './delivery-in-bullmq';
 import { ProbeLock } from './probe-lock';
 import { SentReplies } from './sent-replies';
@@ -24,12 +26,15 @@ export interface ReplyOutcome {
 
 /**
  * Sends one reply through CometChat (or the sandbox: whatever REPLY_SENDER is), in its conversation's order; when
- * and how it goes (breaker, pauses, retry budget) is the DeliveryPolicy's word, said here in BullMQ's terms.
+ * and how it goes (breaker, pauses, retry budget) is the DeliveryPolicy's word, said here in BullMQ's terms. Each bot
+ * of several has a policy of its own (its breaker, pauses, probe and budget: BotSends), so a 429 or an outage met by
+ * one bot holds only its own replies; one bot's policy pauses the whole queue, as it always did.
  */
 @Injectable()
 export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutcome>, OnApplicationBootstrap {
   private readonly logger = new Logger(RepliesProcessor.name);
-  private readonly policy: DeliveryPolicy<Job<ReplyJobData>>;
+  /** The one bot's policy, or with several bots each bot's, by UID. */
+  private readonly policies = new Map<string, DeliveryPolicy<Job<ReplyJobData>>>();
 
   constructor(
     @Inject(REPLY_SENDER) sender: ReplySender,
@@ -40,18 +45,29 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     @Inject(queueConfig.KEY) queue: QueueConfig,
     @Inject(cometchatConfig.KEY) cometchat: Pick<CometChatConfig, 'timeoutMs'>,
     news: BreakerBroadcast,
+    private readonly bots: ServedBots,
   ) {
-    const pauses = queuePauses(replies, QUEUES.replies.limiter(queue).max);
-    // Held for a send's longest possible call, and a margin for its hand-back.
-    const probes = new ProbeLock(redis.client, `${redis.prefix}:${REPLIES_QUEUE}:probe`, cometchat.timeoutMs + 5000);
-    const ports = { sender, pauses, probes, news, log: this.logger, lineOf: this.logLine.bind(this) };
+    const base = `${redis.prefix}:${REPLIES_QUEUE}`;
     const { backoffMs: firstWindowMs, backoffMaxMs: maxWindowMs } = queue.replies;
-    this.policy = new DeliveryPolicy(ports, { firstWindowMs, maxWindowMs, budgetMs: queue.repliesRetryBudgetMs });
+    const settings = { firstWindowMs, maxWindowMs, budgetMs: queue.repliesRetryBudgetMs };
+    const shared = { sender, log: this.logger, lineOf: this.logLine.bind(this) };
+    // Held for a send's longest possible call, and a margin for its hand-back.
+    const probeLock = (key: string) => new ProbeLock(redis.client, key, cometchat.timeoutMs + 5000);
+    const policy = (ports: Omit<DeliveryPorts<Job<ReplyJobData>>, keyof typeof shared>) => new DeliveryPolicy({ ...shared, ...ports }, settings);
+    if (!bots.several) {
+      const pauses = queuePauses(replies, QUEUES.replies.limiter(queue).max);
+      this.policies.set(bots.all[0].uid, policy({ pauses, probes: probeLock(`${base}:probe`), news: news.scoped('') }));
+      return;
+    }
+    for (const bot of bots.all) {
+      const sends = new BotSends(redis.client, base, bot);
+      this.policies.set(bot.uid, policy({ pauses: sends, gate: sends, probes: probeLock(`${base}:probe:${bot.uid}`), news: news.scoped(bot.uid) }));
+    }
   }
 
-  /** This process's breaker hears the others'. */
-  onApplicationBootstrap(): Promise<void> {
-    return this.policy.listen();
+  /** This process's breakers hear the others'. */
+  async onApplicationBootstrap(): Promise<void> {
+    await Promise.all([...this.policies.values()].map((policy) => policy.listen()));
   }
 
   async process(job: Job<ReplyJobData>, token?: string): Promise<ReplyOutcome> {
@@ -64,10 +80,13 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
       return { messageId: previous, alreadySent: true };
     }
 
-    // The delivery policy admits it (or holds it back: a pause, a probe elsewhere) and settles a failed send.
-    const admitted = await this.policy.admit(job).catch(inBullmqTerms);
+    // The delivery policy admits it (or holds it back: a pause, a probe elsewhere) and settles a failed send. One bot's
+    // of several waits alone: its pause is no other bot's.
+    const policy = this.policyOf(job);
+    const waitAlone = this.bots.several ? (ms: number) => job.moveToDelayed(Date.now() + ms, token) : undefined;
+    const admitted = await policy.admit(job).catch((error) => inBullmqTerms(error, waitAlone));
     const started = performance.now();
-    const sent = await this.policy.send(job, admitted).catch(inBullmqTerms);
+    const sent = await policy.send(job, admitted).catch((error) => inBullmqTerms(error, waitAlone));
     const durationMs = Math.round(performance.now() - started);
 
     // Recorded before the completion, and even when Redis is out of memory: a later run of this job (its
@@ -77,8 +96,16 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     await this.sent.record(job.id!, sent.id, (record) => this.turns.release(job, record));
     const outcome = sent.foundEarlier === true ? 'already-sent' : 'sent';
     this.logger.log({ ...this.logLine(job), status: sent.status, attempt: job.attemptsMade + 1, outcome, messageId: sent.id, durationMs });
-    await this.policy.delivered(sent.quota);
+    await policy.delivered(sent.quota);
     return { messageId: sent.id, alreadySent: sent.foundEarlier === true };
+  }
+
+  /** The policy of the reply's bot; a reply of a bot this deployment no longer serves is refused for good. */
+  private policyOf(job: Job<ReplyJobData>): DeliveryPolicy<Job<ReplyJobData>> {
+    const bot: ServedBot | undefined = this.bots.ofConversation(job.data.target);
+    const policy = bot && this.policies.get(bot.uid);
+    if (!policy) throw new SendRefusedError(undefined, `bot ${JSON.stringify(job.data.target.bot)} is not served by this deployment (BOTS_FILE)`);
+    return policy;
   }
 
   /** Once the completion is recorded, BullMQ's completed job guards the reply; the sent record may go. */
