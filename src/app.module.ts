@@ -1,7 +1,7 @@
 import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AdminModule } from './admin/admin.module';
-import { AgentsModule } from './agents/agents.module';
+import { AgentsModule, servesAgents } from './agents/agents.module';
 import { CometChatModule } from './cometchat/cometchat.module';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { ConfigModule } from './config/config.module';
@@ -41,8 +41,8 @@ export class AppModule {
         HealthModule,
         MetricsModule,
         ...(role === 'worker' ? [] : [WebhookModule]),
-        // The AG-UI endpoint answers in the request, so it runs where HTTP traffic is taken; no token, no route.
-        ...(role !== 'worker' && env.AGENT_TOKEN ? [AgentsModule] : []),
+        // The AG-UI endpoint answers in the request, so it runs where HTTP traffic is taken; no bot with a token, no route.
+        ...(role !== 'worker' && servesAgents(env) ? [AgentsModule] : []),
         ...(role !== 'worker' && sandboxPage ? [SandboxModule] : []),
         ...(role === 'api' ? [] : [ProcessingModule.register({ replySender })]),
         ...(queueDashboard ? [AdminModule] : []),

@@ -47,6 +47,9 @@ describe('sandbox chat page in a browser', () => {
 
   it('sends a typed message through the webhook and shows the answer and the echo reply', async () => {
     await page.locator('#connection[data-state="live"]').waitFor();
+    // One bot: no bot to choose, the page as it always was.
+    expect(await page.locator('#bot-picker-field').isHidden()).toBe(true);
+    expect(await page.locator('#webhook-path').textContent()).toBe('/webhooks/cometchat');
     await page.fill('#me-uid', 'alice');
     await page.press('#me-uid', 'Tab');
     await page.fill('#me-name', 'Alice');

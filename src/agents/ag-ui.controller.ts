@@ -5,6 +5,7 @@ import {
   Inject,
   Logger,
   OnModuleInit,
+  Param,
   Post,
   Res,
   UnprocessableEntityException,
@@ -15,17 +16,21 @@ import type { AGUIEvent, RunAgentInput } from '@ag-ui/core';
 import { EventEncoder } from '@ag-ui/encoder';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { openEventStream } from '../common/event-stream';
-import { agentConfig, AgentConfig, botConfig, BotConfig } from '../config/app.config';
+import { agentConfig, AgentConfig } from '../config/app.config';
+import { ServedBot, ServedBots } from '../config/served-bots';
 import { ConversationStateStore } from '../conversation-state/conversation-state.store';
 import { ResponderRegistry } from '../responders/responder.registry';
 import { RunStoppedError } from './ag-ui-events';
+import { AgentBots } from './agent-bots';
 import { AgentTokenGuard } from './agent-token.guard';
 import { runAgentTurn } from './agent-run';
 import { agentConversation, AgentTurn, InvalidRunAgentInputError, NoUserMessageError, parseRunAgentInput, turnOf } from './run-agent-input';
 
 /**
  * CometChat's AI Agent endpoint (cometchat-api.md §11): a RunAgentInput in, the responders' answer out as AG-UI
- * events over server-sent events, while the request lasts. Nothing is queued: the answer is the stream.
+ * events over server-sent events, while the request lasts. Nothing is queued: the answer is the stream. Each bot with
+ * an agentToken has `/agents/ag-ui/{botUid}`; `/agents/ag-ui` is the one bot's (see AgentBots). The turn is that
+ * bot's: its UID as event.bot (so only its responders run), its own conversation when there are several.
  */
 @Controller('agents')
 @UseGuards(AgentTokenGuard)
@@ -39,7 +44,8 @@ export class AgUiController implements OnModuleInit {
     private readonly registry: ResponderRegistry,
     private readonly states: ConversationStateStore,
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(botConfig.KEY) private readonly bot: BotConfig,
+    private readonly agents: AgentBots,
+    private readonly bots: ServedBots,
     @Inject(agentConfig.KEY) private readonly config: AgentConfig,
   ) {}
 
@@ -50,9 +56,12 @@ export class AgUiController implements OnModuleInit {
     });
   }
 
-  @Post('ag-ui')
-  async run(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
-    const { input, turn } = this.read(body);
+  @Post(['ag-ui', 'ag-ui/:botUid'])
+  async run(@Param('botUid') botUid: string | undefined, @Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
+    // AgentTokenGuard has answered 404 for a path without an agent.
+    const { bot } = this.agents.of(botUid) as { bot: ServedBot };
+    const conversationBot = this.bots.several ? bot.uid : undefined;
+    const { input, turn } = this.read(body, bot, conversationBot);
 
     const raw = openEventStream(reply);
     const write = (chunk: string) => {
@@ -71,12 +80,12 @@ export class AgUiController implements OnModuleInit {
       const { error } = await runAgentTurn({
         input,
         turn,
-        respond: (options) => this.registry.respond(event, this.states.for(agentConversation(input.threadId)), options),
+        respond: (options) => this.registry.respond(event, this.states.for(agentConversation(input.threadId, conversationBot)), options),
         emit: (agUiEvent: AGUIEvent) => write(this.encoder.encodeSSE(agUiEvent)),
         signal: run.signal,
       });
       if (error && !raw.destroyed)
-        this.logger.warn(`AG-UI run ${input.runId} (thread ${input.threadId}) failed: ${(error as Error).message ?? error}`);
+        this.logger.warn(`AG-UI run ${input.runId} (bot ${bot.uid}, thread ${input.threadId}) failed: ${(error as Error).message ?? error}`);
     } finally {
       clearInterval(heartbeat);
       this.running.delete(run);
@@ -85,10 +94,10 @@ export class AgUiController implements OnModuleInit {
   }
 
   /** The run asked for, or the 400/422 that says why there is none; answered as JSON before any stream. */
-  private read(body: unknown): { input: RunAgentInput; turn: AgentTurn } {
+  private read(body: unknown, bot: ServedBot, conversationBot: string | undefined): { input: RunAgentInput; turn: AgentTurn } {
     try {
       const input = parseRunAgentInput(body);
-      return { input, turn: turnOf(input, this.bot.uid) };
+      return { input, turn: turnOf(input, bot.uid, Date.now(), conversationBot) };
     } catch (error) {
       if (error instanceof InvalidRunAgentInputError) throw new BadRequestException(error.message);
       if (error instanceof NoUserMessageError) throw new UnprocessableEntityException(error.message);

@@ -1,5 +1,5 @@
 import type { RunAgentInput } from '@ag-ui/core';
-import { AG_UI_USER, InvalidRunAgentInputError, NoUserMessageError, parseRunAgentInput, turnOf } from './run-agent-input';
+import { AG_UI_USER, agentConversation, InvalidRunAgentInputError, NoUserMessageError, parseRunAgentInput, turnOf } from './run-agent-input';
 
 const input = (messages: unknown[], extra: Record<string, unknown> = {}): RunAgentInput =>
   parseRunAgentInput({ threadId: 'thread-1', runId: 'run-1', messages, ...extra });
@@ -47,6 +47,17 @@ describe('turnOf', () => {
       receivedAt: 1234,
       raw: run,
     });
+  });
+
+  it("puts the conversation in the bot's own (Conversation.bot) when told to, as with several bots", () => {
+    const run = input([{ id: 'm1', role: 'user', content: 'hi' }]);
+    expect(turnOf(run, 'sales-bot', 1, 'sales-bot').event).toMatchObject({
+      bot: 'sales-bot',
+      conversation: { type: 'user', id: 'thread-1', bot: 'sales-bot' },
+    });
+    expect(turnOf(run, 'sales-bot', 1).event.conversation).toEqual({ type: 'user', id: 'thread-1' });
+    expect(agentConversation('thread-1')).toEqual({ type: 'user', id: 'ag-ui:thread-1' });
+    expect(agentConversation('thread-1', 'sales-bot')).toEqual({ type: 'user', id: 'ag-ui:thread-1', bot: 'sales-bot' });
   });
 
   it('takes the sender from forwardedProps.user, else the message’s name', () => {

@@ -31,8 +31,13 @@ export function parseRunAgentInput(body: unknown): RunAgentInput {
   return parsed.data;
 }
 
-/** The agent path's state lives apart from the bot path's: a thread id may look like a user's UID. */
-export const agentConversation = (threadId: string): Conversation => ({ type: 'user', id: `ag-ui:${threadId}` });
+/**
+ * The agent path's state lives apart from the bot path's: a thread id may look like a user's UID. `bot`: the bot's UID
+ * in a deployment of several, whose conversations are each one bot's (Conversation.bot); absent with one bot.
+ */
+export const agentConversation = (threadId: string, bot?: string): Conversation => withBot({ type: 'user', id: `ag-ui:${threadId}` }, bot);
+
+const withBot = (conversation: Conversation, bot: string | undefined): Conversation => (bot === undefined ? conversation : { ...conversation, bot });
 
 /** What a turn on the agent path gets: the event to answer and the thread before it. */
 export interface AgentTurn {
@@ -80,9 +85,10 @@ function senderOf(input: RunAgentInput, message: UserMessage): BotEvent['sender'
 /**
  * The turn a RunAgentInput asks for: its last user message as a BotEvent (a one-to-one conversation whose id is
  * the thread's), and the user and assistant messages before it, with text, as history. System, developer, tool
- * and reasoning messages are not history a responder reads.
+ * and reasoning messages are not history a responder reads. `conversationBot`: the bot's UID in a deployment of
+ * several bots, where the conversation carries it (as the bot path's do); absent with one bot.
  */
-export function turnOf(input: RunAgentInput, botUid: string, receivedAt = Date.now()): AgentTurn {
+export function turnOf(input: RunAgentInput, botUid: string, receivedAt = Date.now(), conversationBot?: string): AgentTurn {
   let at = input.messages.length - 1;
   while (at >= 0 && input.messages[at].role !== 'user') at--;
   if (at === -1) throw new NoUserMessageError();
@@ -95,7 +101,7 @@ export function turnOf(input: RunAgentInput, botUid: string, receivedAt = Date.n
     id: message.id,
     bot: botUid,
     sender: senderOf(input, message),
-    conversation: { type: 'user', id: input.threadId },
+    conversation: withBot({ type: 'user', id: input.threadId }, conversationBot),
     category: 'message',
     type: text ? 'text' : files[0].kind,
     ...(text ? { text } : {}),

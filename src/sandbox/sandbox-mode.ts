@@ -17,16 +17,25 @@ export const LIVE_SANDBOX_PAGE_WARNING =
  * live bot learns at once that nothing reaches CometChat.
  */
 export function sandboxBanner(
-  env: Pick<EnvironmentVariables, 'APP_ROLE' | 'COMETCHAT_MODE' | 'COMETCHAT_API_KEY' | 'SANDBOX_UI' | 'QUEUE_PREFIX' | 'PORT'>,
+  env: Pick<EnvironmentVariables, 'APP_ROLE' | 'COMETCHAT_MODE' | 'COMETCHAT_API_KEY' | 'SANDBOX_UI' | 'QUEUE_PREFIX' | 'PORT' | 'BOTS_FILE'>,
 ): string {
-  const why = env.COMETCHAT_API_KEY ? 'COMETCHAT_MODE=sandbox' : 'COMETCHAT_API_KEY is not set';
+  // With BOTS_FILE the keys are its apps' and COMETCHAT_API_KEY only the first app's: which of the two it was is not known here.
+  const why =
+    env.BOTS_FILE !== undefined
+      ? 'COMETCHAT_MODE=sandbox, or no app of BOTS_FILE has an apiKey'
+      : env.COMETCHAT_API_KEY
+        ? 'COMETCHAT_MODE=sandbox'
+        : 'COMETCHAT_API_KEY is not set';
+  const goLive =
+    env.BOTS_FILE === undefined
+      ? ['To go live: set COMETCHAT_APP_ID, COMETCHAT_REGION and COMETCHAT_API_KEY,', 'and leave COMETCHAT_MODE unset (or set it to live).']
+      : ['To go live: give each app of BOTS_FILE its apiKey, and leave COMETCHAT_MODE', 'unset (or set it to live).'];
   const lines = [
     'SANDBOX MODE: replies are NOT sent to CometChat.',
     `They go to the local sandbox outbox in Redis (${env.QUEUE_PREFIX}:sandbox:outbox).`,
     `Why: ${why}.`,
     ...(servesSandboxPage(env) ? [`Chat with the bot at http://localhost:${env.PORT}${SANDBOX_PAGE_PATH}`] : []),
-    'To go live: set COMETCHAT_APP_ID, COMETCHAT_REGION and COMETCHAT_API_KEY,',
-    'and leave COMETCHAT_MODE unset (or set it to live).',
+    ...goLive,
   ];
   const width = Math.max(...lines.map((line) => line.length));
   const rule = '═'.repeat(width + 2);

@@ -25,6 +25,8 @@ export interface SandboxSentMessage {
   /** Feed position: the message id, or a fresh one when the same message id was sent again. */
   seq: string;
   id: string;
+  /** The bot it was sent to, with several bots (a reply's bot is its `sender`). */
+  bot?: string;
   clientRef?: string;
   sender: { uid: string; name?: string };
   receiver: string;

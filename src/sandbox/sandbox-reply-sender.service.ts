@@ -1,31 +1,35 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { CometChatError } from '../cometchat/cometchat-error';
 import type { OutgoingMessage, ReplySender, SentMessage } from '../cometchat/reply-sender';
-import { botConfig, BotConfig } from '../config/app.config';
+import { ServedBot, ServedBots } from '../config/served-bots';
+import type { Conversation } from '../messages';
 import { conversationIdOf } from './sandbox-callback.factory';
 import { SandboxOutbox, SandboxReply } from './sandbox-outbox.service';
 
 /**
  * The REPLY_SENDER of sandbox mode: "sends" a reply by storing it in the sandbox outbox, so the replies
- * processor, its retries and its record of sent replies run unchanged.
+ * processor, its retries and its record of sent replies run unchanged. A reply is sent as the bot of its
+ * conversation (target.bot with several bots), as CometChatClient sends it.
  */
 @Injectable()
 export class SandboxReplySender implements ReplySender {
   constructor(
     private readonly outbox: SandboxOutbox,
-    @Inject(botConfig.KEY) private readonly bot: BotConfig,
+    private readonly bots: ServedBots,
   ) {}
 
   async sendBotMessage(message: OutgoingMessage): Promise<SentMessage> {
     // Everything the message carries is kept (parentId, metadata, fields added later): the outbox shows what
     // CometChat would have been asked to store.
     const { target, reply, muid, ...rest } = message;
+    const bot = this.botOf(target);
     const stored: SandboxReply = {
       ...rest,
       id: await this.outbox.nextMessageId(),
-      sender: this.bot.uid,
+      sender: bot.uid,
       receiver: target.id,
       receiverType: target.type,
-      conversationId: conversationIdOf(target.type, target.id, this.bot.uid),
+      conversationId: conversationIdOf(target.type, target.id, bot.uid),
       ...reply,
       muid,
       sentAt: Math.floor(Date.now() / 1000),
@@ -34,7 +38,16 @@ export class SandboxReplySender implements ReplySender {
     return stored;
   }
 
-  async findSent({ muid }: OutgoingMessage): Promise<string | undefined> {
-    return (await this.outbox.replies()).find((reply) => reply.muid === muid)?.id;
+  async findSent({ target, muid }: OutgoingMessage): Promise<string | undefined> {
+    // The bot's own messages only, as CometChatClient asks CometChat for them.
+    const sender = this.bots.ofConversation(target)?.uid;
+    return (await this.outbox.replies()).find((reply) => reply.muid === muid && reply.sender === sender)?.id;
+  }
+
+  /** A reply of a bot this deployment no longer serves is refused for good, as CometChatClient refuses it. */
+  private botOf(target: Conversation): ServedBot {
+    const bot = this.bots.ofConversation(target);
+    if (bot === undefined) throw new CometChatError('permanent', `bot ${JSON.stringify(target.bot)} is not served by this deployment (BOTS_FILE)`);
+    return bot;
   }
 }

@@ -1,15 +1,7 @@
-import { Body, Controller, Get, Header, HttpCode, Inject, Post, Res, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Inject, Post, Query, Res, ValidationPipe } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import {
-  agentConfig,
-  AgentConfig,
-  botConfig,
-  BotConfig,
-  cometchatConfig,
-  CometChatConfig,
-  respondersConfig,
-  RespondersConfig,
-} from '../config/app.config';
+import { cometchatConfig, CometChatConfig } from '../config/app.config';
+import { ServedBots } from '../config/served-bots';
 import { SandboxMessageDto } from './dto/sandbox-message.dto';
 import { SandboxChatService, SandboxSendResult } from './sandbox-chat.service';
 import { SandboxEventStream } from './sandbox-event-stream.service';
@@ -29,10 +21,8 @@ export class SandboxController {
     private readonly chat: SandboxChatService,
     private readonly events: SandboxEventStream,
     private readonly outbox: SandboxOutbox,
-    @Inject(botConfig.KEY) private readonly bot: BotConfig,
+    private readonly bots: ServedBots,
     @Inject(cometchatConfig.KEY) private readonly cometchat: CometChatConfig,
-    @Inject(respondersConfig.KEY) private readonly responders: RespondersConfig,
-    @Inject(agentConfig.KEY) private readonly agent: AgentConfig,
   ) {}
 
   @Get()
@@ -58,17 +48,15 @@ export class SandboxController {
   }
 
   /**
-   * What the page needs to know about the bot; in live mode it warns that replies go to CometChat. Whether the
-   * AG-UI endpoint is on, never its token: the page asks the person for it.
+   * What the page needs to know about the bots; in live mode it warns that replies go to CometChat. Whether a bot's
+   * AG-UI endpoint is on, never its token: the page asks the person for it. The top-level fields are the first bot's
+   * (the one bot's, as they always were); `bots` lists every bot, and the page offers a choice when there are several.
    */
   @Get('session')
   session() {
-    return {
-      botUid: this.bot.uid,
-      mode: this.cometchat.mode,
-      groupChatSetting: this.responders.groupChatSetting,
-      agentEndpoint: this.agent.token !== undefined,
-    };
+    const bots = this.bots.all.map((bot) => ({ uid: bot.uid, groupChatSetting: bot.groupChatSetting, agentEndpoint: bot.agentToken !== undefined }));
+    const [first] = bots;
+    return { botUid: first.uid, mode: this.cometchat.mode, groupChatSetting: first.groupChatSetting, agentEndpoint: first.agentEndpoint, bots };
   }
 
   /** Posts the message to the webhook as CometChat would, and answers with the webhook's answer. */
@@ -80,10 +68,11 @@ export class SandboxController {
     return this.chat.send(message);
   }
 
-  /** The stored replies, newest first (what CometChat would have received). */
+  /** The stored replies, newest first (what CometChat would have received); `?bot=uid`: only that bot's. */
   @Get('outbox')
-  outboxReplies(): Promise<SandboxReply[]> {
-    return this.outbox.replies();
+  async outboxReplies(@Query('bot') bot?: string): Promise<SandboxReply[]> {
+    const replies = await this.outbox.replies();
+    return typeof bot === 'string' ? replies.filter((reply) => reply.sender === bot.toLowerCase()) : replies;
   }
 
   @Get('events')

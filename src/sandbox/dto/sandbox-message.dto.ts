@@ -45,6 +45,12 @@ export class SandboxMessageDto {
   @MaxLength(10_000)
   text: string;
 
+  /** The bot it is to, with several bots (the page's picker); absent: the first bot. */
+  @IsOptional()
+  @Transform(lowercase)
+  @Matches(ID, { message: 'bot must be a bot uid: 1-100 letters, digits, "_" or "-"' })
+  bot?: string;
+
   /** Send again under an earlier message id, to see how a redelivery is answered (`duplicate`). */
   @IsOptional()
   @Matches(/^\d{1,13}$/, { message: 'id must be the digits of an earlier message id' })

@@ -23,6 +23,9 @@
     mentionBot: $('mention-bot'),
     slashHelp: $('slash-help'),
     composerHint: $('composer-hint'),
+    botPickerField: $('bot-picker-field'),
+    botPicker: $('bot-picker'),
+    webhookPath: $('webhook-path'),
   };
 
   const UID = /^[a-z0-9_-]{1,100}$/;
@@ -47,6 +50,9 @@
 
   const state = {
     session: { botUid: 'bot', mode: 'sandbox', groupChatSetting: 'mentionedMessages' },
+    /** The bots of the deployment (session.bots), and the uid of the one this page talks to. */
+    bots: [{ uid: 'bot', groupChatSetting: 'mentionedMessages', agentEndpoint: false }],
+    bot: store.get('bot', 'bot'),
     me: store.get('me', { uid: 'sandbox-user', name: 'Sandbox User' }),
     groups: store.get('groups', ['sandbox-group']),
     current: null,
@@ -57,10 +63,26 @@
     names: new Map(),
   };
 
+  // ---- bots ----
+  // With several bots the page talks to one at a time (the picker): each has its own conversations, replies and
+  // agent, as CometChat keeps them apart. With one bot none of this shows and every key is as it always was.
+
+  const several = () => state.bots.length > 1;
+  const currentBot = () => state.bots.find((bot) => bot.uid === state.bot) || state.bots[0];
+
   // ---- conversations ----
 
-  const directKey = (uid) => 'user:' + uid;
-  const groupKey = (guid) => 'group:' + guid;
+  /** `user:alice`, `group:ops`; with several bots the bot's uid first (`sales-bot/user:alice`): a uid has no `/`. */
+  const scope = (botUid) => (several() ? botUid + '/' : '');
+  const directKey = (uid, botUid = state.bot) => scope(botUid) + 'user:' + uid;
+  const groupKey = (guid, botUid = state.bot) => scope(botUid) + 'group:' + guid;
+
+  function parseKey(key) {
+    const slash = key.indexOf('/');
+    const rest = key.slice(slash + 1);
+    const colon = rest.indexOf(':');
+    return { bot: slash === -1 ? state.bot : key.slice(0, slash), type: rest.slice(0, colon), id: rest.slice(colon + 1) };
+  }
 
   function conversation(key) {
     let entry = state.conversations.get(key);
@@ -72,37 +94,43 @@
   }
 
   function keyOfSent(item) {
-    return item.receiverType === 'group' ? groupKey(item.receiver) : directKey(item.sender.uid);
+    // A page message names its bot (several bots); a reply's bot is its sender.
+    const bot = item.bot || state.bots[0].uid;
+    return item.receiverType === 'group' ? groupKey(item.receiver, bot) : directKey(item.sender.uid, bot);
   }
 
   function keyOfReply(item) {
-    return item.receiverType === 'group' ? groupKey(item.receiver) : directKey(item.receiver);
+    return item.receiverType === 'group' ? groupKey(item.receiver, item.sender) : directKey(item.receiver, item.sender);
   }
 
   function describeKey(key) {
-    const [type, id] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+    const { type, id } = parseKey(key);
     if (type === 'group') return { icon: '#', label: id, title: 'Group ' + id, subtitle: groupSubtitle() };
     const mine = id === state.me.uid;
+    const theBot = several() ? state.bot : 'the bot';
     return {
       icon: '@',
-      label: mine ? 'You and the bot' : (state.names.get(id) || id) + ' and the bot',
-      title: 'One-to-one with the bot',
+      label: (mine ? 'You' : state.names.get(id) || id) + ' and ' + theBot,
+      title: 'One-to-one with ' + theBot,
       subtitle: 'as ' + (mine ? state.me.name || id : state.names.get(id) || id) + ' (' + id + ')',
     };
   }
 
   function groupSubtitle() {
-    const setting = state.session.groupChatSetting;
-    if (setting === 'mentionedMessages') return 'The bot answers messages that mention it (GROUP_CHAT_SETTING=mentionedMessages).';
-    if (setting === 'slashedMessages') return 'The bot answers slash commands only (GROUP_CHAT_SETTING=slashedMessages).';
-    if (setting === 'allMessages') return 'The bot answers every message (GROUP_CHAT_SETTING=allMessages).';
-    return 'The bot ignores group messages (GROUP_CHAT_SETTING=none).';
+    const setting = currentBot().groupChatSetting;
+    // A bot of BOTS_FILE has its own setting.
+    const said = '(' + (several() ? 'groupChatSetting: ' : 'GROUP_CHAT_SETTING=') + setting + ').';
+    if (setting === 'mentionedMessages') return 'The bot answers messages that mention it ' + said;
+    if (setting === 'slashedMessages') return 'The bot answers slash commands only ' + said;
+    if (setting === 'allMessages') return 'The bot answers every message ' + said;
+    return 'The bot ignores group messages ' + said;
   }
 
   function conversationKeys() {
-    const keys = [directKey(state.me.uid), ...state.groups.map(groupKey)];
-    // Other conversations are listed once they hold something (a former identity's empty chat is not).
-    for (const [key, entry] of state.conversations) if (!keys.includes(key) && entry.nodes.length > 0) keys.push(key);
+    const keys = [directKey(state.me.uid), ...state.groups.map((guid) => groupKey(guid))];
+    // Other conversations of this bot are listed once they hold something (a former identity's empty chat is not).
+    const mine = scope(state.bot);
+    for (const [key, entry] of state.conversations) if (!keys.includes(key) && key.startsWith(mine) && entry.nodes.length > 0) keys.push(key);
     return keys;
   }
 
@@ -120,12 +148,24 @@
         return li;
       }),
     );
+    renderBotPicker();
+  }
+
+  /** Each other bot's unread replies and messages, on its name in the picker. */
+  function renderBotPicker() {
+    if (!several()) return;
+    for (const option of els.botPicker.options) {
+      let unread = 0;
+      for (const [key, entry] of state.conversations) if (key.startsWith(option.value + '/')) unread += entry.unread;
+      option.textContent = option.value + (unread > 0 && option.value !== state.bot ? ' (' + unread + ' new)' : '');
+    }
   }
 
   function open(key) {
-    if (key.startsWith('user:') && key !== directKey(state.me.uid)) {
+    const { type, id } = parseKey(key);
+    if (type === 'user' && key !== directKey(state.me.uid)) {
       // Another user's one-to-one chat: become that user to see it and talk in it.
-      const uid = key.slice(5);
+      const uid = id;
       setMe({ uid, name: state.names.get(uid) || uid });
     }
     state.current = key;
@@ -176,7 +216,7 @@
     for (const match of String(value).matchAll(MENTION)) {
       fragment.append(document.createTextNode(value.slice(last, match.index)));
       const uid = match[1].toLowerCase();
-      fragment.append(text('span', '@' + (uid === state.session.botUid ? 'bot' : state.names.get(uid) || uid), 'mention'));
+      fragment.append(text('span', '@' + (uid === state.bot ? 'bot' : state.names.get(uid) || uid), 'mention'));
       last = match.index + match[0].length;
     }
     fragment.append(document.createTextNode(String(value).slice(last)));
@@ -249,7 +289,7 @@
       again.type = 'button';
       again.title = 'Deliver this message id again, as CometChat would on a retry';
       again.addEventListener('click', () =>
-        send(item.text, { groupId: item.receiverType === 'group' ? item.receiver : null, resendId: item.id, sender: item.sender }),
+        send(item.text, { groupId: item.receiverType === 'group' ? item.receiver : null, resendId: item.id, sender: item.sender, bot: item.bot }),
       );
       meta.append(again);
     }
@@ -259,7 +299,8 @@
   }
 
   function renderReply(item) {
-    const { li, body } = shell('bot', 'Bot', false);
+    // With several bots a reply says which bot it is from.
+    const { li, body } = shell('bot', several() ? item.sender : 'Bot', false);
     const data = item.data || {};
     const bubble = document.createElement('div');
     bubble.className = 'bubble';
@@ -468,7 +509,7 @@
   // ---- sending ----
 
   function botMentionToken() {
-    return '<@uid:' + state.session.botUid + '>';
+    return '<@uid:' + state.bot + '>';
   }
 
   /** `@bot` (a word on its own) becomes the bot's mention token, as CometChat's clients write it. */
@@ -476,18 +517,24 @@
     return value.replace(/(^|\s)@bot\b/gi, (_, space) => space + botMentionToken());
   }
 
-  /** Posts a message; `resendId` delivers an earlier message id again (as `sender`, into `groupId` or one-to-one). */
-  async function send(rawText, { groupId, resendId, sender } = {}) {
+  /**
+   * Posts a message; `resendId` delivers an earlier message id again (as `sender`, into `groupId` or one-to-one, to
+   * `bot`). With several bots the message is to the bot picked (or `bot`): the service posts it as that bot's callback.
+   */
+  async function send(rawText, { groupId, resendId, sender, bot } = {}) {
     const value = withMentions(rawText.trim());
     if (!value) return;
     const from = sender || { uid: state.me.uid, name: state.me.name };
-    const group = groupId !== undefined ? groupId : state.current.startsWith('group:') ? state.current.slice(6) : null;
+    const to = bot || state.bot;
+    const current = parseKey(state.current);
+    const group = groupId !== undefined ? groupId : current.type === 'group' ? current.id : null;
     const conversationRef = group ? { type: 'group', id: group } : { type: 'user' };
     const clientRef = Math.random().toString(36).slice(2) + Date.now().toString(36);
-    const key = group ? groupKey(group) : directKey(from.uid);
+    const key = group ? groupKey(group, to) : directKey(from.uid, to);
     const draft = {
+      ...(several() ? { bot: to } : {}),
       sender: from,
-      receiver: group || state.session.botUid,
+      receiver: group || to,
       receiverType: group ? 'group' : 'user',
       text: value,
     };
@@ -503,6 +550,7 @@
         body: JSON.stringify({
           sender: { uid: from.uid, ...(from.name ? { name: from.name } : {}) },
           conversation: conversationRef,
+          ...(several() ? { bot: to } : {}),
           text: value,
           clientRef,
           ...(resendId ? { id: resendId } : {}),
@@ -525,8 +573,8 @@
   }
 
   function updateComposerHint() {
-    const inGroup = state.current?.startsWith('group:');
-    const setting = state.session.groupChatSetting;
+    const inGroup = state.current !== null && parseKey(state.current).type === 'group';
+    const setting = currentBot().groupChatSetting;
     const mentioned = /(^|\s)@bot\b/i.test(els.text.value) || els.text.value.includes(botMentionToken());
     let hint = '';
     if (inGroup && setting === 'mentionedMessages' && els.text.value.trim() && !mentioned) {
@@ -625,7 +673,9 @@
     botView: $('bot-view'),
     agentView: $('agent-view'),
     endpoint: $('agent-endpoint'),
+    path: $('agent-path'),
     token: $('agent-token'),
+    tokenLabel: $('agent-token-label'),
     newThread: $('agent-new-thread'),
     thread: $('agent-thread'),
     messages: $('agent-messages'),
@@ -636,6 +686,9 @@
     status: $('agent-status'),
   };
   const TOKEN_KEY = 'cometchat-sandbox:agent-token';
+  // Each bot of several has its own endpoint and token; one bot has the path and key it always had.
+  const tokenKey = () => TOKEN_KEY + (several() ? ':' + state.bot : '');
+  const agentPath = () => '/agents/ag-ui' + (several() ? '/' + encodeURIComponent(state.bot) : '');
   const newId = () => (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
   const agent = { threadId: newId(), messages: [], run: null, bubbles: new Map(), tools: new Map() };
 
@@ -677,7 +730,7 @@
         break;
       case 'TEXT_MESSAGE_START': {
         const bubble = text('div', '', 'bubble streaming');
-        agentMessage('bot', 'agent').append(bubble);
+        agentMessage('bot', several() ? state.bot : 'agent').append(bubble);
         agent.bubbles.set(event.messageId, bubble);
         agentStatus('streaming', 'streaming…');
         break;
@@ -737,12 +790,12 @@
   async function askAgent(value) {
     const token = agentEls.token.value.trim();
     if (!token) {
-      agentStatus('error', 'Enter the service’s AGENT_TOKEN first.');
+      agentStatus('error', several() ? 'Enter ' + state.bot + '’s agentToken first.' : 'Enter the service’s AGENT_TOKEN first.');
       agentEls.token.focus();
       return;
     }
     try {
-      sessionStorage.setItem(TOKEN_KEY, token);
+      sessionStorage.setItem(tokenKey(), token);
     } catch {
       /* private mode: typed again next time */
     }
@@ -765,7 +818,7 @@
       forwardedProps: { user: { uid: state.me.uid, name: state.me.name || state.me.uid } },
     };
     try {
-      const response = await fetch('/agents/ag-ui', {
+      const response = await fetch(agentPath(), {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: 'Bearer ' + token },
         body: JSON.stringify(input),
@@ -803,14 +856,18 @@
     }
   }
 
-  function bindAgent() {
-    agentEls.tabBot.addEventListener('click', () => showTab('bot'));
-    agentEls.tabAgent.addEventListener('click', () => showTab('agent'));
+  function loadToken() {
     try {
-      agentEls.token.value = sessionStorage.getItem(TOKEN_KEY) || '';
+      agentEls.token.value = sessionStorage.getItem(tokenKey()) || '';
     } catch {
       /* private mode */
     }
+  }
+
+  function bindAgent() {
+    agentEls.tabBot.addEventListener('click', () => showTab('bot'));
+    agentEls.tabAgent.addEventListener('click', () => showTab('agent'));
+    loadToken();
     agentEls.newThread.addEventListener('click', newThread);
     agentEls.stop.addEventListener('click', () => agent.run?.abort());
     agentEls.composer.addEventListener('submit', (event) => {
@@ -830,10 +887,49 @@
   }
 
   function showAgentEndpoint() {
-    if (state.session.agentEndpoint) return;
-    agentEls.endpoint.classList.add('off');
-    agentEls.endpoint.textContent = 'The AG-UI endpoint is off: set AGENT_TOKEN to turn it on.';
-    agentEls.send.disabled = true;
+    const on = currentBot().agentEndpoint;
+    if (several()) {
+      agentEls.tokenLabel.textContent = 'Bearer token (' + state.bot + '’s agentToken)';
+      agentEls.token.placeholder = 'the agentToken of ' + state.bot + ' in BOTS_FILE';
+      loadToken();
+    }
+    agentEls.path.textContent = agentPath();
+    agentEls.endpoint.classList.toggle('off', !on);
+    agentEls.endpoint.textContent = on
+      ? 'POST ' + agentPath()
+      : several()
+        ? 'This bot has no AG-UI endpoint: give it an agentToken in BOTS_FILE.'
+        : 'The AG-UI endpoint is off: set AGENT_TOKEN to turn it on.';
+    agentEls.send.disabled = !on;
+  }
+
+  // ---- choosing the bot ----
+
+  function setupBots() {
+    const { session } = state;
+    state.bots = session.bots || [{ uid: session.botUid, groupChatSetting: session.groupChatSetting, agentEndpoint: session.agentEndpoint }];
+    if (!state.bots.some((bot) => bot.uid === state.bot)) state.bot = state.bots[0].uid;
+    if (!several()) return;
+    els.botPicker.replaceChildren(...state.bots.map((bot) => new Option(bot.uid, bot.uid, false, bot.uid === state.bot)));
+    els.botPicker.addEventListener('change', () => chooseBot(els.botPicker.value));
+    els.botPickerField.hidden = false;
+  }
+
+  /** What depends on the bot: its webhook path, group setting and agent endpoint. */
+  function showBot() {
+    els.webhookPath.textContent = '/webhooks/cometchat' + (several() ? '/' + state.bot : '');
+    els.groupHint.textContent = groupSubtitle();
+    showAgentEndpoint();
+  }
+
+  /** Talks to another bot: the same kind of conversation in its view, and a new agent thread (a thread is one bot's). */
+  function chooseBot(uid) {
+    const { type, id } = parseKey(state.current);
+    state.bot = uid;
+    store.set('bot', uid);
+    showBot();
+    newThread();
+    open(type === 'group' ? groupKey(id) : directKey(state.me.uid));
   }
 
   async function start() {
@@ -845,13 +941,13 @@
     } catch {
       /* defaults above */
     }
+    setupBots();
     const live = state.session.mode === 'live';
     els.mode.className = 'mode' + (live ? ' live' : '');
     els.mode.textContent = live
       ? 'Live mode: replies are sent to CometChat for real (and fail for users that do not exist there).'
       : 'Sandbox mode: replies stay in the local outbox; nothing is sent to CometChat.';
-    els.groupHint.textContent = groupSubtitle();
-    showAgentEndpoint();
+    showBot();
     open(directKey(state.me.uid));
     connect();
   }
