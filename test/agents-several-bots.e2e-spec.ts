@@ -4,7 +4,7 @@ import { Module } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { conversationKey } from '../src/messages';
 import { Responder, type ResponderContext, type ResponderStreamPart } from '../src/responders';
-import { NO_SINGLE_BOT, writeBotsFile } from './support/bots-file';
+import { NO_SINGLE_BOT, writeBotsFile } from './support/several-bots';
 import { TestApp } from './support/test-app';
 
 const SUPPORT_TOKEN = 'support-agent-token-0123456789';

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import type { Browser, Page } from 'playwright-core';
 import { BotEvent, Responder, textReply } from '../src/responders';
 import { launchChromium } from './support/browser';
-import { NO_SINGLE_BOT, writeBotsFile } from './support/bots-file';
+import { NO_SINGLE_BOT, writeBotsFile } from './support/several-bots';
 import { TestApp } from './support/test-app';
 
 /** Where the screenshot for a human look goes (not part of the repository). */

@@ -2,7 +2,7 @@ import { Logger, Module } from '@nestjs/common';
 import { REPLY_SENDER } from '../src/cometchat/reply-sender';
 import { BotEvent, Responder, textReply } from '../src/responders';
 import { SandboxReplySender } from '../src/sandbox/sandbox-reply-sender.service';
-import { NO_SINGLE_BOT, writeBotsFile } from './support/bots-file';
+import { NO_SINGLE_BOT, writeBotsFile } from './support/several-bots';
 import { TestApp } from './support/test-app';
 import { waitFor } from './support/wait-for';
 

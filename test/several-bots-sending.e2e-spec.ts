@@ -1,5 +1,5 @@
 import { FakeCometChat, RecordedCall } from './support/fake-cometchat';
-import { basicAuthOf, botCallback, botsFile, NO_SINGLE_BOT } from './support/several-bots';
+import { basicAuthOf, botCallback, writeBotsFile, NO_SINGLE_BOT } from './support/several-bots';
 import { TestApp } from './support/test-app';
 import { waitFor } from './support/wait-for';
 
@@ -19,7 +19,7 @@ const SEND = (uid: string) => `/v3/bots/${uid}/messages`;
 describe('several bots: each bot sends on its own', () => {
   let main: FakeCometChat;
   let other: FakeCometChat;
-  let file: ReturnType<typeof botsFile>;
+  let file: ReturnType<typeof writeBotsFile>;
   let app: TestApp;
 
   beforeAll(async () => {
@@ -27,7 +27,7 @@ describe('several bots: each bot sends on its own', () => {
     other = await new FakeCometChat().start();
     const bot = (uid: string, appName: string, extra = '') =>
       `  - { uid: ${uid}, app: ${appName}, webhook: { username: cometchat, password: "\${WEBHOOK_PASSWORD_ALL}" }${extra} }\n`;
-    file = botsFile(
+    file = writeBotsFile(
       `apps:
   main: { appId: "e2e-main", region: us, apiKey: "\${MAIN_API_KEY}", apiUrl: "${main.url}" }
   other: { appId: "e2e-other", region: eu, apiKey: "\${OTHER_API_KEY}", apiUrl: "${other.url}" }

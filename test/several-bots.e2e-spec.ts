@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BotEvent, Responder, textReply } from '../src/responders';
 import { FakeCometChat, RecordedCall } from './support/fake-cometchat';
-import { basicAuthOf as auth, botCallback, botsFile, NO_SINGLE_BOT, nextMessageId } from './support/several-bots';
+import { basicAuthOf as auth, botCallback, writeBotsFile, NO_SINGLE_BOT, nextMessageId } from './support/several-bots';
 import { TestApp } from './support/test-app';
 import { waitFor } from './support/wait-for';
 
@@ -38,7 +38,7 @@ const callback = botCallback;
  * its `bot` field or its path, authenticated with its own credentials, answered as itself through its own app.
  */
 describe('several bots in one deployment', () => {
-  let file: ReturnType<typeof botsFile>;
+  let file: ReturnType<typeof writeBotsFile>;
   let main: FakeCometChat;
   let staging: FakeCometChat;
   let app: TestApp;
@@ -46,7 +46,7 @@ describe('several bots in one deployment', () => {
   beforeAll(async () => {
     main = await new FakeCometChat().start();
     staging = await new FakeCometChat().start();
-    file = botsFile(
+    file = writeBotsFile(
       `
 apps:
   main: { appId: "e2e-main", region: us, apiKey: "\${MAIN_API_KEY}", apiUrl: "${main.url}" }

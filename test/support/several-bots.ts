@@ -14,7 +14,7 @@ export const NO_SINGLE_BOT = {
 };
 
 /** A BOTS_FILE in a directory of its own; `remove()` when done. */
-export function botsFile(yaml: string): { path: string; remove: () => void } {
+export function writeBotsFile(yaml: string): { path: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'bots-file-'));
   const path = join(dir, 'bots.yaml');
   writeFileSync(path, yaml);
