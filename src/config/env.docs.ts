@@ -107,7 +107,7 @@ export const ENV_DOCS: Record<keyof EnvironmentVariables, EnvDoc> = {
   BOTS_FILE: {
     section: 'bots',
     description:
-      "A YAML file (JSON when its name ends in `.json`) of the CometChat apps and the bots this deployment serves; a `${VAR}` in it is read from the environment. Read and checked at boot. With it, `BOT_UID`, `WEBHOOK_USERNAME`, `WEBHOOK_PASSWORD`, `COMETCHAT_APP_ID`, `COMETCHAT_REGION`, `COMETCHAT_API_KEY`, `COMETCHAT_API_URL` and `AGENT_TOKEN` are not set, and `GROUP_CHAT_SETTING` is the default of each bot's `groupChatSetting`. This version serves a file of one bot; one of several is refused at start.",
+      "A YAML file (JSON when its name ends in `.json`) of the CometChat apps and the bots this deployment serves; a `${VAR}` in it is read from the environment. Read and checked at boot. With it, `BOT_UID`, `WEBHOOK_USERNAME`, `WEBHOOK_PASSWORD`, `COMETCHAT_APP_ID`, `COMETCHAT_REGION`, `COMETCHAT_API_KEY`, `COMETCHAT_API_URL` and `AGENT_TOKEN` are not set, and `GROUP_CHAT_SETTING` is the default of each bot's `groupChatSetting`. Each bot is served as itself: see [Several bots](docs/configuration.md#several-bots).",
     unset: 'unset (one bot, of the variables above)',
     example: 'bots.yaml',
   },
@@ -232,7 +232,7 @@ export const ENV_DOCS: Record<keyof EnvironmentVariables, EnvDoc> = {
   AGENT_TOKEN: {
     section: 'agent',
     description:
-      'Bearer token of `POST /agents/ag-ui`, CometChat\'s AI Agent path: register `https://<host>/agents/ag-ui` as the agent\'s deployment URL with the header `{"Authorization": "Bearer <this>"}`. At least 16 printable characters, no spaces.',
+      'Bearer token of `POST /agents/ag-ui`, CometChat\'s AI Agent path: register `https://<host>/agents/ag-ui` as the agent\'s deployment URL with the header `{"Authorization": "Bearer <this>"}`. At least 16 printable characters, no spaces. With `BOTS_FILE`, each bot\'s `agentToken` opens `POST /agents/ag-ui/{botUid}` instead.',
     unset: 'unset (no endpoint: `404`)',
     example: 'change-me-to-a-long-random-string',
   },
