@@ -94,7 +94,14 @@ bots:
     webhook: { username: ops, password: "\${OPS_WEBHOOK_PASSWORD}" }
 `,
     );
-    const env = { ...testEnv('bots-operations'), ...NO_SINGLE_BOT, ...SECRETS, BOTS_FILE: file, RETRY_BACKOFF_MS: '100', LOG_LEVEL: 'info' };
+    const env: Record<string, string> = {
+      ...testEnv('bots-operations'),
+      ...NO_SINGLE_BOT,
+      ...SECRETS,
+      BOTS_FILE: file,
+      RETRY_BACKOFF_MS: '100',
+      LOG_LEVEL: 'info',
+    };
     prefix = env.QUEUE_PREFIX;
     service = ServiceProcess.spawn({ ...env, PORT: String(await freePort()) });
     await waitFor('the service to listen', () => service.output.includes('listening on'), { timeoutMs: 30_000 });
