@@ -14,7 +14,7 @@ import { FakeCometChat } from './support/fake-cometchat';
 import { contentOf, defaultAnswer, FakeModelServer, Gate } from './support/fake-openai';
 import { fixture } from './support/fixtures';
 import { Scrape } from './support/prometheus-text';
-import { TestApp } from './support/test-app';
+import { BOT_UID, TestApp } from './support/test-app';
 import { waitFor } from './support/wait-for';
 
 const TOKEN = 'agent-llm-e2e-token-0123456789';
@@ -101,7 +101,7 @@ describe('the LLM responder on the AI Agent (AG-UI) path', () => {
   it("streams the model's chunks as TEXT_MESSAGE_CONTENT events as they come, and counts the tokens", async () => {
     const gate = new Gate();
     model.answer = () => ({ text: '', pieces: ['Hel', 'lo, ', 'wor', 'ld'], gate: gate.opened });
-    const before = (await scrape()).count('cometchat_bot_llm_tokens_total', { kind: 'input' });
+    const before = (await scrape()).count('cometchat_bot_llm_tokens_total', { bot: BOT_UID, kind: 'input' });
     const agent = agentFor([user('say hello')]);
     const run = start(agent, 'agent-ana');
 
@@ -137,8 +137,8 @@ describe('the LLM responder on the AI Agent (AG-UI) path', () => {
     // The daily budget and the metrics count the agent path's tokens too, for the sender forwardedProps names.
     expect(await app.redis().get(`${app.prefix}:llm:tokens:${day()}:agent-ana`)).toBe('15');
     const after = await scrape();
-    expect(after.count('cometchat_bot_llm_tokens_total', { kind: 'input' }) - before).toBe(10);
-    expect(after.count('cometchat_bot_llm_call_duration_seconds_count', { outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(after.count('cometchat_bot_llm_tokens_total', { bot: BOT_UID, kind: 'input' }) - before).toBe(10);
+    expect(after.count('cometchat_bot_llm_call_duration_seconds_count', { bot: BOT_UID, outcome: 'ok' })).toBeGreaterThanOrEqual(1);
   });
 
   it('shows a tool round trip as TOOL_CALL_START/ARGS/END and TOOL_CALL_RESULT, then the final text', async () => {
@@ -251,25 +251,25 @@ describe('the LLM responder on the AI Agent (AG-UI) path', () => {
 
   it('past the daily token budget, answers the limit text as one message without calling the model', async () => {
     await app.redis().set(`${app.prefix}:llm:tokens:${day()}:agent-spender`, '40');
-    const refusals = (await scrape()).count('cometchat_bot_llm_budget_refusals_total');
+    const refusals = (await scrape()).count('cometchat_bot_llm_budget_refusals_total', { bot: BOT_UID });
     const run = start(agentFor([user('one more please')]), 'agent-spender');
     await run.done;
     expect(contents(run.events)).toEqual([LIMIT]);
     expect(run.types().at(-1)).toBe(EventType.RUN_FINISHED);
     expect(model.about('one more please')).toHaveLength(0);
-    expect((await scrape()).count('cometchat_bot_llm_budget_refusals_total') - refusals).toBe(1);
+    expect((await scrape()).count('cometchat_bot_llm_budget_refusals_total', { bot: BOT_UID }) - refusals).toBe(1);
   });
 
   it('ends the run with RUN_ERROR when the model fails (500), once, without retrying, and closes the stream', async () => {
     model.answer = () => ({ status: 500 });
-    const errors = (await scrape()).count('cometchat_bot_llm_call_duration_seconds_count', { outcome: 'error' });
+    const errors = (await scrape()).count('cometchat_bot_llm_call_duration_seconds_count', { bot: BOT_UID, outcome: 'error' });
     const run = start(agentFor([user('are you there?')]), 'agent-broken');
     await run.done; // the stream ended: no hang
     expect(run.types()).toEqual([EventType.RUN_STARTED, EventType.RUN_ERROR]);
     expect(run.events.at(-1)).toMatchObject({ code: 'RESPONDER_ERROR', message: RESPONDER_FAILED });
     expect(JSON.stringify(run.events)).not.toContain('fake model error');
     expect(model.about('are you there?')).toHaveLength(1);
-    expect((await scrape()).count('cometchat_bot_llm_call_duration_seconds_count', { outcome: 'error' }) - errors).toBe(1);
+    expect((await scrape()).count('cometchat_bot_llm_call_duration_seconds_count', { bot: BOT_UID, outcome: 'error' }) - errors).toBe(1);
 
     // Nothing was queued to retry it later: the next run of the thread is the only way to ask again.
     expect((await app.jobs('events')).filter((job) => job.data.data?.sender === 'agent-broken')).toHaveLength(0);
@@ -294,7 +294,7 @@ describe('the LLM responder on the AI Agent (AG-UI) path', () => {
   it('aborts the model call when the client goes away mid-stream: the model server sees its connection closed', async () => {
     const never = new Gate(); // never opened: the model would hold the rest back for ever
     model.answer = () => ({ text: '', pieces: ['Thinking', ' very hard'], gate: never.opened });
-    const aborted = (await scrape()).count('cometchat_bot_llm_call_duration_seconds_count', { outcome: 'aborted' });
+    const aborted = (await scrape()).count('cometchat_bot_llm_call_duration_seconds_count', { bot: BOT_UID, outcome: 'aborted' });
     const agent = agentFor([user('think forever')]);
     const run = start(agent, 'agent-leaver');
     await waitFor('the first delta', () => contents(run.events).length === 1);
@@ -307,7 +307,7 @@ describe('the LLM responder on the AI Agent (AG-UI) path', () => {
     expect(run.types()).not.toContain(EventType.RUN_FINISHED);
     await waitFor(
       'the aborted call in the metrics',
-      async () => (await scrape()).count('cometchat_bot_llm_call_duration_seconds_count', { outcome: 'aborted' }) > aborted,
+      async () => (await scrape()).count('cometchat_bot_llm_call_duration_seconds_count', { bot: BOT_UID, outcome: 'aborted' }) > aborted,
     );
   });
 

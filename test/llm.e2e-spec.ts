@@ -6,7 +6,7 @@ import { FakeCometChat, RecordedCall } from './support/fake-cometchat';
 import { contentOf, defaultAnswer, FakeModelServer } from './support/fake-openai';
 import { fixture } from './support/fixtures';
 import { Scrape } from './support/prometheus-text';
-import { TestApp } from './support/test-app';
+import { BOT_UID, TestApp } from './support/test-app';
 import { waitFor } from './support/wait-for';
 
 /** A team's tool, registered in a test module the way src/bot/ registers one. */
@@ -98,9 +98,9 @@ describe('the LLM responder, end to end (fake OpenAI-compatible server)', () => 
     const day = new Date().toISOString().slice(0, 10);
     expect(await app.redis().get(`${app.prefix}:llm:tokens:${day}:llm-ana`)).toBe('15');
     const scrape = new Scrape((await app.app.inject({ method: 'GET', url: '/metrics' })).body);
-    expect(scrape.count('cometchat_bot_llm_tokens_total', { kind: 'input' })).toBeGreaterThanOrEqual(10);
-    expect(scrape.count('cometchat_bot_llm_tokens_total', { kind: 'output' })).toBeGreaterThanOrEqual(5);
-    expect(scrape.count('cometchat_bot_llm_call_duration_seconds_count', { outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(scrape.count('cometchat_bot_llm_tokens_total', { bot: BOT_UID, kind: 'input' })).toBeGreaterThanOrEqual(10);
+    expect(scrape.count('cometchat_bot_llm_tokens_total', { bot: BOT_UID, kind: 'output' })).toBeGreaterThanOrEqual(5);
+    expect(scrape.count('cometchat_bot_llm_call_duration_seconds_count', { bot: BOT_UID, outcome: 'ok' })).toBeGreaterThanOrEqual(1);
   });
 
   it('leaves what other responders take to them: FAQ and commands win by priority', async () => {

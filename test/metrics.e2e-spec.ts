@@ -3,7 +3,7 @@ import { FakeCometChat } from './support/fake-cometchat';
 import { fixture } from './support/fixtures';
 import { PrivateRedis } from './support/private-redis';
 import { Scrape } from './support/prometheus-text';
-import { basicAuth, TestApp } from './support/test-app';
+import { basicAuth, BOT_UID, TestApp } from './support/test-app';
 import { waitFor } from './support/wait-for';
 
 const name = (key: keyof typeof METRICS) => metricName(METRICS[key]);
@@ -17,6 +17,8 @@ const TURN = name('turnDuration');
 const REPLY_LATENCY = name('replyLatency');
 const COMETCHAT = name('cometchatRequests');
 const PAUSE = name('rateLimitPause');
+/** The label every per-message and per-send series carries: the one bot these apps serve. */
+const BOT = { bot: BOT_UID };
 
 /** A text message from a sender of its own: its own conversation, so no test waits for another's turn. */
 const message = (sender: string) => {
@@ -60,8 +62,8 @@ describe('GET /metrics', () => {
     expect(metrics.value(STATS_UP, { queue: 'events' })).toBe(1);
     expect(metrics.value(STATS_UP, { queue: 'replies' })).toBe(1);
     // Counters that rates are taken of exist from zero.
-    expect(metrics.value(JOBS, { queue: 'replies', outcome: 'failed' })).toBe(0);
-    expect(metrics.value(COMETCHAT, { class: '429' })).toBe(0);
+    expect(metrics.value(JOBS, { ...BOT, queue: 'replies', outcome: 'failed' })).toBe(0);
+    expect(metrics.value(COMETCHAT, { ...BOT, class: '429' })).toBe(0);
   });
 
   it('counts webhook answers, job outcomes, CometChat answers and latencies as replies meet a 429, a 500 then 200, and a 404', async () => {
@@ -102,47 +104,49 @@ describe('GET /metrics', () => {
     const after = await waitFor('every job counted', async () => {
       const metrics = await scrape();
       const done =
-        moved(metrics, JOBS, { queue: 'events', outcome: 'completed' }) === 3 &&
-        moved(metrics, JOBS, { queue: 'replies', outcome: 'completed' }) === 2 &&
-        moved(metrics, JOBS, { queue: 'replies', outcome: 'failed' }) === 1;
+        moved(metrics, JOBS, { ...BOT, queue: 'events', outcome: 'completed' }) === 3 &&
+        moved(metrics, JOBS, { ...BOT, queue: 'replies', outcome: 'completed' }) === 2 &&
+        moved(metrics, JOBS, { ...BOT, queue: 'replies', outcome: 'failed' }) === 1;
       return done && metrics;
     });
 
     expect({
-      accepted: moved(after, WEBHOOK, { status: '200', outcome: 'accepted' }),
-      duplicate: moved(after, WEBHOOK, { status: '200', outcome: 'duplicate' }),
-      ignored: moved(after, WEBHOOK, { status: '200', outcome: 'ignored' }),
-      unauthorised: moved(after, WEBHOOK, { status: '401', outcome: 'refused' }),
-      malformed: moved(after, WEBHOOK, { status: '400', outcome: 'refused' }),
+      accepted: moved(after, WEBHOOK, { ...BOT, status: '200', outcome: 'accepted' }),
+      duplicate: moved(after, WEBHOOK, { ...BOT, status: '200', outcome: 'duplicate' }),
+      ignored: moved(after, WEBHOOK, { ...BOT, status: '200', outcome: 'ignored' }),
+      unauthorised: moved(after, WEBHOOK, { ...BOT, status: '401', outcome: 'refused' }),
+      malformed: moved(after, WEBHOOK, { ...BOT, status: '400', outcome: 'refused' }),
     }).toEqual({ accepted: 3, duplicate: 1, ignored: 1, unauthorised: 1, malformed: 1 });
-    expect(moved(after, `${WEBHOOK_SECONDS}_count`, { outcome: 'accepted' })).toBe(3);
-    expect(moved(after, `${WEBHOOK_SECONDS}_count`, { outcome: 'refused' })).toBe(2);
-    expect(moved(after, `${WEBHOOK_SECONDS}_sum`, { outcome: 'accepted' })).toBeGreaterThan(0);
+    expect(moved(after, `${WEBHOOK_SECONDS}_count`, { ...BOT, outcome: 'accepted' })).toBe(3);
+    expect(moved(after, `${WEBHOOK_SECONDS}_count`, { ...BOT, outcome: 'refused' })).toBe(2);
+    expect(moved(after, `${WEBHOOK_SECONDS}_sum`, { ...BOT, outcome: 'accepted' })).toBeGreaterThan(0);
 
     // The 429 is neither a retry nor a failure: the reply went back to waiting with its attempts.
     expect({
-      eventsRetried: moved(after, JOBS, { queue: 'events', outcome: 'retried' }),
-      eventsFailed: moved(after, JOBS, { queue: 'events', outcome: 'failed' }),
-      repliesRetried: moved(after, JOBS, { queue: 'replies', outcome: 'retried' }),
+      eventsRetried: moved(after, JOBS, { ...BOT, queue: 'events', outcome: 'retried' }),
+      eventsFailed: moved(after, JOBS, { ...BOT, queue: 'events', outcome: 'failed' }),
+      repliesRetried: moved(after, JOBS, { ...BOT, queue: 'replies', outcome: 'retried' }),
     }).toEqual({ eventsRetried: 0, eventsFailed: 0, repliesRetried: 1 });
 
-    expect(Object.fromEntries(['2xx', '3xx', '4xx', '429', '5xx', 'network'].map((c) => [c, moved(after, COMETCHAT, { class: c })]))).toEqual({
-      '2xx': 2,
-      '3xx': 0,
-      '4xx': 1,
-      '429': 1,
-      '5xx': 1,
-      network: 0,
-    });
+    expect(Object.fromEntries(['2xx', '3xx', '4xx', '429', '5xx', 'network'].map((c) => [c, moved(after, COMETCHAT, { ...BOT, class: c })]))).toEqual(
+      {
+        '2xx': 2,
+        '3xx': 0,
+        '4xx': 1,
+        '429': 1,
+        '5xx': 1,
+        network: 0,
+      },
+    );
 
-    expect(moved(after, `${TURN}_count`, { responder: 'echo' })).toBe(3);
-    expect(moved(after, `${TURN}_sum`, { responder: 'echo' })).toBeGreaterThan(0);
+    expect(moved(after, `${TURN}_count`, { ...BOT, responder: 'echo' })).toBe(3);
+    expect(moved(after, `${TURN}_sum`, { ...BOT, responder: 'echo' })).toBeGreaterThan(0);
 
     // Two replies confirmed; the one that met the 429 waited out its 2 s pause.
-    expect(moved(after, `${REPLY_LATENCY}_count`)).toBe(2);
-    expect(moved(after, `${REPLY_LATENCY}_sum`)).toBeGreaterThanOrEqual(1.9);
-    expect(moved(after, `${REPLY_LATENCY}_bucket`, { le: '1' })).toBeLessThanOrEqual(1);
-    expect(moved(after, `${REPLY_LATENCY}_bucket`, { le: '+Inf' })).toBe(2);
+    expect(moved(after, `${REPLY_LATENCY}_count`, BOT)).toBe(2);
+    expect(moved(after, `${REPLY_LATENCY}_sum`, BOT)).toBeGreaterThanOrEqual(1.9);
+    expect(moved(after, `${REPLY_LATENCY}_bucket`, { ...BOT, le: '1' })).toBeLessThanOrEqual(1);
+    expect(moved(after, `${REPLY_LATENCY}_bucket`, { ...BOT, le: '+Inf' })).toBe(2);
 
     // The queues at rest: the refused reply kept in the failed set, nothing waiting, sending not paused.
     expect(
@@ -161,16 +165,16 @@ describe('GET /metrics', () => {
       expect((await api.post(callback)).json()).toMatchObject({ status: 'accepted' });
       const ran = await waitFor('the worker to count the sent reply', async () => {
         const metrics = await scrape(worker);
-        return metrics.count(JOBS, { queue: 'replies', outcome: 'completed' }) === 1 && metrics;
+        return metrics.count(JOBS, { ...BOT, queue: 'replies', outcome: 'completed' }) === 1 && metrics;
       });
-      expect(ran.value(JOBS, { queue: 'events', outcome: 'completed' })).toBe(1);
-      expect(ran.value(COMETCHAT, { class: '2xx' })).toBe(1);
-      expect(ran.value(`${REPLY_LATENCY}_count`)).toBe(1);
+      expect(ran.value(JOBS, { ...BOT, queue: 'events', outcome: 'completed' })).toBe(1);
+      expect(ran.value(COMETCHAT, { ...BOT, class: '2xx' })).toBe(1);
+      expect(ran.value(`${REPLY_LATENCY}_count`, BOT)).toBe(1);
       expect(ran.value(STATS_UP, { queue: 'replies' })).toBe(1);
       expect(ran.samples.filter((s) => s.name === WEBHOOK)).toEqual([]);
 
       const took = await scrape(api);
-      expect(took.value(WEBHOOK, { status: '200', outcome: 'accepted' })).toBe(1);
+      expect(took.value(WEBHOOK, { ...BOT, status: '200', outcome: 'accepted' })).toBe(1);
       expect(took.samples.filter((s) => s.name === JOBS)).toEqual([]);
       expect(took.value(QUEUE_JOBS, { queue: 'events', state: 'waiting' })).toBe(0);
     } finally {

@@ -1,5 +1,5 @@
 import type { GroupChatSetting } from '../config/env.validation';
-import type { BotRecord } from './bots-api.client';
+import type { BotRecord } from '../cometchat/bots-api.client';
 
 /** What this service needs the bot in CometChat to be. */
 export interface BotSettings {

@@ -17,7 +17,8 @@ import {
 import type { BotDefinition } from '../config/bots-file';
 import { botNamed } from './cli-bots';
 import type { CliOutput } from './cli-output';
-import { BotRecord, BotsApiClient, BotsApiError, fixFor } from './bots-api.client';
+import { BotRecord, BotsApiClient, BotsApiError } from '../cometchat/bots-api.client';
+import { fixFor } from './bots-api-fix';
 import { currentSettings } from './bot-settings';
 import { EXIT_FAILED, EXIT_OK } from './exit-codes';
 import { QUEUE_NAMES } from '../queue/queue-definitions';

@@ -11,7 +11,8 @@ import {
 import { botCallbackUrl, checkCallbackUrl, CALLBACK_PATH } from './callback-url';
 import { chooseBots } from './cli-bots';
 import type { CliOutput } from './cli-output';
-import { BotRecord, BotsApiClient, BotsApiError, fixFor } from './bots-api.client';
+import { BotRecord, BotsApiClient, BotsApiError } from '../cometchat/bots-api.client';
+import { fixFor } from './bots-api-fix';
 import { BOT_FIELDS, BotSettings, changedFields, currentSettings, desiredSettings, describeChange, diffSettings } from './bot-settings';
 import { CliError, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes';
 

@@ -70,9 +70,9 @@ export class CometChatClient implements ReplySender {
   }
 }
 
-/** A call to the bot's app, with its key; `onBehalf`: made on behalf of the bot (threads, lookups). */
+/** A call to the bot's app, with its key, counted as the bot's; `onBehalf`: made on behalf of the bot (threads, lookups). */
 function asBot(bot: ServedBot, onBehalf: boolean): AxiosRequestConfig {
   const headers: Record<string, string> = onBehalf ? { onBehalfOf: bot.uid } : {};
   if (bot.app.apiKey !== undefined) headers.apikey = bot.app.apiKey;
-  return { baseURL: bot.app.apiUrl, headers };
+  return { baseURL: bot.app.apiUrl, headers, bot: bot.uid };
 }

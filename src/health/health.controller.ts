@@ -1,13 +1,16 @@
 import { Controller, Get } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { AppCredentialsCheck } from '../cometchat/app-credentials.check';
 import { QueueWorkers } from '../queue/workers/queue-workers.service';
 import { RedisHealthIndicator } from './redis.health';
 
 @Controller('health')
 export class HealthController {
   /** The workers, in the roles that run them (worker, all); absent in APP_ROLE=api. */
-  private workers?: QueueWorkers;
+  private readonly workers?: QueueWorkers;
+  /** The boot check of each bot's app credentials, where replies go to CometChat (worker, all; not sandbox). */
+  private readonly credentials?: AppCredentialsCheck;
 
   constructor(
     private readonly health: HealthCheckService,
@@ -15,11 +18,8 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     modules: ModuleRef,
   ) {
-    try {
-      this.workers = modules.get(QueueWorkers, { strict: false });
-    } catch {
-      this.workers = undefined;
-    }
+    this.workers = optional(modules, QueueWorkers);
+    this.credentials = optional(modules, AppCredentialsCheck);
   }
 
   /** The process is up and serving HTTP. */
@@ -29,12 +29,15 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Ready to take work: Redis takes writes, and (where they run) every queue's worker runs. 503 otherwise. */
+  /**
+   * Ready to take work: Redis takes writes, (where they run) every queue's worker runs, and (where replies go to
+   * CometChat) no bot's app refused its credentials at boot. 503 otherwise, naming what fails.
+   */
   @Get('ready')
   @HealthCheck()
   ready() {
     const checks = [() => this.redis.isHealthy()];
-    const workers = this.workers;
+    const { workers, credentials } = this;
     if (workers) {
       checks.push(async () => {
         const indicator = this.indicators.check('workers');
@@ -42,6 +45,30 @@ export class HealthController {
         return stopped.length === 0 ? indicator.up() : indicator.down({ message: `not running: ${stopped.join(', ')}` });
       });
     }
+    if (credentials) {
+      checks.push(async () => {
+        const indicator = this.indicators.check('cometchat');
+        const refused = credentials.refused();
+        // Bots CometChat has not answered for yet are named, not failed: no answer is not a refusal.
+        const unconfirmed = credentials.unconfirmed();
+        const pending: { unconfirmed?: string[] } = unconfirmed.length > 0 ? { unconfirmed } : {};
+        if (refused.length === 0) return indicator.up(pending);
+        return indicator.down({
+          message: `app credentials refused for ${refused.map(({ bot }) => bot).join(', ')}`,
+          refused: Object.fromEntries(refused.map(({ bot, reason }) => [bot, reason])),
+          ...pending,
+        });
+      });
+    }
     return this.health.check(checks);
+  }
+}
+
+/** A provider of a module this role may not load (ModuleRef throws when it is absent). */
+function optional<T>(modules: ModuleRef, type: new (...args: never[]) => T): T | undefined {
+  try {
+    return modules.get(type, { strict: false });
+  } catch {
+    return undefined;
   }
 }

@@ -2,6 +2,7 @@ import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { MockLanguageModelV4 } from 'ai/test';
 import { z } from 'zod';
 import type { LlmConfig } from '../config/app.config';
+import { ServedBots } from '../config/served-bots';
 import { MetricsService } from '../metrics/metrics.service';
 import { InMemoryConversationState } from '../responders/conversation-state';
 import { responderOptionsOf } from '../responders/responder.decorator';
@@ -71,7 +72,17 @@ const setup = (model: MockLanguageModelV4) => {
     },
   ];
   const spent = new CountingUsage();
-  const responder = new LlmResponder(config, model, 'Be brief.', tools, spent as unknown as LlmUsageStore, new MetricsService());
+  const bots = new ServedBots({
+    bots: [
+      {
+        uid: 'support-bot',
+        app: { name: 'default', appId: 'app', region: 'us', apiUrl: 'http://127.0.0.1:9' },
+        webhook: { username: 'u', password: 'p' },
+        groupChatSetting: 'mentionedMessages',
+      },
+    ],
+  });
+  const responder = new LlmResponder(config, model, 'Be brief.', tools, spent as unknown as LlmUsageStore, new MetricsService(), bots);
   return { responder, spent };
 };
 

@@ -12,7 +12,8 @@ import {
   ToolSet,
 } from 'ai';
 import { llmConfig, LlmConfig } from '../config/app.config';
-import type { LlmCallOutcome } from '../metrics/metric-definitions';
+import { ServedBots } from '../config/served-bots';
+import { botLabel, type LlmCallOutcome } from '../metrics/metric-definitions';
 import { MetricsService } from '../metrics/metrics.service';
 import type { BotEvent, BotResponder, ResponderContext, ResponderStreamPart } from '../responders';
 import { Responder, RetryLaterError, textReply } from '../responders';
@@ -43,6 +44,7 @@ export class LlmResponder implements BotResponder {
     private readonly tools: LlmToolRegistry,
     private readonly usage: LlmUsageStore,
     private readonly metrics: MetricsService,
+    private readonly bots: ServedBots,
   ) {}
 
   /** Text that is not a slash command (commands belong to command responders); in groups, per GROUP_CHAT_SETTING. */
@@ -57,7 +59,7 @@ export class LlmResponder implements BotResponder {
     const uid = ctx.event.sender.uid;
     const hold = await this.usage.reserve(uid);
     if (!hold) {
-      this.metrics.metrics.llmBudgetRefusals.inc();
+      this.metrics.metrics.llmBudgetRefusals.inc({ bot: this.botLabel(ctx) });
       this.logger.log(`message ${ctx.event.id}: ${uid} spent today's LLM_DAILY_TOKENS_PER_USER; limit message sent`);
       return textReply(this.config.limitText);
     }
@@ -102,12 +104,13 @@ export class LlmResponder implements BotResponder {
     remember: (answer: string) => Promise<void>,
   ): AsyncGenerator<ResponderStreamPart> {
     const group = ctx.event.conversation.type === 'group';
+    const bot = this.botLabel(ctx);
     const started = performance.now();
     const spent = { input: 0, output: 0, total: 0, calls: 0 };
     let callStarted: number | undefined;
     const endCall = (outcome: LlmCallOutcome) => {
       if (callStarted === undefined) return;
-      this.metrics.metrics.llmCallDuration.observe({ outcome }, (performance.now() - callStarted) / 1000);
+      this.metrics.metrics.llmCallDuration.observe({ bot, outcome }, (performance.now() - callStarted) / 1000);
       callStarted = undefined;
     };
     // The model's own deadline, below the responder's: a slow model fails the turn as an error does (retried), not as
@@ -151,8 +154,8 @@ export class LlmResponder implements BotResponder {
       throw rateLimited(error) ?? error;
     } finally {
       endCall(ctx.signal.aborted ? 'aborted' : 'error');
-      this.metrics.metrics.llmTokens.inc({ kind: 'input' }, spent.input);
-      this.metrics.metrics.llmTokens.inc({ kind: 'output' }, spent.output);
+      this.metrics.metrics.llmTokens.inc({ bot, kind: 'input' }, spent.input);
+      this.metrics.metrics.llmTokens.inc({ bot, kind: 'output' }, spent.output);
       const ms = Math.round(performance.now() - started);
       const how = failed ? (ctx.signal.aborted ? 'aborted' : 'failed') : 'answered';
       this.logger.log(
@@ -162,6 +165,11 @@ export class LlmResponder implements BotResponder {
       await this.settle(ctx, hold, spent.total);
     }
     await remember(text.trim());
+  }
+
+  /** The turn's bot in the metrics: its conversation's (with one bot, that one; see botLabel). */
+  private botLabel(ctx: ResponderContext): string {
+    return botLabel(this.bots.ofConversation(ctx.event.conversation));
   }
 
   /** A count Redis missed is not worth failing an answer already made (or hiding the error that ended it) for. */

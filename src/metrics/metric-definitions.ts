@@ -38,6 +38,15 @@ export type WebhookOutcome = 'accepted' | 'duplicate' | 'ignored' | 'refused';
 /** What one run of a job came to: `retried` runs again later, `failed` is kept in the failed set. */
 export type JobOutcome = 'completed' | 'retried' | 'failed';
 export const JOB_OUTCOMES: readonly JobOutcome[] = ['completed', 'retried', 'failed'];
+/**
+ * The `bot` label of a metric counted per message or per send: the UID of a bot this deployment serves, or NO_BOT for
+ * what names none of them (a webhook request to a path no bot is served at, a job of a bot no longer served). Never a
+ * value taken from a request as it came, so the label has at most one value per configured bot, and one more.
+ */
+export const NO_BOT = '';
+/** The `bot` label of a served bot (undefined: none), see NO_BOT. */
+export const botLabel = (bot: { uid: string } | undefined): string => bot?.uid ?? NO_BOT;
+
 /** The states a queue's depth is reported in. */
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 /** What CometChat answered: a status class, 429 apart from the other 4xx, or no answer at all. */
@@ -53,16 +62,16 @@ export type LlmCallOutcome = 'ok' | 'error' | 'aborted';
 export const METRICS = {
   webhookRequests: counter(
     'webhook_requests_total',
-    'Webhook requests answered, by HTTP status and outcome (accepted, duplicate, ignored, refused)',
-    ['status', 'outcome'],
+    'Webhook requests answered, by bot, HTTP status and outcome (accepted, duplicate, ignored, refused)',
+    ['bot', 'status', 'outcome'],
   ),
   webhookDuration: histogram(
     'webhook_request_duration_seconds',
-    'Time from a webhook request arriving to its answer being sent, by outcome',
+    'Time from a webhook request arriving to its answer being sent, by bot and outcome',
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    ['outcome'],
+    ['bot', 'outcome'],
   ),
-  jobs: counter('jobs_total', 'Job runs that ended, by queue and outcome (completed, retried, failed for good)', ['queue', 'outcome']),
+  jobs: counter('jobs_total', 'Job runs that ended, by bot, queue and outcome (completed, retried, failed for good)', ['bot', 'queue', 'outcome']),
   queueJobs: gauge('queue_jobs', 'Jobs in the queue, by state (waiting, active, delayed, failed), read at scrape time', ['queue', 'state']),
   queueOldestWaitingAge: gauge(
     'queue_oldest_waiting_age_seconds',
@@ -72,31 +81,41 @@ export const METRICS = {
   queueStatsUp: gauge('queue_stats_up', "1 when this scrape read the queue's figures from Redis, 0 when it could not", ['queue']),
   turnDuration: histogram(
     'turn_duration_seconds',
-    'Duration of a completed turn (the events job run that took the turn and ran the responders), by responder',
+    'Duration of a completed turn (the events job run that took the turn and ran the responders), by bot and responder',
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-    ['responder'],
+    ['bot', 'responder'],
   ),
   replyLatency: histogram(
     'reply_latency_seconds',
-    'Time from the callback being stored to CometChat confirming the reply',
+    'Time from the callback being stored to CometChat confirming the reply, by bot',
     [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+    ['bot'],
   ),
-  cometchatRequests: counter('cometchat_requests_total', 'Calls to the CometChat REST API, by answer: 2xx, 3xx, 4xx (429 apart), 429, 5xx, network', [
-    'class',
-  ]),
+  cometchatRequests: counter(
+    'cometchat_requests_total',
+    'Calls to the CometChat REST API, by bot and answer: 2xx, 3xx, 4xx (429 apart), 429, 5xx, network',
+    ['bot', 'class'],
+  ),
   rateLimitPause: gauge(
     'queue_rate_limit_pause_seconds',
     'Time left of the queue-wide pause of a rate-limited queue (replies: a 429, a spent quota, the per-minute cap), 0 while it runs',
     ['queue'],
   ),
-  llmTokens: counter('llm_tokens_total', 'Tokens the LLM responder used, by kind (input, output), as the model reported them', ['kind']),
+  llmTokens: counter('llm_tokens_total', 'Tokens the LLM responder used, by bot and kind (input, output), as the model reported them', [
+    'bot',
+    'kind',
+  ]),
   llmCallDuration: histogram(
     'llm_call_duration_seconds',
-    'Duration of one model call of the LLM responder (one step; a tool round trip is two), by outcome (ok, error, aborted)',
+    'Duration of one model call of the LLM responder (one step; a tool round trip is two), by bot and outcome (ok, error, aborted)',
     [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120],
-    ['outcome'],
+    ['bot', 'outcome'],
   ),
-  llmBudgetRefusals: counter('llm_budget_refusals_total', "Messages answered with LLM_LIMIT_TEXT because the sender's daily token budget was spent"),
+  llmBudgetRefusals: counter(
+    'llm_budget_refusals_total',
+    "Messages answered with LLM_LIMIT_TEXT because the sender's daily token budget was spent, by bot",
+    ['bot'],
+  ),
 } as const;
 
 type Built<D> =

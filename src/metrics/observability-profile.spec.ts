@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { metricName, METRICS } from './metric-definitions';
 
 const ROOT = join(__dirname, '..', '..');
 // Debian's docker-compose package checks the file here; where it is missing the compose checks cannot run.
@@ -43,5 +44,22 @@ describe('the provisioned Grafana dashboard', () => {
       expect(panel.datasource.uid).toBe('prometheus');
       expect(panel.targets[0].expr).toMatch(/cometchat_bot_/);
     }
+  });
+
+  it('has a bot variable (every bot by default), and filters by it each series that has a bot label', () => {
+    const [variable] = dashboard.templating.list;
+    expect(variable).toMatchObject({ name: 'bot', type: 'query', includeAll: true, multi: true, allValue: '.*' });
+    expect(variable.query.query).toMatch(/^label_values\(cometchat_bot_[a-z_]+, bot\)$/);
+    const perBot = new Set(
+      Object.values(METRICS)
+        .filter((definition) => (definition.labelNames as readonly string[]).includes('bot'))
+        .map(metricName),
+    );
+    const uses = dashboard.panels.flatMap((panel: { targets: Array<{ expr: string }> }) =>
+      panel.targets.flatMap(({ expr }) => [...expr.matchAll(/\b(cometchat_bot_[a-z0-9_]+?)(?:_bucket|_sum|_count)?(\{[^}]*\})?\[/g)]),
+    );
+    const filtered = uses.filter(([, name]: string[]) => perBot.has(name));
+    expect(filtered.length).toBeGreaterThanOrEqual(8);
+    for (const [use, , selector] of filtered) expect({ use, filtered: selector?.includes('bot=~"$bot"') }).toEqual({ use, filtered: true });
   });
 });

@@ -5,7 +5,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { basicChallenge, BasicCredentials } from '../common/basic-auth';
 import { httpErrorBody } from '../common/http-error.filter';
 import { ServedBot, ServedBots } from '../config/served-bots';
-import type { WebhookOutcome } from '../metrics/metric-definitions';
+import { botLabel, type WebhookOutcome } from '../metrics/metric-definitions';
 import { MetricsService } from '../metrics/metrics.service';
 import { MessageNotStorableError, MessageNotStoredError } from '../queue/events/events.producer';
 import { refusalOf } from './callback-refusal';
@@ -74,11 +74,16 @@ export class CallbackRoute implements OnModuleInit {
     // (Fastify's way: requests keep one shape). One log line per request, the only one the webhook writes.
     fastify.decorateRequest('webhookOutcome', null);
     fastify.decorateRequest('webhookReason', null);
+    // The bot is the one the request was for (botOf), whoever answered it: a 401 or a 400 counts for its bot too; one
+    // that names no served bot (a 404) counts under NO_BOT. Its line names it only where several are served.
     const answered = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
       const status = reply.statusCode;
-      const outcome = this.metrics.answered(status, request.webhookOutcome, reply.elapsedTime);
+      const bot = this.botOf(request);
+      const outcome = this.metrics.answered(botLabel(bot), status, request.webhookOutcome, reply.elapsedTime);
       const level = status >= 500 ? 'warn' : 'info';
-      if (this.logger.logger.isLevelEnabled(level)) this.logger[level](requestLine(request, status, outcome, reply.elapsedTime), 'webhook request');
+      if (this.logger.logger.isLevelEnabled(level)) {
+        this.logger[level](requestLine(request, status, outcome, reply.elapsedTime, this.bots.several ? bot?.uid : undefined), 'webhook request');
+      }
       done();
     };
     const body = jsonSchemaOf(CometChatCallbackDto);

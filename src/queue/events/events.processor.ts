@@ -94,10 +94,18 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     return this.turns.absorb(job, taken < 0 ? behind.waiting : behind.waiting.slice(0, taken));
   }
 
-  /** A turn's log lines name its message and conversation. */
+  /**
+   * A turn's log lines name its message and conversation, and with several bots its bot (the conversation's, as the
+   * webhook's and the send lines name it).
+   */
   logLine(job: Job<EventJobData>) {
-    const bot = this.bots.several ? { bot: job.data.bot?.toLowerCase() } : {};
-    return { msg: 'turn', ...bot, messageId: job.data.data.id, conversation: conversationKey(this.bots.conversationOf(job.data)) };
+    const conversation = this.bots.conversationOf(job.data);
+    return {
+      msg: 'turn',
+      ...(conversation.bot !== undefined ? { bot: conversation.bot } : {}),
+      messageId: job.data.data.id,
+      conversation: conversationKey(conversation),
+    };
   }
 
   /** The bot the message was sent to; one this deployment no longer serves (its BOTS_FILE changed) fails the turn. */

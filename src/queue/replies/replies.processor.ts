@@ -113,11 +113,16 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     return this.sent.forget(job.id!);
   }
 
-  /** A send's log lines name the reply (its job id), its muid and conversation, and CometChat's status when it answered. */
+  /**
+   * A send's log lines name the reply (its job id), its muid and conversation, and CometChat's status when it answered;
+   * with several bots, its bot (the conversation's, as the webhook's and the turn lines name it).
+   */
   logLine(job: Job<ReplyJobData>, error?: Error) {
     const status = error instanceof CometChatError || error instanceof SendRefusedError ? error.status : undefined;
+    const { bot } = job.data.target;
     return {
       msg: 'send',
+      ...(bot !== undefined ? { bot } : {}),
       replyId: job.id,
       muid: job.data.muid,
       conversation: conversationKey(job.data.target),

@@ -1,10 +1,21 @@
 import type { Job } from 'bullmq';
 import { Registry } from 'prom-client';
+import { ServedBots } from '../../config/served-bots';
 import { registerMetrics } from '../../metrics/metric-definitions';
 import { JobMetrics } from './job-metrics';
 
 /** BullMQ's job as the workers' events hand it over, with the fields JobMetrics reads. */
 const job = (fields: Partial<Job>) => fields as Job;
+
+const servedBots = (...uids: string[]) =>
+  new ServedBots({
+    bots: uids.map((uid) => ({
+      uid,
+      app: { name: 'default', appId: 'app', region: 'us', apiUrl: 'http://127.0.0.1:9' },
+      webhook: { username: 'u', password: 'p' },
+      groupChatSetting: 'mentionedMessages' as const,
+    })),
+  });
 
 describe('JobMetrics', () => {
   let registry: Registry;
@@ -14,7 +25,7 @@ describe('JobMetrics', () => {
   beforeEach(() => {
     registry = new Registry();
     metrics = registerMetrics(registry);
-    jobs = new JobMetrics(metrics, ['events', 'replies']);
+    jobs = new JobMetrics(metrics, ['events', 'replies'], servedBots('support-bot'));
   });
 
   const values = async (metric: { get(): Promise<{ values: Array<{ labels: object; value: number; metricName?: string }> }> }) =>
@@ -31,28 +42,54 @@ describe('JobMetrics', () => {
     const counts = (await values(metrics.turnDuration)).filter((v) => v.metricName?.endsWith('_sum'));
     expect(counts).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ labels: { responder: 'echo' }, value: 0.25 }),
-        expect.objectContaining({ labels: { responder: 'none' }, value: 0.1 }),
+        expect.objectContaining({ labels: { bot: 'support-bot', responder: 'echo' }, value: 0.25 }),
+        expect.objectContaining({ labels: { bot: 'support-bot', responder: 'none' }, value: 0.1 }),
       ]),
     );
-    expect((await values(metrics.jobs)).find((v) => JSON.stringify(v.labels) === '{"queue":"events","outcome":"completed"}')?.value).toBe(2);
+    expect(
+      (await values(metrics.jobs)).find((v) => JSON.stringify(v.labels) === '{"bot":"support-bot","queue":"events","outcome":"completed"}')?.value,
+    ).toBe(2);
   });
 
   it('takes a reply latency from its callback being stored, only for a reply this run sent', async () => {
-    jobs.completed('replies', job({ finishedOn: 5000, data: { receivedAt: 2000 } as never, returnvalue: { messageId: '1', alreadySent: false } }));
-    jobs.completed('replies', job({ finishedOn: 9000, data: { receivedAt: 2000 } as never, returnvalue: { messageId: '1', alreadySent: true } }));
-    jobs.completed('replies', job({ finishedOn: 9000, data: {} as never, returnvalue: { messageId: '2', alreadySent: false } }));
+    const target = { type: 'user', id: 'ana' };
+    jobs.completed('replies', job({ finishedOn: 5000, data: { target, receivedAt: 2000 }, returnvalue: { messageId: '1', alreadySent: false } }));
+    jobs.completed('replies', job({ finishedOn: 9000, data: { target, receivedAt: 2000 }, returnvalue: { messageId: '1', alreadySent: true } }));
+    jobs.completed('replies', job({ finishedOn: 9000, data: { target }, returnvalue: { messageId: '2', alreadySent: false } }));
     const sum = (await values(metrics.replyLatency)).find((v) => v.metricName?.endsWith('_sum'));
     const count = (await values(metrics.replyLatency)).find((v) => v.metricName?.endsWith('_count'));
     expect([sum?.value, count?.value]).toEqual([3, 1]);
+    expect(sum?.labels).toEqual({ bot: 'support-bot' });
   });
 
   it('counts a failed run as retried, or failed when it is kept for good', async () => {
-    jobs.failed('replies', false);
-    jobs.failed('replies', false);
-    jobs.failed('replies', true);
+    const reply = job({ data: { target: { type: 'user', id: 'ana' } } });
+    jobs.failed('replies', reply, false);
+    jobs.failed('replies', reply, false);
+    jobs.failed('replies', reply, true);
     const of = async (outcome: string) =>
-      (await values(metrics.jobs)).find((v) => JSON.stringify(v.labels) === JSON.stringify({ queue: 'replies', outcome }))?.value;
+      (await values(metrics.jobs)).find((v) => JSON.stringify(v.labels) === JSON.stringify({ bot: 'support-bot', queue: 'replies', outcome }))?.value;
     expect([await of('retried'), await of('failed')]).toEqual([2, 1]);
+  });
+
+  it("with several bots, starts each bot's series at zero and counts each job under its bot, a bot not served under none", async () => {
+    metrics = registerMetrics(new Registry());
+    jobs = new JobMetrics(metrics, ['events', 'replies'], servedBots('support-bot', 'sales-bot'));
+    expect(await values(metrics.jobs)).toHaveLength(12);
+
+    jobs.completed('events', job({ data: { bot: 'Sales-Bot' } as never }));
+    jobs.completed('events', job({ data: { bot: 'billing-bot' } as never }));
+    jobs.failed('replies', job({ data: { target: { type: 'user', id: 'ana', bot: 'support-bot' } } }), true);
+    jobs.failed('replies', job({ data: 'not a reply' }), true);
+    const counted = (await values(metrics.jobs)).filter((v) => v.value > 0).map(({ labels, value }) => ({ ...labels, value }));
+    expect(counted).toHaveLength(4);
+    expect(counted).toEqual(
+      expect.arrayContaining([
+        { bot: 'sales-bot', queue: 'events', outcome: 'completed', value: 1 },
+        { bot: 'support-bot', queue: 'replies', outcome: 'failed', value: 1 },
+        { bot: '', queue: 'events', outcome: 'completed', value: 1 },
+        { bot: '', queue: 'replies', outcome: 'failed', value: 1 },
+      ]),
+    );
   });
 });

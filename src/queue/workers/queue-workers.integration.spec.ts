@@ -89,6 +89,7 @@ describe('QueueWorkers logs', () => {
       new ConnectionErrorLogger(connections),
       new MetricsService(),
       redis,
+      bots,
     );
     workers.onApplicationBootstrap();
   });

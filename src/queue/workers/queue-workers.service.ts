@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
 import { appConfig, AppConfig, queueConfig, QueueConfig, tracingConfig, TracingConfig } from '../../config/app.config';
+import { ServedBots } from '../../config/served-bots';
 import { MetricsService } from '../../metrics/metrics.service';
 import { RedisConnections } from '../../redis';
 import { bullmqTelemetry } from '../../tracing/bullmq-telemetry';
@@ -35,9 +36,10 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly errors: ConnectionErrorLogger,
     metrics: MetricsService,
     private readonly workerRedis: WorkerRedis,
+    bots: ServedBots,
   ) {
     this.processors = { events, replies };
-    this.jobMetrics = new JobMetrics(metrics.metrics, QUEUE_NAMES);
+    this.jobMetrics = new JobMetrics(metrics.metrics, QUEUE_NAMES, bots);
   }
 
   onApplicationBootstrap(): void {
@@ -81,7 +83,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
     worker.on('failed', (job: Job | undefined, error: Error) => {
       if (!job) return;
       const forGood = failsForGood(error, job.attemptsMade, job.opts.attempts);
-      this.jobMetrics.failed(queueName, forGood);
+      this.jobMetrics.failed(queueName, job, forGood);
       // The one line for this failure, whoever raised it (the processor, a stall, a lost lock).
       const line = {
         ...processor.logLine(job, error),

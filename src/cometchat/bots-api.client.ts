@@ -46,7 +46,10 @@ const messageOf = (body: unknown): string =>
   text(field(body, 'message')) ??
   (typeof body === 'string' ? body : JSON.stringify(body ?? null)).slice(0, 300);
 
-/** CometChat's Bots API (GET/POST/PUT /bots), with the same base URL, `apikey` header and timeout as the service. */
+/**
+ * CometChat's Bots API (GET/POST/PUT /bots), with the same base URL, `apikey` header and timeout as the service: the
+ * CLI's register and doctor, and the service's boot check of each bot's app credentials (AppCredentialsCheck).
+ */
 export class BotsApiClient {
   private readonly http: AxiosInstance;
 
@@ -103,24 +106,5 @@ export class BotsApiClient {
     if (status === 401 || status === 403 || code?.startsWith('AUTH_ERR')) throw new BotsApiError('auth', detail, status, code);
     if (code === 'ERR_UID_NOT_FOUND') throw new BotsApiError('uid-not-found', detail, status, code);
     throw new BotsApiError('rejected', detail, status, code);
-  }
-}
-
-/**
- * What to do about a failed Bots API call, in one line. `app`: the bot's app in BOTS_FILE, whose settings are then
- * the ones to check (else the COMETCHAT_* variables).
- */
-export function fixFor(error: BotsApiError, botUid: string, app?: string): string {
-  switch (error.kind) {
-    case 'unreachable':
-      return app === undefined
-        ? 'check COMETCHAT_APP_ID and COMETCHAT_REGION (or COMETCHAT_API_URL) and that this machine reaches CometChat'
-        : `check appId and region (or apiUrl) of app ${app} in BOTS_FILE and that this machine reaches CometChat`;
-    case 'auth':
-      return `${app === undefined ? 'check COMETCHAT_APP_ID, COMETCHAT_REGION and COMETCHAT_API_KEY' : `check appId, region and apiKey of app ${app} in BOTS_FILE`}: the key must be a full-access REST API key (Dashboard → API & Auth Keys)`;
-    case 'uid-not-found':
-      return `create the user "${botUid}" first (Dashboard → Users, or POST /v3/users), then run register again`;
-    default:
-      return "see CometChat's answer above; run with the same settings once fixed";
   }
 }
