@@ -61,6 +61,23 @@ export class BotsFileWebhookDto {
   password: string;
 }
 
+/** `bots[].llm`: the LLM responder as this bot runs it; each absent setting is the environment's (LLM_*). */
+export class BotsFileLlmDto {
+  @IsOptional()
+  @Text()
+  model?: string;
+
+  @IsOptional()
+  @Text()
+  systemPrompt?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: '$property must be a whole number of tokens' })
+  @Min(1, { message: '$property must be at least 1' })
+  dailyTokensPerUser?: number;
+}
+
 /** `bots[]`: one bot this service serves. */
 export class BotsFileBotDto {
   @Transform(toUid)
@@ -98,4 +115,10 @@ export class BotsFileBotDto {
   @IsOptional()
   @Matches(AGENT_TOKEN_PATTERN, { message: '$property must be at least 16 printable characters, without spaces' })
   agentToken?: string;
+
+  @IsOptional()
+  @IsObject({ message: '$property must be a mapping: { model, systemPrompt, dailyTokensPerUser }' })
+  @ValidateNested()
+  @Type(() => BotsFileLlmDto)
+  llm?: BotsFileLlmDto;
 }

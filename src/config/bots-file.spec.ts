@@ -244,7 +244,7 @@ bots:
     [
       'bots[0]',
       'groupchatSetting: none',
-      'BOTS_FILE bots[0].groupchatSetting is not a known key (uid, app, webhook, groupChatSetting, responders, sendsPerMinute, agentToken)',
+      'BOTS_FILE bots[0].groupchatSetting is not a known key (uid, app, webhook, groupChatSetting, responders, sendsPerMinute, agentToken, llm)',
     ],
   ])('checks %s by the rules of its single-bot variable (%s)', (_path, line, problem) => {
     expect(problemsOf({ BOTS_FILE: botsFile(oneBotWith(line)) })).toEqual([problem]);

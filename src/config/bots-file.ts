@@ -34,6 +34,8 @@ export interface BotDefinition {
   sendsPerMinute?: number;
   /** The Bearer token of its AG-UI endpoint; absent: no endpoint. */
   agentToken?: string;
+  /** Its own LLM settings, each over the environment's (LLM_MODEL, LLM_SYSTEM_PROMPT, LLM_DAILY_TOKENS_PER_USER). */
+  llm?: { model?: string; systemPrompt?: string; dailyTokensPerUser?: number };
 }
 
 /** What BOTS_FILE holds: its bots (when there are no problems), the mode its apps mean, and every problem found. */
@@ -207,7 +209,11 @@ export function resolveBotsDocument(parsed: unknown, options: LoadOptions): Bots
       ...(bot.responders === undefined ? {} : { responders: [...bot.responders] }),
       ...(bot.sendsPerMinute === undefined ? {} : { sendsPerMinute: bot.sendsPerMinute }),
       ...(bot.agentToken === undefined ? {} : { agentToken: bot.agentToken }),
+      ...(bot.llm === undefined ? {} : { llm: { ...bot.llm } }),
     });
+    if (bot.llm !== undefined && !hasText(options.environment.LLM_MODEL)) {
+      problems.push(`BOTS_FILE ${at}.llm: the LLM responder is off (LLM_MODEL is not set); set LLM_MODEL, the default model, to run it`);
+    }
   });
 
   problems.push(...singleBotConflicts(options.environment, used, uids));

@@ -76,11 +76,10 @@ export class LlmUsageStore {
 
   /**
    * A hold on the user's budget for one turn, or null once today's is spent (the turn says LLM_LIMIT_TEXT instead).
-   * Without LLM_DAILY_TOKENS_PER_USER, always a hold of nothing: the tokens are still counted by settle().
+   * With no budget (LLM_DAILY_TOKENS_PER_USER, or the bot's own), always a hold of nothing: the tokens are still counted by settle().
    */
-  async reserve(uid: string, at = new Date()): Promise<BudgetHold | null> {
+  async reserve(uid: string, at = new Date(), budget = this.config.dailyTokensPerUser): Promise<BudgetHold | null> {
     const key = this.key(uid, at);
-    const budget = this.config.dailyTokensPerUser;
     if (budget === undefined) return { key, held: 0 };
     const held = this.config.maxOutputTokens;
     const holds = this.holdsKey(uid, at);

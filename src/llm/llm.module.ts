@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { LanguageModel } from 'ai';
 import { readFileSync } from 'node:fs';
 import { llmConfig, LlmConfig } from '../config/app.config';
 import { MetricsModule } from '../metrics/metrics.module';
 import { LlmToolRegistry } from './llm-tool.registry';
 import { LlmUsageStore } from './llm-usage.store';
 import { LlmResponder } from './llm.responder';
-import { DEFAULT_SYSTEM_PROMPT, LLM_INSTRUCTIONS, LLM_LANGUAGE_MODEL } from './llm.tokens';
+import { DEFAULT_SYSTEM_PROMPT, LLM_INSTRUCTIONS, LLM_LANGUAGE_MODEL, LLM_MODEL_NAMED } from './llm.tokens';
 
 /** The system prompt, read once at boot: a missing file stops the start with its name rather than a vague error. */
 export function systemPrompt(config: Pick<LlmConfig, 'systemPrompt' | 'systemPromptFile'>): string {
@@ -31,11 +32,18 @@ export function systemPrompt(config: Pick<LlmConfig, 'systemPrompt' | 'systemPro
     LlmToolRegistry,
     LlmUsageStore,
     {
-      provide: LLM_LANGUAGE_MODEL,
+      provide: LLM_MODEL_NAMED,
       inject: [llmConfig.KEY],
       // Any server speaking OpenAI's chat completions: OpenAI itself, a gateway, vLLM, Ollama, LM Studio, …
-      useFactory: (config: LlmConfig) =>
-        createOpenAICompatible({ name: 'llm', baseURL: config.baseUrl, apiKey: config.apiKey, includeUsage: true }).chatModel(config.model!),
+      useFactory: (config: LlmConfig) => {
+        const provider = createOpenAICompatible({ name: 'llm', baseURL: config.baseUrl, apiKey: config.apiKey, includeUsage: true });
+        return (name: string) => provider.chatModel(name);
+      },
+    },
+    {
+      provide: LLM_LANGUAGE_MODEL,
+      inject: [llmConfig.KEY, LLM_MODEL_NAMED],
+      useFactory: (config: LlmConfig, named: (name: string) => LanguageModel) => named(config.model!),
     },
     { provide: LLM_INSTRUCTIONS, inject: [llmConfig.KEY], useFactory: systemPrompt },
   ],

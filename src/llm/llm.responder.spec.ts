@@ -82,7 +82,7 @@ const setup = (model: MockLanguageModelV4) => {
       },
     ],
   });
-  const responder = new LlmResponder(config, model, 'Be brief.', tools, spent as unknown as LlmUsageStore, new MetricsService(), bots);
+  const responder = new LlmResponder(config, model, 'Be brief.', tools, spent as unknown as LlmUsageStore, new MetricsService(), bots, () => model);
   return { responder, spent };
 };
 

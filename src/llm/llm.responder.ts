@@ -21,7 +21,16 @@ import { retryAfterHeaderMs } from '../common/retry-after';
 import { boundMessages, ConversationMemory, exchangesToMessages, historyToMessages, turnLines, userLine } from './llm-memory';
 import { LlmToolRegistry } from './llm-tool.registry';
 import { BudgetHold, LlmUsageStore } from './llm-usage.store';
-import { GROUP_CHAT_NOTE, LLM_INSTRUCTIONS, LLM_LANGUAGE_MODEL } from './llm.tokens';
+import { GROUP_CHAT_NOTE, LLM_INSTRUCTIONS, LLM_LANGUAGE_MODEL, LLM_MODEL_NAMED } from './llm.tokens';
+
+/** How the responder runs for one bot: the environment's LLM_* settings, each under the bot's own `llm` (BOTS_FILE). */
+interface BotLlm {
+  modelName: string;
+  model: LanguageModel;
+  instructions: string;
+  dailyTokensPerUser?: number;
+  groupChatSetting: LlmConfig['groupChatSetting'];
+}
 
 /** Below the commands and FAQ-like responders (0 and up), above the echo (-100). */
 export const LLM_PRIORITY = -50;
@@ -36,28 +45,58 @@ export const LLM_PRIORITY = -50;
 @Responder({ name: 'llm', priority: LLM_PRIORITY, kinds: ['text'], coalesce: true })
 export class LlmResponder implements BotResponder {
   private readonly logger = new Logger('LlmResponder');
+  /** The settings of each bot with an `llm` of its own, by UID; the others run on `defaults`. */
+  private readonly perBot = new Map<string, BotLlm>();
+  private readonly defaults: BotLlm;
 
   constructor(
     @Inject(llmConfig.KEY) private readonly config: LlmConfig,
-    @Inject(LLM_LANGUAGE_MODEL) private readonly model: LanguageModel,
-    @Inject(LLM_INSTRUCTIONS) private readonly instructions: string,
+    @Inject(LLM_LANGUAGE_MODEL) model: LanguageModel,
+    @Inject(LLM_INSTRUCTIONS) instructions: string,
     private readonly tools: LlmToolRegistry,
     private readonly usage: LlmUsageStore,
     private readonly metrics: MetricsService,
     private readonly bots: ServedBots,
-  ) {}
+    @Inject(LLM_MODEL_NAMED) named: (name: string) => LanguageModel,
+  ) {
+    const { model: modelName, dailyTokensPerUser, groupChatSetting } = config;
+    this.defaults = { modelName: modelName!, model, instructions, dailyTokensPerUser, groupChatSetting };
+    for (const bot of bots.all) {
+      const own = bot.llm;
+      const byBot = { ...this.defaults, groupChatSetting: bot.groupChatSetting };
+      if (!own) {
+        if (bot.groupChatSetting !== groupChatSetting) this.perBot.set(bot.uid, byBot);
+        continue;
+      }
+      this.perBot.set(bot.uid, {
+        ...byBot,
+        ...(own.model !== undefined && own.model !== modelName ? { modelName: own.model, model: named(own.model) } : {}),
+        ...(own.systemPrompt !== undefined ? { instructions: own.systemPrompt } : {}),
+        ...(own.dailyTokensPerUser !== undefined ? { dailyTokensPerUser: own.dailyTokensPerUser } : {}),
+      });
+    }
+  }
 
-  /** Text that is not a slash command (commands belong to command responders); in groups, per GROUP_CHAT_SETTING. */
+  /** Text that is not a slash command (commands belong to command responders); in groups, per the bot's group chat setting. */
   match(event: BotEvent): boolean {
     if (!event.text || event.text.startsWith('/')) return false;
     if (event.conversation.type !== 'group') return true;
-    const setting = this.config.groupChatSetting;
+    const setting = this.settingsOf(event).groupChatSetting;
     return setting === 'allMessages' || (setting === 'mentionedMessages' && event.mentionsBot);
+  }
+
+  /** The settings of the event's bot. */
+  private settingsOf(event: BotEvent): BotLlm {
+    const bot = this.bots.ofConversation(event.conversation);
+    return (bot && this.perBot.get(bot.uid)) ?? this.defaults;
   }
 
   async respond(ctx: ResponderContext) {
     const uid = ctx.event.sender.uid;
-    const hold = await this.usage.reserve(uid);
+    const settings = this.settingsOf(ctx.event);
+    // A user's budget is per bot when there are several: their talk with one bot does not spend another's.
+    const { bot } = ctx.event.conversation;
+    const hold = await this.usage.reserve(bot === undefined ? uid : `${bot}/${uid}`, new Date(), settings.dailyTokensPerUser);
     if (!hold) {
       this.metrics.metrics.llmBudgetRefusals.inc({ bot: this.botLabel(ctx) });
       this.logger.log(`message ${ctx.event.id}: ${uid} spent today's LLM_DAILY_TOKENS_PER_USER; limit message sent`);
@@ -65,7 +104,7 @@ export class LlmResponder implements BotResponder {
     }
     try {
       const { messages, remember } = await this.prompt(ctx);
-      return this.answer(ctx, messages, hold, remember);
+      return this.answer(ctx, settings, messages, hold, remember);
     } catch (error) {
       await this.settle(ctx, hold, 0); // no model call made: the hold goes back
       throw error;
@@ -99,6 +138,7 @@ export class LlmResponder implements BotResponder {
   /** The model's answer as a stream of parts; usage, latency and the budget's hold settled however it ends. */
   private async *answer(
     ctx: ResponderContext,
+    settings: BotLlm,
     messages: ModelMessage[],
     hold: BudgetHold,
     remember: (answer: string) => Promise<void>,
@@ -118,8 +158,8 @@ export class LlmResponder implements BotResponder {
     const deadline = AbortSignal.timeout(this.config.timeoutMs);
     const signal = AbortSignal.any([ctx.signal, deadline]);
     const options = {
-      model: this.model,
-      instructions: group ? `${this.instructions}\n\n${GROUP_CHAT_NOTE}` : this.instructions,
+      model: settings.model,
+      instructions: group ? `${settings.instructions}\n\n${GROUP_CHAT_NOTE}` : settings.instructions,
       messages,
       tools: this.tools.toolSet(ctx.event, signal),
       stopWhen: stepCountIs(this.config.maxSteps),
@@ -159,7 +199,7 @@ export class LlmResponder implements BotResponder {
       const ms = Math.round(performance.now() - started);
       const how = failed ? (ctx.signal.aborted ? 'aborted' : 'failed') : 'answered';
       this.logger.log(
-        `message ${ctx.event.id}: model ${this.config.model} ${how} in ${ms} ms, ${spent.calls} call(s), ${spent.input} input + ${spent.output} output tokens`,
+        `message ${ctx.event.id}: model ${settings.modelName} ${how} in ${ms} ms, ${spent.calls} call(s), ${spent.input} input + ${spent.output} output tokens`,
       );
       // Tokens spent on a call that failed count too: the provider bills them.
       await this.settle(ctx, hold, spent.total);
