@@ -8,6 +8,7 @@ import { Scrape } from './support/prometheus-text';
 import { freePort, ServiceProcess } from './support/service-process';
 import { BOT_UID, deleteKeys, TestApp, testEnv } from './support/test-app';
 import { waitFor } from './support/wait-for';
+import { NO_SINGLE_BOT } from './support/several-bots';
 
 const name = (key: keyof typeof METRICS) => metricName(METRICS[key]);
 
@@ -18,16 +19,6 @@ const SECRETS = {
   SUPPORT_WEBHOOK_PASSWORD: 'e2e-support-password-ops-Lm05',
   SALES_WEBHOOK_PASSWORD: 'e2e-sales-password-ops-Nb38',
   OPS_WEBHOOK_PASSWORD: 'e2e-ops-password-ops-Kc96',
-};
-/** testEnv's single-bot variables, unset: with BOTS_FILE the bots are the file's. */
-const NO_SINGLE_BOT = {
-  BOT_UID: '',
-  WEBHOOK_USERNAME: '',
-  WEBHOOK_PASSWORD: '',
-  COMETCHAT_APP_ID: '',
-  COMETCHAT_REGION: '',
-  COMETCHAT_API_KEY: '',
-  COMETCHAT_API_URL: '',
 };
 const BOTS = ['support-bot', 'sales-bot', 'ops-bot'];
 

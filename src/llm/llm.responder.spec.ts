@@ -2,7 +2,7 @@ import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { MockLanguageModelV4 } from 'ai/test';
 import { z } from 'zod';
 import type { LlmConfig } from '../config/app.config';
-import { ServedBots } from '../config/served-bots';
+import { servedBots } from '../config/testing/served-bots';
 import { MetricsService } from '../metrics/metrics.service';
 import { InMemoryConversationState } from '../responders/conversation-state';
 import { responderOptionsOf } from '../responders/responder.decorator';
@@ -72,16 +72,7 @@ const setup = (model: MockLanguageModelV4) => {
     },
   ];
   const spent = new CountingUsage();
-  const bots = new ServedBots({
-    bots: [
-      {
-        uid: 'support-bot',
-        app: { name: 'default', appId: 'app', region: 'us', apiUrl: 'http://127.0.0.1:9' },
-        webhook: { username: 'u', password: 'p' },
-        groupChatSetting: 'mentionedMessages',
-      },
-    ],
-  });
+  const bots = servedBots();
   const responder = new LlmResponder(config, model, 'Be brief.', tools, spent as unknown as LlmUsageStore, new MetricsService(), bots, () => model);
   return { responder, spent };
 };

@@ -6,7 +6,7 @@ import type { MetricsService } from '../metrics/metrics.service';
 import { registerMetrics } from '../metrics/metric-definitions';
 import { Registry } from 'prom-client';
 import { MessageNotStoredError } from '../queue/events/events.producer';
-import { ServedBots } from '../config/served-bots';
+import { servedBots, testBot } from '../config/testing/served-bots';
 import { CallbackRoute, WEBHOOK_CHALLENGE, WEBHOOK_PATH } from './callback.route';
 import type { InboxService } from './inbox.service';
 
@@ -31,16 +31,7 @@ describe('CallbackRoute', () => {
     const logger = { setContext: () => undefined, logger: { isLevelEnabled: () => false } } as unknown as PinoLogger;
     const route = new CallbackRoute(
       { httpAdapter: { getInstance: () => fastify } } as unknown as HttpAdapterHost,
-      new ServedBots({
-        bots: [
-          {
-            uid: 'support-bot',
-            app: { name: 'default', appId: 'app', region: 'us', apiUrl: 'http://127.0.0.1:9' },
-            webhook: { username: 'cometchat', password: 's3cret' },
-            groupChatSetting: 'mentionedMessages',
-          },
-        ],
-      }),
+      servedBots(testBot({ webhook: { username: 'cometchat', password: 's3cret' } })),
       inbox,
       { metrics: registerMetrics(new Registry()) } as MetricsService,
       logger,

@@ -7,7 +7,7 @@ import { textReply } from '../../responders/reply.builders';
 import type { ResponderRegistry } from '../../responders/responder.registry';
 import { TurnFailedError } from '../../responders/turn-failed.error';
 import { ConversationStateStore } from '../../conversation-state/conversation-state.store';
-import { ServedBots } from '../../config/served-bots';
+import { servedBots } from '../../config/testing/served-bots';
 import { EventsProcessor } from './events.processor';
 import { EventTurns, ReplyTurns } from '../turns';
 import type { ReplyJobData } from '../job-contracts';
@@ -52,16 +52,7 @@ describe('EventsProcessor', () => {
     respond = jest.fn();
     const config = { apologyText: 'Sorry.', stateTtlSeconds: 60 } as RespondersConfig;
     const queueConfig = { lockMs: 30_000, recoveryCheckMs: 15_000 } as never;
-    const bots = new ServedBots({
-      bots: [
-        {
-          uid: 'support-bot',
-          app: { name: 'default', appId: 'app', region: 'us', apiUrl: 'http://127.0.0.1:9' },
-          webhook: { username: 'u', password: 'p' },
-          groupChatSetting: 'mentionedMessages',
-        },
-      ],
-    });
+    const bots = servedBots();
     processor = new EventsProcessor(
       { respond, select: () => undefined } as unknown as ResponderRegistry,
       new ConversationStateStore(connections, config),

@@ -9,7 +9,7 @@ import { ReplyTurns } from '../turns';
 import { SentReplies } from './sent-replies';
 import { RedisConnections, ReplicaAck } from '../../redis';
 import { WorkerRedis } from '../../redis/worker-redis.service';
-import { ServedBots } from '../../config/served-bots';
+import { servedBots } from '../../config/testing/served-bots';
 import { BreakerBroadcast } from './breaker-broadcast';
 import { BREAKER_THRESHOLD } from './send-breaker';
 import { waitFor } from '../../../test/support/wait-for';
@@ -59,16 +59,7 @@ describe('RepliesProcessor', () => {
       } as never,
       { timeoutMs: 1000 },
       new BreakerBroadcast(connections, redis),
-      new ServedBots({
-        bots: [
-          {
-            uid: 'support-bot',
-            app: { name: 'default', appId: 'app', region: 'us', apiUrl: 'http://127.0.0.1:9' },
-            webhook: { username: 'u', password: 'p' },
-            groupChatSetting: 'mentionedMessages',
-          },
-        ],
-      }),
+      servedBots(),
     );
 
   beforeEach(() => {

@@ -1,21 +1,13 @@
 import type { Job } from 'bullmq';
 import { Registry } from 'prom-client';
-import { ServedBots } from '../../config/served-bots';
+import { servedBots, testBot } from '../../config/testing/served-bots';
 import { registerMetrics } from '../../metrics/metric-definitions';
 import { JobMetrics } from './job-metrics';
 
 /** BullMQ's job as the workers' events hand it over, with the fields JobMetrics reads. */
 const job = (fields: Partial<Job>) => fields as Job;
 
-const servedBots = (...uids: string[]) =>
-  new ServedBots({
-    bots: uids.map((uid) => ({
-      uid,
-      app: { name: 'default', appId: 'app', region: 'us', apiUrl: 'http://127.0.0.1:9' },
-      webhook: { username: 'u', password: 'p' },
-      groupChatSetting: 'mentionedMessages' as const,
-    })),
-  });
+const botsOf = (...uids: string[]) => servedBots(...uids.map((uid) => testBot({ uid })));
 
 describe('JobMetrics', () => {
   let registry: Registry;
@@ -25,7 +17,7 @@ describe('JobMetrics', () => {
   beforeEach(() => {
     registry = new Registry();
     metrics = registerMetrics(registry);
-    jobs = new JobMetrics(metrics, ['events', 'replies'], servedBots('support-bot'));
+    jobs = new JobMetrics(metrics, ['events', 'replies'], botsOf('support-bot'));
   });
 
   const values = async (metric: { get(): Promise<{ values: Array<{ labels: object; value: number; metricName?: string }> }> }) =>
@@ -74,7 +66,7 @@ describe('JobMetrics', () => {
 
   it("with several bots, starts each bot's series at zero and counts each job under its bot, a bot not served under none", async () => {
     metrics = registerMetrics(new Registry());
-    jobs = new JobMetrics(metrics, ['events', 'replies'], servedBots('support-bot', 'sales-bot'));
+    jobs = new JobMetrics(metrics, ['events', 'replies'], botsOf('support-bot', 'sales-bot'));
     expect(await values(metrics.jobs)).toHaveLength(12);
 
     jobs.completed('events', job({ data: { bot: 'Sales-Bot' } as never }));

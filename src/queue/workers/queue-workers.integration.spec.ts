@@ -11,7 +11,7 @@ import type { ResponderRegistry } from '../../responders/responder.registry';
 import { TurnFailedError } from '../../responders/turn-failed.error';
 import { ConnectionErrorLogger } from '../../redis/connection-error.logger';
 import { ConversationStateStore } from '../../conversation-state/conversation-state.store';
-import { ServedBots } from '../../config/served-bots';
+import { servedBots } from '../../config/testing/served-bots';
 import { EventsProcessor } from '../events/events.processor';
 import { EventTurns, ReplyTurns } from '../turns';
 import { QueueWorkers } from './queue-workers.service';
@@ -59,16 +59,7 @@ describe('QueueWorkers logs', () => {
     respond = jest.fn();
     const responders = { stateTtlSeconds: 60 } as RespondersConfig;
     const queue = queueConfig(env);
-    const bots = new ServedBots({
-      bots: [
-        {
-          uid: 'support-bot',
-          app: { name: 'default', appId: 'app', region: 'us', apiUrl: 'http://127.0.0.1:9' },
-          webhook: { username: 'u', password: 'p' },
-          groupChatSetting: 'mentionedMessages',
-        },
-      ],
-    });
+    const bots = servedBots();
     const processor = new EventsProcessor(
       { respond, select: () => undefined } as unknown as ResponderRegistry,
       new ConversationStateStore(connections, responders),
