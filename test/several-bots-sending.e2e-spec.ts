@@ -98,11 +98,13 @@ bots:
 
   it("pauses every bot of an app whose quota is spent, and no other app's", async () => {
     main.answerNext({ status: 429, headers: { 'retry-after': '3', 'x-rate-limit-remaining': '0' } });
-    const [first] = await messagesTo('noisy-bot', 1, 'quota');
-    await waitFor('the app says its quota is spent', () =>
-      callsTo(main, 'noisy-bot').some((call) => call.answer === 429 && call.body.muid.includes(first)),
+    await messagesTo('spender-bot', 1, 'quota');
+    await waitFor('the app says its quota is spent', () => callsTo(main, 'spender-bot').some((call) => call.answer === 429));
+    const spentAt = callsTo(main, 'spender-bot').find((call) => call.answer === 429)!.at;
+    // Its reply waits out the pause once the policy has paused the app (the pause comes first).
+    await waitFor('the refused reply waits', async () =>
+      (await app.queue('replies').getJobs(['delayed'])).some((job) => job.data.target.bot === 'spender-bot'),
     );
-    const spentAt = Date.now();
     await messagesTo('quiet-bot', 1, 'quota');
     await messagesTo('far-bot', 1, 'quota');
 
