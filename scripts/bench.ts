@@ -8,7 +8,7 @@
  *   BENCH_PROFILE=1 also writes a V8 CPU profile of each server to BENCH_PROFILE_DIR (default <tmpdir>/bench-profiles)
  * and each phase's own settings (scripts/bench/pipeline.ts, scripts/bench/ingest.ts, scripts/bench/bots.ts).
  * Exit code: 0 for a complete report (PASS or FAIL), 1 when something crashed, a request failed, or the numbers
- * cannot be trusted (an accepted message not stored, a reply out of order).
+ * cannot be trusted (an accepted message not stored, a reply out of order or on another bot's send path).
  */
 import { runBotsBench } from './bench/bots';
 import { killChildren } from './bench/children';
