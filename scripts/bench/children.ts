@@ -36,14 +36,23 @@ export interface ServeArgs {
   role: Role;
   cometchatUrl?: string;
   baselineClaims?: boolean;
+  /** The service's bots from this BOTS_FILE (targets.ts). */
+  botsFile?: string;
 }
 
-export function startServer({ target, prefix, role, cometchatUrl = 'http://127.0.0.1:9/v3', baselineClaims = false }: ServeArgs): Promise<Server> {
+export function startServer({
+  target,
+  prefix,
+  role,
+  cometchatUrl = 'http://127.0.0.1:9/v3',
+  baselineClaims = false,
+  botsFile,
+}: ServeArgs): Promise<Server> {
   // Compiled (npm run bench), the servers run as plain Node, as in production; ts-node (which loads node:domain,
   // slowing every event emitter) only when this file itself runs under it.
   const execArgv = __filename.endsWith('.ts') ? ['-r', require.resolve('ts-node/register/transpile-only')] : [];
   if (PROFILE) execArgv.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${target}-${role}-${prefix}.cpuprofile`);
-  const args = ['--serve', JSON.stringify({ target, prefix, role, cometchatUrl, baselineClaims })];
+  const args = ['--serve', JSON.stringify({ target, prefix, role, cometchatUrl, baselineClaims, botsFile })];
   const child = fork(__filename, args, {
     execArgv,
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
@@ -96,6 +105,7 @@ async function serve(args: ServeArgs): Promise<void> {
     role: args.role,
     cometchatUrl: args.cometchatUrl ?? 'http://127.0.0.1:9/v3',
     baselineClaims: args.baselineClaims,
+    botsFile: args.botsFile,
   });
   process.on('message', (message: { cmd: string }) => {
     if (message.cmd === 'cpu') process.send!({ cpu: process.cpuUsage() } satisfies ServeMessage);

@@ -35,16 +35,18 @@ function bullmqScripts(): Map<string, string> {
 }
 
 const BULLMQ = bullmqScripts();
-/** The service's scripts by SHA1: every directory of src holding .lua commands. */
-function ourScripts(dir = join(__dirname, '../../src')): string[] {
+/** The service's scripts, SHA1 and name: every directory of src holding .lua commands. */
+function ourScripts(dir = join(__dirname, '../../src')): Array<[string, string]> {
   const entries = readdirSync(dir, { withFileTypes: true });
-  const own = entries.some((entry) => entry.isFile() && entry.name.endsWith('.lua')) ? loadLuaCommands(dir).map(({ lua }) => sha1(lua)) : [];
+  const own = entries.some((entry) => entry.isFile() && entry.name.endsWith('.lua'))
+    ? loadLuaCommands(dir).map(({ name, lua }): [string, string] => [sha1(lua), name])
+    : [];
   return [
     ...own,
     ...entries.filter((entry) => entry.isDirectory() && entry.name !== 'includes').flatMap((entry) => ourScripts(join(dir, entry.name))),
   ];
 }
-const OURS = new Set(ourScripts());
+const OURS = new Map(ourScripts());
 const FETCH = new Set(['bzpopmin', 'moveToActive']);
 
 /** True when BullMQ's scripts could be named (else their calls fall under 'other'). */
@@ -66,4 +68,10 @@ export function commandKind(line: string): CommandKind {
   // The send records: read on a re-run, deleted once completed (one DEL for the completions of a window).
   if ((command === 'del' || command === 'get') && line.includes(':replies:sent:')) return 'order';
   return 'other';
+}
+
+/** The name of the service's script a `redis-cli monitor` line calls (its file's, e.g. passSendGate), if it calls one. */
+export function ourScriptOf(line: string): string | undefined {
+  const script = /\] "[^"]+" "([0-9a-f]{40})"/.exec(line)?.[1];
+  return script === undefined ? undefined : OURS.get(script);
 }

@@ -25,7 +25,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { cpuOf, startServer, stopServer, Server } from './children';
-import { bullmqScriptsKnown, COMMAND_KINDS, commandKind, CommandKind, KIND_MEANING } from './command-kinds';
+import { bullmqScriptsKnown, COMMAND_KINDS, commandKind, CommandKind, KIND_MEANING, ourScriptOf } from './command-kinds';
 import { bytesUnder, deleteKeys, fmt, median, positive, redisCpuUs, REPO_ROOT, table } from './report';
 import { AnyTarget, PASSWORD, REDIS_URL, Target, USERNAME, WEBHOOK_PATH } from './targets';
 
@@ -44,21 +44,33 @@ const template = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'us
 let nextId = Date.now() * 1000;
 const authorization = `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64')}`;
 
-function callback(sender: string): { body: string; id: string } {
+/** A text callback from `sender`; to `bot` (its `bot` field and receiver) when given, else to the fixture's bot. */
+export function callback(sender: string, bot?: string): { body: string; id: string } {
   const id = String(nextId++);
-  const message = { ...template, data: { ...template.data, id, sender, data: { ...template.data.data, text: `echo ${id}` } } };
+  const data = { ...template.data, id, sender, data: { ...template.data.data, text: `echo ${id}` } };
+  const message = bot ? { ...template, bot, data: { ...data, receiver: bot, conversationId: `${sender}_user_${bot}` } } : { ...template, data };
   return { body: JSON.stringify(message), id };
 }
 
-/** CometChat's Send Bot Message, answered at once; remembers what each receiver got, in order. */
-class FakeCometChat {
+/** The bot a Send Bot Message call is for: `{apiUrl}/bots/{uid}/messages`, the apiUrl ending in /v3. */
+const SEND_PATH = /^\/v3\/bots\/([^/?]+)\/messages$/;
+
+/**
+ * CometChat's Send Bot Message, answered at once, on every bot's path (`/v3/bots/{uid}/messages`); remembers what
+ * each bot's receiver got, in order. Any other path is answered 404 and fails the wait for replies.
+ */
+export class FakeCometChat {
+  /** Texts by `<bot uid>/<receiver>`, in the order they came. */
   readonly received = new Map<string, string[]>();
   count = 0;
+  /** TCP connections opened to it since the last reset. */
+  connections = 0;
   private server: HttpServer;
-  private waiters: Array<{ count: number; resolve: () => void }> = [];
+  private waiters: Array<{ count: number; resolve: () => void; reject: (error: Error) => void }> = [];
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => this.handle(req, res));
+    this.server.on('connection', () => this.connections++);
     this.server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     return this;
@@ -71,6 +83,7 @@ class FakeCometChat {
   reset(): void {
     this.received.clear();
     this.count = 0;
+    this.connections = 0;
   }
 
   /** Resolves once `count` replies have arrived since the last reset. */
@@ -78,7 +91,7 @@ class FakeCometChat {
     if (this.count >= count) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`only ${this.count} of ${count} replies arrived`)), timeoutMs);
-      this.waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
+      this.waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()), reject: (error) => (clearTimeout(timer), reject(error)) });
     });
   }
 
@@ -101,10 +114,18 @@ class FakeCometChat {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      const bot = SEND_PATH.exec(req.url ?? '')?.[1];
+      if (bot === undefined) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not a Send Bot Message path"}');
+        const error = new Error(`the fake CometChat was called on ${req.method} ${req.url}, not a bot's send path`);
+        for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+        return;
+      }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      const list = this.received.get(body.receiver) ?? [];
+      const key = `${decodeURIComponent(bot)}/${body.receiver}`;
+      const list = this.received.get(key) ?? [];
       list.push(body.data?.text);
-      this.received.set(body.receiver, list);
+      this.received.set(key, list);
       this.count++;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ data: { id: String(this.count), ...body } }));
@@ -113,10 +134,11 @@ class FakeCometChat {
   }
 }
 
-async function post(port: number, body: string): Promise<void> {
-  const response = await fetch(`http://127.0.0.1:${port}${WEBHOOK_PATH}`, {
+/** Posts one callback, to `path` with `auth` (the one bot's by default); it must be accepted. */
+export async function post(port: number, body: string, path = WEBHOOK_PATH, auth = authorization): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
     method: 'POST',
-    headers: { authorization, 'content-type': 'application/json' },
+    headers: { authorization: auth, 'content-type': 'application/json' },
     body,
   });
   const answer = await response.text();
@@ -133,17 +155,20 @@ async function postAll(port: number, bodies: string[], concurrency: number): Pro
   );
 }
 
-interface Counts {
+export interface Counts {
   sent: number;
   all: number;
   /** The sent commands by what they are for (command-kinds.ts). */
   byKind: Record<CommandKind, number>;
+  /** The calls of the service's own scripts, by name (passSendGate, …): part of the 'order' kind. */
+  scripts: Record<string, number>;
 }
 
-const perMessage = ({ sent, all, byKind }: Counts, messages: number): Counts => ({
+export const perMessage = ({ sent, all, byKind, scripts }: Counts, messages: number): Counts => ({
   sent: sent / messages,
   all: all / messages,
   byKind: Object.fromEntries(COMMAND_KINDS.map((kind) => [kind, byKind[kind] / messages])) as Record<CommandKind, number>,
+  scripts: Object.fromEntries(Object.entries(scripts).map(([name, n]) => [name, n / messages])),
 });
 
 /**
@@ -151,13 +176,14 @@ const perMessage = ({ sent, all, byKind }: Counts, messages: number): Counts => 
  * `redis-cli monitor` (ioredis' MONITOR connection failed now and then on a busy Redis, "Command queue state
  * error"); an ECHO of a marker after the work tells when the stream has caught up with it.
  */
-async function countCommands(redis: Redis, prefix: string, work: () => Promise<void>): Promise<Counts> {
+export async function countCommands(redis: Redis, prefix: string, work: () => Promise<void>): Promise<Counts> {
   const monitor = spawn('redis-cli', ['-u', REDIS_URL, 'monitor'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: monitor.stdout });
   const end = `${prefix}:counted`;
   let sent = 0;
   let all = 0;
   const byKind = Object.fromEntries(COMMAND_KINDS.map((kind) => [kind, 0])) as Record<CommandKind, number>;
+  const scripts: Record<string, number> = {};
   let started: () => void;
   let ended: () => void;
   const attached = new Promise<void>((resolve) => (started = resolve));
@@ -170,7 +196,10 @@ async function countCommands(redis: Redis, prefix: string, work: () => Promise<v
     all++;
     if (/^\S+ \[\d+ lua\]/.test(line)) return;
     sent++;
-    byKind[commandKind(line)]++;
+    const kind = commandKind(line);
+    byKind[kind]++;
+    const script = kind === 'order' ? ourScriptOf(line) : undefined;
+    if (script) scripts[script] = (scripts[script] ?? 0) + 1;
   });
   try {
     await Promise.race([attached, exited]);
@@ -180,7 +209,7 @@ async function countCommands(redis: Redis, prefix: string, work: () => Promise<v
   } finally {
     monitor.kill();
   }
-  return { sent, all, byKind };
+  return { sent, all, byKind, scripts };
 }
 
 interface Env {

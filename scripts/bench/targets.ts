@@ -34,22 +34,30 @@ export interface TargetOptions {
   cometchatUrl: string;
   /** When the bare handler also takes the service's place in line (an ingest variant; see bench-ingest). */
   baselineClaims?: boolean;
+  /** The service only: its bots from this BOTS_FILE instead of the single-bot variables (scripts/bench/bots.ts). */
+  botsFile?: string;
 }
 
 export function startTarget(target: AnyTarget, options: TargetOptions): Promise<Started> {
   return target === 'service' ? startService(options) : startBaseline({ ...options, chained: target === 'chained' });
 }
 
-async function startService({ prefix, role, cometchatUrl }: TargetOptions): Promise<Started> {
+async function startService({ prefix, role, cometchatUrl, botsFile }: TargetOptions): Promise<Started> {
+  // With a BOTS_FILE, each bot's uid, webhook credentials, app and CometChat URL are the file's.
+  const bot: Record<string, string> = botsFile
+    ? { BOTS_FILE: botsFile }
+    : {
+        BOT_UID,
+        WEBHOOK_USERNAME: USERNAME,
+        WEBHOOK_PASSWORD: PASSWORD,
+        COMETCHAT_APP_ID: 'bench',
+        COMETCHAT_REGION: 'us',
+        COMETCHAT_API_KEY: 'bench',
+        COMETCHAT_API_URL: cometchatUrl,
+      };
   const env: Record<string, string> = {
     APP_ROLE: role,
-    BOT_UID,
-    WEBHOOK_USERNAME: USERNAME,
-    WEBHOOK_PASSWORD: PASSWORD,
-    COMETCHAT_APP_ID: 'bench',
-    COMETCHAT_REGION: 'us',
-    COMETCHAT_API_KEY: 'bench',
-    COMETCHAT_API_URL: cometchatUrl,
+    ...bot,
     REDIS_URL,
     QUEUE_PREFIX: prefix,
     // Logging as shipped (info, JSON lines): a request line, a turn line and a send line a message are its cost too.
