@@ -35,6 +35,8 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
   private readonly logger = new Logger(RepliesProcessor.name);
   /** The one bot's policy, or with several bots each bot's, by UID. */
   private readonly policies = new Map<string, DeliveryPolicy<Job<ReplyJobData>>>();
+  /** With several bots, each bot's sends (BotSends), by UID: where a held reply is noted. */
+  private readonly botSends = new Map<string, BotSends>();
 
   constructor(
     @Inject(REPLY_SENDER) sender: ReplySender,
@@ -60,7 +62,8 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
       return;
     }
     for (const bot of bots.all) {
-      const sends = new BotSends(redis.client, base, bot);
+      const sends = new BotSends(redis.client, base, bot, (jobIds) => wakeHeld(replies, jobIds));
+      this.botSends.set(bot.uid, sends);
       this.policies.set(bot.uid, policy({ pauses: sends, gate: sends, probes: probeLock(`${base}:probe:${bot.uid}`), news: news.scoped(bot.uid) }));
     }
   }
@@ -83,7 +86,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     // The delivery policy admits it (or holds it back: a pause, a probe elsewhere) and settles a failed send. One bot's
     // of several waits alone: its pause is no other bot's.
     const policy = this.policyOf(job);
-    const waitAlone = this.bots.several ? (ms: number) => job.moveToDelayed(Date.now() + ms, token) : undefined;
+    const waitAlone = this.bots.several ? (ms: number) => this.waitAlone(job, token, ms) : undefined;
     const admitted = await policy.admit(job).catch((error) => inBullmqTerms(error, waitAlone));
     const started = performance.now();
     const sent = await policy.send(job, admitted).catch((error) => inBullmqTerms(error, waitAlone));
@@ -98,6 +101,12 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     this.logger.log({ ...this.logLine(job), status: sent.status, attempt: job.attemptsMade + 1, outcome, messageId: sent.id, durationMs });
     await policy.delivered(sent.quota);
     return { messageId: sent.id, alreadySent: sent.foundEarlier === true };
+  }
+
+  /** One bot's reply waits as a delayed job of its own, noted as held so that its bot's lifted pause wakes it. */
+  private async waitAlone(job: Job<ReplyJobData>, token: string | undefined, ms: number): Promise<void> {
+    await this.botSends.get(this.bots.ofConversation(job.data.target)!.uid)?.hold(job.id!);
+    await job.moveToDelayed(Date.now() + ms, token);
   }
 
   /** The policy of the reply's bot; a reply of a bot this deployment no longer serves is refused for good. */
@@ -134,4 +143,14 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
   failedForGood(job: Job<ReplyJobData>): Promise<void> {
     return this.turns.release(job);
   }
+}
+
+/** Held replies run now: each delayed job is promoted (one gone or running already is left as it is). */
+async function wakeHeld(replies: Queue<ReplyJobData>, jobIds: string[]): Promise<void> {
+  await Promise.all(
+    jobIds.map(async (jobId) => {
+      const job = await Job.fromId(replies, jobId);
+      await job?.promote().catch(() => undefined);
+    }),
+  );
 }
