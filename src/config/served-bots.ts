@@ -53,11 +53,6 @@ export class ServedBots {
   ofConversation(conversation: Conversation): ServedBot | undefined {
     return this.several ? this.find(conversation.bot) : this.all[0];
   }
-
-  /** Whether a UID is one of this deployment's bots. */
-  serves(uid: string): boolean {
-    return this.byUid.has(uid.toLowerCase());
-  }
 }
 
 function servedBot(definition: BotDefinition, several: boolean, uids: ReadonlySet<string>): ServedBot {

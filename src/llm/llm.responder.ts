@@ -45,7 +45,7 @@ export const LLM_PRIORITY = -50;
 @Responder({ name: 'llm', priority: LLM_PRIORITY, kinds: ['text'], coalesce: true })
 export class LlmResponder implements BotResponder {
   private readonly logger = new Logger('LlmResponder');
-  /** The settings of each bot with an `llm` of its own, by UID; the others run on `defaults`. */
+  /** Each served bot's settings, by UID; `defaults` for a turn of no served bot. */
   private readonly perBot = new Map<string, BotLlm>();
   private readonly defaults: BotLlm;
 
@@ -62,14 +62,10 @@ export class LlmResponder implements BotResponder {
     const { model: modelName, dailyTokensPerUser, groupChatSetting } = config;
     this.defaults = { modelName: modelName!, model, instructions, dailyTokensPerUser, groupChatSetting };
     for (const bot of bots.all) {
-      const own = bot.llm;
-      const byBot = { ...this.defaults, groupChatSetting: bot.groupChatSetting };
-      if (!own) {
-        if (bot.groupChatSetting !== groupChatSetting) this.perBot.set(bot.uid, byBot);
-        continue;
-      }
+      const own = bot.llm ?? {};
       this.perBot.set(bot.uid, {
-        ...byBot,
+        ...this.defaults,
+        groupChatSetting: bot.groupChatSetting,
         ...(own.model !== undefined && own.model !== modelName ? { modelName: own.model, model: named(own.model) } : {}),
         ...(own.systemPrompt !== undefined ? { instructions: own.systemPrompt } : {}),
         ...(own.dailyTokensPerUser !== undefined ? { dailyTokensPerUser: own.dailyTokensPerUser } : {}),
