@@ -4,9 +4,9 @@ import type { AxiosRequestConfig } from 'axios';
 import { ServedBot, ServedBots } from '../config/served-bots';
 import type { Conversation } from '../messages';
 import { classify, CometChatError, quotaOf } from './cometchat-error';
-import type { OutgoingMessage, ReplySender, SentMessage } from './reply-sender';
+import type { EditedMessage, OutgoingMessage, ReplySender, SentMessage } from './reply-sender';
 
-export type { OutgoingMessage, SentMessage } from './reply-sender';
+export type { EditedMessage, OutgoingMessage, SentMessage } from './reply-sender';
 
 /** How many of the bot's recent messages in a conversation one look for an unconfirmed send reads. */
 const LOOKUP_PAGE = 50;
@@ -37,6 +37,22 @@ export class CometChatClient implements ReplySender {
       const response = await this.http.axiosRef.post<{ data: SentMessage }>(path, body, asBot(bot, !!parentId));
       const quota = quotaOf(response.headers);
       return { ...(response.data?.data ?? { id: '' }), status: response.status, ...(quota ? { quota } : {}) };
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+
+  /** Update Message: PUT /messages/{id} on behalf of the bot, with the message's new data (its text, say). */
+  async editBotMessage({ target, messageId, reply }: EditedMessage): Promise<SentMessage> {
+    const bot = this.botOf(target);
+    try {
+      const response = await this.http.axiosRef.put<{ data: SentMessage }>(
+        `/messages/${encodeURIComponent(messageId)}`,
+        { data: reply.data },
+        asBot(bot, true),
+      );
+      const quota = quotaOf(response.headers);
+      return { ...(response.data?.data ?? {}), id: messageId, status: response.status, ...(quota ? { quota } : {}) };
     } catch (error) {
       throw classify(error);
     }

@@ -7,6 +7,13 @@ export interface OutgoingMessage {
   muid: string;
 }
 
+/** An edit of a message the bot sent: its id, and the reply whose data replaces the message's (its text, say). */
+export interface EditedMessage {
+  target: Conversation;
+  messageId: string;
+  reply: BotReply;
+}
+
 /** The message CometChat stored, as its 200 answer returns it (only the fields we use are typed). */
 export interface SentMessage {
   id: string;
@@ -25,6 +32,8 @@ export interface SentMessage {
  */
 export interface ReplySender {
   sendBotMessage(message: OutgoingMessage): Promise<SentMessage>;
+  /** Update Message, on behalf of the bot: the message's data becomes the reply's (a streamed answer filled in). */
+  editBotMessage(message: EditedMessage): Promise<SentMessage>;
   /**
    * The id of the message the bot sent with this `muid` since `sinceMs` (epoch ms), if it finds one: asked before
    * sending again a reply whose earlier send may have been stored unconfirmed. One bounded look, not a search.

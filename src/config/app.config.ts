@@ -142,6 +142,7 @@ export const respondersConfig = registerAs(
     timeoutMs: env.RESPONDER_TIMEOUT_MS,
     echoEnabled: env.ECHO_ENABLED,
     replyInThread: env.REPLY_IN_THREAD,
+    live: { progressAfterMs: env.PROGRESS_AFTER_MS, progressText: env.PROGRESS_TEXT, editIntervalMs: env.STREAM_EDIT_INTERVAL_MS },
     fallbackText: env.FALLBACK_TEXT,
     apologyText: env.APOLOGY_TEXT,
     stateTtlSeconds: env.CONVERSATION_STATE_TTL_SECONDS,

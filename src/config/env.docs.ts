@@ -292,7 +292,18 @@ export const ENV_DOCS: Record<keyof EnvironmentVariables, EnvDoc> = {
   },
   RESPONDER_TIMEOUT_MS: { section: 'responders', description: 'Time (ms) a responder gets before its turn fails for good.' },
   ECHO_ENABLED: { section: 'responders', description: 'The built-in echo answers the text nothing else answers.' },
-  REPLY_IN_THREAD: { section: 'responders', description: 'Answer a message inside a thread in that thread.' },
+  REPLY_IN_THREAD: { section: 'responders', description: 'Answer a message inside a thread in that thread (progress edits included).' },
+  PROGRESS_AFTER_MS: {
+    section: 'responders',
+    description:
+      'A streamed answer (the LLM responder, or any responder returning an async iterable) not finished by then (ms) is posted as it stands and filled in by edits; `0`: never, the answer is posted once whole.',
+  },
+  PROGRESS_TEXT: { section: 'responders', description: 'Posted at `PROGRESS_AFTER_MS` when the answer has no text yet.' },
+  STREAM_EDIT_INTERVAL_MS: {
+    section: 'responders',
+    description:
+      "At most one edit of a streamed answer in this time (ms); each edit spends one of the bot's sends. The last edit holds the whole answer.",
+  },
   FALLBACK_TEXT: {
     section: 'responders',
     description: 'Said when no responder answers.',

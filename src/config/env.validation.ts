@@ -287,7 +287,19 @@ export class EnvironmentVariables {
 
   @Transform(toBool)
   @IsBoolean({ message: 'REPLY_IN_THREAD must be true or false' })
-  REPLY_IN_THREAD = false;
+  REPLY_IN_THREAD = true;
+
+  // Live turns (docs/live-turns.md): a streamed answer not done by then is posted as it stands and filled in by edits.
+  @IntEnv(0, 600_000)
+  PROGRESS_AFTER_MS = 1500;
+
+  @IsString()
+  @IsNotEmpty({ message: 'PROGRESS_TEXT must not be empty' })
+  @MaxLength(200)
+  PROGRESS_TEXT = '…';
+
+  @IntEnv(250, 600_000)
+  STREAM_EDIT_INTERVAL_MS = 2000;
 
   @IsOptional()
   @IsString()

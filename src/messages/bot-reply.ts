@@ -6,3 +6,6 @@ export interface BotReply {
   /** Post into this message's thread (CometChat's threaded-message endpoint) instead of the conversation. */
   parentId?: string;
 }
+
+/** The text of a text reply ('' for any other). */
+export const textOf = (reply: BotReply): string => (typeof reply.data.text === 'string' ? reply.data.text : '');

@@ -91,6 +91,18 @@ export const METRICS = {
     [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
     ['bot'],
   ),
+  firstVisible: histogram(
+    'first_visible_seconds',
+    "Time from the callback being stored to the turn's first reply (or a streamed answer's first part) being confirmed, by bot",
+    [0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 300],
+    ['bot'],
+  ),
+  progressPosts: counter('progress_posts_total', 'Streamed answers posted before they were finished (PROGRESS_AFTER_MS), by bot', ['bot']),
+  streamEdits: counter(
+    'stream_edits_total',
+    'Edits of streamed answers: sent, or skipped (a newer text joined an edit still waiting, under the send budget or a 429), by bot',
+    ['bot', 'outcome'],
+  ),
   cometchatRequests: counter(
     'cometchat_requests_total',
     'Calls to the CometChat REST API, by bot and answer: 2xx, 3xx, 4xx (429 apart), 429, 5xx, network',

@@ -29,6 +29,13 @@ export interface ReplyJobData {
   stallsKnown?: number;
   /** When the callback that led to it was stored (its events job's timestamp), epoch ms: for the reply latency. */
   receivedAt?: number;
+  /**
+   * A streamed answer's post (LiveReplies): it goes with the answer's text as it stands then, and its send record is kept
+   * for its edits.
+   */
+  live?: boolean;
+  /** An edit of the streamed answer posted by this reply job (its id): it shows that answer's newest text. */
+  editOf?: string;
 }
 
 /**

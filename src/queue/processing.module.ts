@@ -9,6 +9,7 @@ import { QueueWorkers } from './workers/queue-workers.service';
 import { RedisRefusedSweeper } from './workers/redis-refused.sweeper';
 import { QueueModule } from './queue.module';
 import { RepliesProcessor } from './replies/replies.processor';
+import { LiveReplies } from './replies/live-replies';
 import { SentReplies } from './replies/sent-replies';
 import { EventTurns, ReplyTurns } from './turns';
 
@@ -31,6 +32,7 @@ export class ProcessingModule {
         RepliesProcessor,
         BreakerBroadcast,
         SentReplies,
+        LiveReplies,
         QueueWorkers,
         RedisRefusedSweeper,
       ],

@@ -2,6 +2,7 @@ import type { BotEvent, BotReply } from '../messages';
 import type { BotResponder, HistoryMessage, ParsedCommand, ResponderContext, ResponderResult, ResponderStreamPart } from './bot-responder.interface';
 import type { ConversationState } from './conversation-state';
 import { textReply } from './reply.builders';
+import { LiveSettings, LiveSink, showWhileWritten } from './live-answer';
 import type { MessageKind, ResponderOptions } from './responder.decorator';
 import { ResponderTimeoutError } from './turn-failed.error';
 
@@ -32,6 +33,8 @@ export interface RespondOptions {
   signal?: AbortSignal;
   /** Gets each part of a streamed answer as it comes (the agent path); the replies are still collected. */
   onPart?: (part: StreamPart) => void;
+  /** The bot path: a streamed answer not finished in time is posted as it stands and filled in by edits (see live-answer). */
+  live?: { settings: LiveSettings; sink: LiveSink };
 }
 
 export interface TurnOutcome {
@@ -143,11 +146,15 @@ export class ResponderRouter {
     });
     try {
       // The timeout covers a stream to its end, not only until respond() returns it.
+      const live = options.live && { ...options.live, replyOf: (text: string) => this.finish(event, [textReply(text)])[0] };
       const run = Promise.resolve()
         .then(() => chosen.instance.respond(ctx))
-        .then((result) => collect(result, signal, options.onPart));
+        .then((result) => collect(result, signal, options.onPart, live));
       const replies = await Promise.race([run, timeout]);
       return { responder: chosen.options.name, replies: this.finish(event, replies) };
+    } catch (error) {
+      abort.abort(); // a stream still being read (its post or an edit failed) stops too
+      throw error;
     } finally {
       clearTimeout(timer);
     }
@@ -166,18 +173,33 @@ function isStream(result: ResponderResult): result is AsyncIterable<ResponderStr
   return typeof result === 'object' && result !== null && Symbol.asyncIterator in result;
 }
 
-/** Replies from what respond() returned; a stream's text becomes one text reply, its parts go to onPart. */
-async function collect(result: ResponderResult, signal: AbortSignal, onPart?: (part: StreamPart) => void): Promise<BotReply[]> {
+/**
+ * Replies from what respond() returned; a stream's text becomes one text reply, its parts go to onPart. With `live`, a
+ * stream not finished in time is shown while it is written (its post and edits go to the sink).
+ */
+async function collect(
+  result: ResponderResult,
+  signal: AbortSignal,
+  onPart?: (part: StreamPart) => void,
+  live?: RespondOptions['live'] & { replyOf: (text: string) => BotReply },
+): Promise<BotReply[]> {
   if (result === undefined || result === null) return [];
   if (!isStream(result)) return Array.isArray(result) ? result : [result];
   let text = '';
-  for await (const raw of result) {
+  const read = (async () => {
+    for await (const raw of result) {
+      signal.throwIfAborted();
+      const part: StreamPart = typeof raw === 'string' ? { type: 'text', text: raw } : raw;
+      if (part.type === 'text') text += part.text;
+      onPart?.(part);
+    }
     signal.throwIfAborted();
-    const part: StreamPart = typeof raw === 'string' ? { type: 'text', text: raw } : raw;
-    if (part.type === 'text') text += part.text;
-    onPart?.(part);
+  })();
+  if (live) {
+    read.catch(() => undefined); // awaited below; meanwhile the post and edits may be under way
+    await showWhileWritten(live.settings, live.sink, () => text.trimStart(), read, live.replyOf, signal);
   }
-  signal.throwIfAborted();
+  await read;
   return text.trim() ? [textReply(text.trim())] : [];
 }
 

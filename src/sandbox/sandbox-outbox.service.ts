@@ -37,13 +37,18 @@ export interface SandboxSentMessage {
   webhook: { statusCode: number; body: unknown };
 }
 
-export type SandboxFeedItem = { kind: 'reply'; seq: string; item: SandboxReply } | { kind: 'sent'; seq: string; item: SandboxSentMessage };
+/** A reply stored, a page message, or a reply edited (a streamed answer filled in: the page replaces it where it stands). */
+export type SandboxFeedItem =
+  | { kind: 'reply'; seq: string; item: SandboxReply }
+  | { kind: 'sent'; seq: string; item: SandboxSentMessage }
+  | { kind: 'edit'; seq: string; item: SandboxReply };
 
 export type FeedListener = (entry: SandboxFeedItem) => void;
 
 /** The outbox's scripts (commands/*.lua). */
 interface OutboxCommands {
   nextMessageId(counter: string, now: number): Promise<number>;
+  editReply(outbox: string, id: string, json: string, feed: string, announcement: string): Promise<number>;
 }
 type OutboxRedis = RedisClient & OutboxCommands;
 
@@ -76,6 +81,19 @@ export class SandboxOutbox implements OnApplicationShutdown {
   /** Stores a reply (the oldest beyond SANDBOX_OUTBOX_SIZE are dropped) and announces it, in one round trip. */
   async deliver(reply: SandboxReply): Promise<void> {
     await this.append(this.keys.outbox, { kind: 'reply', seq: reply.id, item: reply });
+  }
+
+  /**
+   * Edits a stored reply's data (as CometChat's Update Message does) and announces it; the reply as edited, or undefined
+   * when the outbox no longer holds it (dropped beyond SANDBOX_OUTBOX_SIZE).
+   */
+  async edit(id: string, data: Record<string, unknown>): Promise<SandboxReply | undefined> {
+    const stored = (await this.replies()).find((reply) => reply.id === id);
+    if (!stored) return undefined;
+    const edited: SandboxReply = { ...stored, data: { ...stored.data, ...data }, editedAt: Math.floor(Date.now() / 1000) };
+    const announcement: SandboxFeedItem = { kind: 'edit', seq: id, item: edited };
+    const replaced = await this.commands().editReply(this.keys.outbox, id, JSON.stringify(edited), this.keys.feed, JSON.stringify(announcement));
+    return replaced === 1 ? edited : undefined;
   }
 
   /** Keeps the page's own messages (bounded like the outbox) so every open page, and a reload, shows them. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CometChatError } from '../cometchat/cometchat-error';
-import type { OutgoingMessage, ReplySender, SentMessage } from '../cometchat/reply-sender';
+import type { EditedMessage, OutgoingMessage, ReplySender, SentMessage } from '../cometchat/reply-sender';
 import { ServedBot, ServedBots } from '../config/served-bots';
 import type { Conversation } from '../messages';
 import { conversationIdOf } from './sandbox-callback.factory';
@@ -36,6 +36,14 @@ export class SandboxReplySender implements ReplySender {
     };
     await this.outbox.deliver(stored);
     return stored;
+  }
+
+  /** Update Message: the stored reply's text is replaced where it stands; one the outbox dropped is refused as CometChat would (404). */
+  async editBotMessage({ target, messageId, reply }: EditedMessage): Promise<SentMessage> {
+    this.botOf(target);
+    const edited = await this.outbox.edit(messageId, reply.data);
+    if (!edited) throw new CometChatError('permanent', `message ${messageId} is not in the sandbox outbox`, 404);
+    return edited;
   }
 
   async findSent({ target, muid }: OutgoingMessage): Promise<string | undefined> {

@@ -15,6 +15,9 @@ export interface RecordedCall {
 export interface StoredMessage {
   id: string;
   muid?: string;
+  data?: { text?: string; [field: string]: unknown };
+  /** Every text the message had, the first as posted, then each edit's (Update Message). */
+  texts?: Array<string | undefined>;
   sender: string;
   receiver: string;
   receiverType: string;
@@ -38,6 +41,8 @@ export interface FakeBot {
 const GROUP_CHAT_SETTINGS = ['allMessages', 'slashedMessages', 'mentionedMessages', 'none'];
 /** GET/POST /v3/bots and GET/PUT/DELETE /v3/bots/{uid}; /v3/bots/{uid}/messages is Send Bot Message. */
 const BOTS_API = /^\/v3\/bots(?:\/([^/?]+))?\/?(?:\?.*)?$/;
+/** Update Message (PUT /messages/{id}). */
+const EDIT_MESSAGE = /^\/v3\/messages\/([^/?]+)\/?(?:\?.*)?$/;
 /** List Messages of a user or group conversation, or of a thread (GET). */
 const LIST_MESSAGES = /^\/v3\/(users|groups|messages)\/([^/?]+)\/(messages|thread)(?:\?.*)?$/;
 
@@ -132,6 +137,21 @@ export class FakeCometChat {
   /** Calls that CometChat would have stored (answered 2xx). */
   get delivered(): RecordedCall[] {
     return this.calls.filter((c) => typeof c.answer === 'number' && c.answer < 300);
+  }
+
+  /** Posts CometChat stored (answered 2xx): new messages, not edits or lookups. */
+  get posts(): RecordedCall[] {
+    return this.delivered.filter((c) => c.method === 'POST');
+  }
+
+  /** Update Message calls answered 2xx (PUT /messages/{id}), in order. */
+  get edits(): RecordedCall[] {
+    return this.delivered.filter((c) => c.method === 'PUT' && EDIT_MESSAGE.test(c.path));
+  }
+
+  /** The stored message with this id. */
+  message(id: string): StoredMessage | undefined {
+    return this.messages.find((m) => m.id === id);
   }
 
   async waitForCalls(count: number, timeoutMs = 15_000): Promise<RecordedCall[]> {
@@ -250,8 +270,34 @@ export class FakeCometChat {
     const thread = /^\/v3\/messages\/([^/]+)\/thread/.exec(req.url ?? '');
     const sender = (req.headers.onbehalfof as string | undefined) ?? /^\/v3\/bots\/([^/]+)\//.exec(req.url ?? '')?.[1] ?? 'support-bot';
     const message = { id: String(this.nextId++), sender, ...body, ...(thread ? { parentId: thread[1] } : {}), sentAt: Math.floor(Date.now() / 1000) };
+    message.texts = [message.data?.text];
     this.messages.push(message);
     return message;
+  }
+
+  /** Update Message: the stored message's data takes the body's; answered with the `edited` action message, as CometChat does. */
+  private edit(id: string, body: any, headers: IncomingMessage['headers']): { status: number; body: unknown } {
+    const message = this.message(id);
+    if (!message) return { status: 404, body: { error: { code: 'ERR_MSG_NOT_FOUND', message: `The message ${id} does not exist.` } } };
+    if (headers.onbehalfof !== message.sender) {
+      return { status: 403, body: { error: { code: 'ERR_NOT_A_SENDER', message: 'Only the sender may edit a message.' } } };
+    }
+    const data = { ...message.data, ...(body?.data ?? {}) };
+    message.data = data;
+    message.texts = [...(message.texts ?? []), String(data.text)];
+    const now = Math.floor(Date.now() / 1000);
+    return {
+      status: 200,
+      body: {
+        data: {
+          id: String(this.nextId++),
+          category: 'action',
+          type: 'message',
+          data: { action: 'edited', entities: { on: { entity: message } } },
+          sentAt: now,
+        },
+      },
+    };
   }
 
   /**
@@ -315,7 +361,11 @@ export class FakeCometChat {
         req.socket.destroy();
         return;
       }
+      const edit = req.method === 'PUT' ? EDIT_MESSAGE.exec(req.url ?? '') : null;
+      const edited = edit && behaviour.status < 300 && !behaviour.body ? this.edit(decodeURIComponent(edit[1]), body, req.headers) : undefined;
+      if (edited) call.answer = edited.status;
       const answer =
+        edited?.body ??
         behaviour.body ??
         (behaviour.status >= 300
           ? { error: { code: 'ERR_FAKE', message: `fake ${behaviour.status}` } }
@@ -323,7 +373,7 @@ export class FakeCometChat {
             ? { data: this.listMessages(list[1], decodeURIComponent(list[2]), new URL(req.url ?? '', 'http://fake').searchParams, req.headers) }
             : { data: this.store(req, body) });
       const send = () => {
-        res.writeHead(behaviour.status, { 'content-type': 'application/json', ...(behaviour.headers ?? {}) });
+        res.writeHead(edited?.status ?? behaviour.status, { 'content-type': 'application/json', ...(behaviour.headers ?? {}) });
         res.end(JSON.stringify(answer));
       };
       if (behaviour.until) void behaviour.until.then(send, send);

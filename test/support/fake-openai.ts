@@ -11,6 +11,8 @@ export type ModelAnswer =
       gate?: Promise<unknown>;
       /** The connection is cut after the first piece (after the gate, if any): a stream that breaks mid-answer. */
       cutAfterFirst?: boolean;
+      /** Each piece after the first waits this long: a model that writes slowly. */
+      pieceDelayMs?: number;
     }
   | { toolCall: { name: string; args: unknown } }
   | { status: number; headers?: Record<string, string> }
@@ -140,9 +142,11 @@ export class FakeModelServer {
       chunk({ tool_calls: [{ index: 0, function: { arguments: toolCall.function.arguments } }] });
       chunk({}, 'tool_calls');
     } else {
-      const { text, pieces, gate, cutAfterFirst } = answer as Extract<ModelAnswer, { text: string }>;
+      const { text, pieces, gate, cutAfterFirst, pieceDelayMs } = answer as Extract<ModelAnswer, { text: string }>;
       // In pieces, as a model streams: the bot path must put them back together.
       for (const piece of pieces ?? text.match(/.{1,6}/gs) ?? []) {
+        if (pieceDelayMs && record.sent > 0) await new Promise((resolve) => setTimeout(resolve, pieceDelayMs));
+        if (res.destroyed) return;
         chunk({ content: piece });
         record.sent++;
         if (gate && record.sent === 1) await gate;

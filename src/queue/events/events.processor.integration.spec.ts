@@ -1,3 +1,5 @@
+import { LiveReplies } from '../replies/live-replies';
+import { MetricsService } from '../../metrics/metrics.service';
 import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
@@ -50,7 +52,11 @@ describe('EventsProcessor', () => {
     events = new Queue('events', { connection: { url }, prefix });
     replies = new Queue('replies', { connection: { url }, prefix });
     respond = jest.fn();
-    const config = { apologyText: 'Sorry.', stateTtlSeconds: 60 } as RespondersConfig;
+    const config = {
+      apologyText: 'Sorry.',
+      stateTtlSeconds: 60,
+      live: { progressAfterMs: 0, progressText: '…', editIntervalMs: 2000 },
+    } as RespondersConfig;
     const queueConfig = { lockMs: 30_000, recoveryCheckMs: 15_000 } as never;
     const bots = servedBots();
     processor = new EventsProcessor(
@@ -60,6 +66,7 @@ describe('EventsProcessor', () => {
       new ReplyTurns(redis, replies, queueConfig),
       config,
       bots,
+      new LiveReplies(redis, replies, new ReplyTurns(redis, replies, queueConfig), new MetricsService(), bots),
     );
   });
 

@@ -2,13 +2,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { respondersConfig, RespondersConfig } from '../../config/app.config';
 import { ServedBot, ServedBots } from '../../config/served-bots';
-import { BotEvent, BotReply, conversationKey } from '../../messages';
+import { BotEvent, BotReply, conversationKey, textOf } from '../../messages';
 import { textReply } from '../../responders/reply.builders';
 import { ResponderRegistry } from '../../responders/responder.registry';
 import { ConversationStateStore } from '../../conversation-state/conversation-state.store';
-import { EventJobData, failsForGood, replyJobId, ReplyJobData } from '../job-contracts';
+import { EventJobData, failsForGood, replyJobId } from '../job-contracts';
 import type { QueueProcessor } from '../workers/queue-processor';
 import { AbsorbedEntry, EventTurns, ReplyTurns } from '../turns';
+import { LiveReplies, LiveReply, QueuedReply } from '../replies/live-replies';
 
 export interface EventOutcome {
   responder?: string;
@@ -37,6 +38,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     private readonly replyTurns: ReplyTurns,
     @Inject(respondersConfig.KEY) private readonly config: RespondersConfig,
     private readonly bots: ServedBots,
+    private readonly live: LiveReplies,
   ) {}
 
   async process(job: Job<EventJobData>, token?: string): Promise<EventOutcome> {
@@ -52,22 +54,28 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     const absorbed = chosen?.coalesce ? await this.absorb(job, bot, chosen.name) : [];
     const batch = [event, ...absorbed.map((entry) => bot.eventOf(entry.data, entry.timestamp))];
     const newest = batch[batch.length - 1];
+    // Only a first run can find its replies not queued yet (an earlier run, retried or stalled, may have).
+    const firstRun = job.attemptsMade === 0 && !job.stalledCounter;
+    // A streamed answer is shown while it is written; one an earlier run of this turn posted is edited, never posted again.
+    const first = this.replyJob(event, turn, 0, { category: 'message', type: 'text', data: {} });
+    const answer = this.live.sinkFor(first, { firstRun, earlier: !firstRun && (await this.live.wasPosted(first.jobId)) });
 
     let outcome;
     try {
-      outcome = await this.registry.respond(newest, this.states.for(event.conversation), absorbed.length ? { batch } : undefined);
+      outcome = await this.registry.respond(newest, this.states.for(event.conversation), {
+        ...(absorbed.length ? { batch } : {}),
+        live: { settings: this.config.live, sink: answer },
+      });
     } catch (error) {
       // Logged once, retried or not, by QueueWorkers (logLine).
       if (failsForGood(error, job.attemptsMade + 1, job.opts.attempts)) {
-        if (this.config.apologyText) await this.enqueue(event, turn, [textReply(this.config.apologyText)], false, APOLOGY_INDEX);
+        if (this.config.apologyText) await this.enqueue(event, turn, [textReply(this.config.apologyText)], false, undefined, APOLOGY_INDEX);
         await this.turns.endAbsorbed(absorbed);
       }
       throw error;
     }
-    // Only a first run can find its replies not queued yet (an earlier run, retried or stalled, may have).
-    const firstRun = job.attemptsMade === 0 && !job.stalledCounter;
     // A coalesced turn's replies are keyed by the message that holds the turn, as any other turn's.
-    const replies = await this.enqueue(event, turn, outcome.replies, firstRun);
+    const replies = await this.enqueue(event, turn, outcome.replies, firstRun, answer);
     // Handed on before BullMQ records the completion, so that completion fetches the next message at once. A
     // crash in between runs this turn again later, in line, never beside the next one; its replies stay queued once.
     await this.turns.release(job);
@@ -80,6 +88,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
       outcome: replies.length > 0 ? 'answered' : 'silent',
       durationMs: Math.round(performance.now() - started),
       ...(absorbed.length ? { coalesced: absorbed.length + 1 } : {}),
+      ...(answer.posted ? { streamed: true, edits: answer.edits } : {}),
     });
     return { responder: outcome.responder, replies, ...(absorbed.length ? { absorbed: batch.slice(1).map((e) => e.id) } : {}) };
   }
@@ -124,15 +133,28 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
    * Queues replies in order. Deterministic ids: when this job runs again (retry, stall), the same replies are not
    * queued twice. Each takes its place in the conversation's reply line (ReplyTurns).
    */
-  private async enqueue(event: BotEvent, turn: number, replies: BotReply[], firstRun: boolean, firstIndex = 0): Promise<string[]> {
+  private async enqueue(
+    event: BotEvent,
+    turn: number,
+    replies: BotReply[],
+    firstRun: boolean,
+    answer?: LiveReply,
+    firstIndex = 0,
+  ): Promise<string[]> {
     if (replies.length === 0) return [];
-    const jobs = replies.map((reply, n) => {
-      const index = firstIndex + n;
-      const jobId = replyJobId(event.id, index === APOLOGY_INDEX ? 'apology' : index, event.conversation.bot);
-      const data: ReplyJobData = { eventId: event.id, index, turn, target: event.conversation, reply, muid: jobId, receivedAt: event.receivedAt };
-      return { jobId, data };
-    });
-    await this.replyTurns.queue(event.conversation, jobs, { firstRun });
+    const jobs = replies.map((reply, n) => this.replyJob(event, turn, firstIndex + n, reply));
+    // A streamed answer shown already (the turn's first reply) ends with its last edit: the whole answer.
+    const [first, ...rest] = jobs;
+    const shown = answer?.posted === true;
+    if (shown) await answer.finish(textOf(first.data.reply));
+    const queued = shown ? rest : jobs;
+    if (queued.length > 0) await this.replyTurns.queue(event.conversation, queued, { firstRun });
     return jobs.map((job) => job.jobId);
+  }
+
+  /** A reply's job: a deterministic id, so that when the turn runs again (retry, stall) it is not queued twice. */
+  private replyJob(event: BotEvent, turn: number, index: number, reply: BotReply): QueuedReply {
+    const jobId = replyJobId(event.id, index === APOLOGY_INDEX ? 'apology' : index, event.conversation.bot);
+    return { jobId, data: { eventId: event.id, index, turn, target: event.conversation, reply, muid: jobId, receivedAt: event.receivedAt } };
   }
 }

@@ -117,7 +117,7 @@ describe('DeliveryPolicy', () => {
   const aProcess = () => {
     const policy = new DeliveryPolicy(
       {
-        sender: { sendBotMessage, findSent },
+        sender: { sendBotMessage, findSent, editBotMessage: jest.fn() },
         pauses: shared.sendPauses,
         probes: shared.probes,
         news: shared.news(),

@@ -1,5 +1,5 @@
 import { classify, CometChatError, RateLimitQuota } from '../../cometchat/cometchat-error';
-import type { ReplySender, SentMessage } from '../../cometchat/reply-sender';
+import type { EditedMessage, OutgoingMessage, ReplySender, SentMessage } from '../../cometchat/reply-sender';
 import type { ReplyJobData } from '../job-contracts';
 import type { BreakerNews } from './breaker-broadcast';
 import { BREAKER_THRESHOLD, SendBreaker } from './send-breaker';
@@ -84,6 +84,12 @@ export interface Admitted {
   probe: boolean;
   token?: string;
 }
+
+/**
+ * What a run sends: a message to post (looked for first when an earlier send may have been stored unconfirmed), or an
+ * edit of one (idempotent: sent again as it is).
+ */
+export type Delivery = { post: OutgoingMessage } | { edit: EditedMessage };
 
 /** What CometChat stored, or the earlier send of this reply found there (`foundEarlier`). */
 export type Sent = SentMessage & { foundEarlier?: boolean };
@@ -178,11 +184,12 @@ export class DeliveryPolicy<Run extends ReplyRun = ReplyRun> {
    * settled by the policy: a 429 pauses sends (SendsPaused), an outage counts to the breaker and the budget (its error
    * rethrown, for a retry), a refusal fails the reply (ReplyRefused). The probe right is given back either way.
    */
-  async send(run: Run, admitted: Admitted): Promise<Sent> {
+  async send(run: Run, admitted: Admitted, delivery: Delivery = { post: run.data }): Promise<Sent> {
     try {
+      if ('edit' in delivery) return await this.ports.sender.editBotMessage(delivery.edit);
       // An earlier send that may have been stored unconfirmed (no answer; its process died) is looked for first.
       const earlier = this.mayBeStoredUnconfirmed(run) ? await this.findEarlierSend(run) : undefined;
-      return earlier !== undefined ? { id: earlier, foundEarlier: true } : await this.ports.sender.sendBotMessage(run.data);
+      return earlier !== undefined ? { id: earlier, foundEarlier: true } : await this.ports.sender.sendBotMessage(delivery.post);
     } catch (raw) {
       // A failed send is logged once, by QueueWorkers (logLine); a 429 here, since it is no failure.
       const error = classify(raw);

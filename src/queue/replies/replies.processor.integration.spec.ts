@@ -1,3 +1,5 @@
+import { LiveReplies } from './live-replies';
+import { MetricsService } from '../../metrics/metrics.service';
 import { Logger } from '@nestjs/common';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { randomBytes } from 'node:crypto';
@@ -46,7 +48,7 @@ describe('RepliesProcessor', () => {
   /** A processor as one process has it (its own breaker and breaker news), on this test's Redis, queue and sender. */
   const aProcess = () =>
     new RepliesProcessor(
-      { sendBotMessage, findSent },
+      { sendBotMessage, findSent, editBotMessage: jest.fn() },
       sent,
       new ReplyTurns(redis, replies, { recoveryCheckMs: 15_000 } as QueueConfig),
       redis,
@@ -60,6 +62,8 @@ describe('RepliesProcessor', () => {
       { timeoutMs: 1000 },
       new BreakerBroadcast(connections, redis),
       servedBots(),
+      new LiveReplies(redis, replies, new ReplyTurns(redis, replies, { recoveryCheckMs: 15_000 } as QueueConfig), new MetricsService(), servedBots()),
+      { live: { progressAfterMs: 1500, progressText: '…', editIntervalMs: 2000 } },
     );
 
   beforeEach(() => {

@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Job, Queue } from 'bullmq';
-import { cometchatConfig, CometChatConfig, queueConfig, QueueConfig } from '../../config/app.config';
+import { DelayedError, Job, Queue } from 'bullmq';
+import { cometchatConfig, CometChatConfig, queueConfig, QueueConfig, respondersConfig, RespondersConfig } from '../../config/app.config';
 import { CometChatError } from '../../cometchat/cometchat-error';
 import { REPLY_SENDER, ReplySender } from '../../cometchat/reply-sender';
 import { conversationKey } from '../../messages';
@@ -11,7 +11,8 @@ import type { QueueProcessor } from '../workers/queue-processor';
 import { ServedBot, ServedBots } from '../../config/served-bots';
 import { BotSends } from './bot-sends';
 import { BreakerBroadcast } from './breaker-broadcast';
-import { DeliveryPolicy, DeliveryPorts } from './delivery-policy';
+import { Delivery, DeliveryPolicy, DeliveryPorts } from './delivery-policy';
+import { LiveReplies } from './live-replies';
 import { inBullmqTerms, queuePauses, SendRefusedError } from './delivery-in-bullmq';
 import { ProbeLock } from './probe-lock';
 import { SentReplies } from './sent-replies';
@@ -22,6 +23,8 @@ export interface ReplyOutcome {
   messageId: string;
   /** True when CometChat had already confirmed this reply on an earlier run of the job. */
   alreadySent: boolean;
+  /** An edit of a streamed answer that had nothing new to show (a later text went with an earlier job): no call made. */
+  skipped?: boolean;
 }
 
 /**
@@ -48,6 +51,8 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     @Inject(cometchatConfig.KEY) cometchat: Pick<CometChatConfig, 'timeoutMs'>,
     news: BreakerBroadcast,
     private readonly bots: ServedBots,
+    private readonly live: LiveReplies,
+    @Inject(respondersConfig.KEY) private readonly responders: Pick<RespondersConfig, 'live'>,
   ) {
     const base = `${redis.prefix}:${REPLIES_QUEUE}`;
     const { backoffMs: firstWindowMs, backoffMaxMs: maxWindowMs } = queue.replies;
@@ -75,6 +80,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
 
   async process(job: Job<ReplyJobData>, token?: string): Promise<ReplyOutcome> {
     await this.turns.enter(job, token);
+    if (job.data.editOf !== undefined) return this.edit(job, job.data.editOf, token);
     // Only a job that ran before can have been sent (its completion lost to a fault): ask then, not on a first run.
     const previous = job.attemptsStarted > 1 ? await this.sent.sentAs(job.id!) : null;
     if (previous !== null) {
@@ -83,14 +89,10 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
       return { messageId: previous, alreadySent: true };
     }
 
-    // The delivery policy admits it (or holds it back: a pause, a probe elsewhere) and settles a failed send. One bot's
-    // of several waits alone: its pause is no other bot's.
-    const policy = this.policyOf(job);
-    const waitAlone = this.bots.several ? (ms: number) => this.waitAlone(job, token, ms) : undefined;
-    const admitted = await policy.admit(job).catch((error) => inBullmqTerms(error, waitAlone));
-    const started = performance.now();
-    const sent = await policy.send(job, admitted).catch((error) => inBullmqTerms(error, waitAlone));
-    const durationMs = Math.round(performance.now() - started);
+    // A streamed answer goes as it stands now (its edits follow it with the rest).
+    const live = job.data.live ? await this.live.read(job.id!) : undefined;
+    const post = live ? { ...job.data, reply: withText(job.data.reply, live.text) } : job.data;
+    const { sent, durationMs } = await this.deliver(job, token, { post });
 
     // Recorded before the completion, and even when Redis is out of memory: a later run of this job (its
     // completion lost, a stall) finds it. Nothing that can fail comes before the record: a failure then would send
@@ -99,8 +101,57 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     await this.sent.record(job.id!, sent.id, (record) => this.turns.release(job, record));
     const outcome = sent.foundEarlier === true ? 'already-sent' : 'sent';
     this.logger.log({ ...this.logLine(job), status: sent.status, attempt: job.attemptsMade + 1, outcome, messageId: sent.id, durationMs });
-    await policy.delivered(sent.quota);
+    if (live) await this.live.shown(job.id!, live.text).catch(() => undefined); // else its first edit shows it again
+    await this.policyOf(job).delivered(sent.quota);
     return { messageId: sent.id, alreadySent: sent.foundEarlier === true };
+  }
+
+  /**
+   * The delivery policy admits the send (or holds it back: a pause, a probe elsewhere) and settles a failed one. One
+   * bot's of several waits alone: its pause is no other bot's.
+   */
+  private async deliver(job: Job<ReplyJobData>, token: string | undefined, delivery: Delivery) {
+    const policy = this.policyOf(job);
+    const waitAlone = this.bots.several ? (ms: number) => this.waitAlone(job, token, ms) : undefined;
+    const admitted = await policy.admit(job).catch((error) => inBullmqTerms(error, waitAlone));
+    const started = performance.now();
+    const sent = await policy.send(job, admitted, delivery).catch((error) => inBullmqTerms(error, waitAlone));
+    return { sent, durationMs: Math.round(performance.now() - started) };
+  }
+
+  /**
+   * An edit of a streamed answer: shows its newest text, at most once per STREAM_EDIT_INTERVAL_MS (it waits, holding
+   * its place in line, until then), budgeted and paused as any send. An edit with nothing new to show makes no call.
+   * Edits are idempotent: a re-run sends the text again, never a second message.
+   */
+  private async edit(job: Job<ReplyJobData>, postId: string, token: string | undefined): Promise<ReplyOutcome> {
+    const [messageId, live] = await Promise.all([this.sent.sentAs(postId), this.live.read(postId)]);
+    if (!messageId || messageId === 'unknown' || !live || live.text === live.shown) {
+      await this.turns.release(job);
+      this.logger.debug({ ...this.logLine(job), outcome: 'edit-skipped', reason: !live || !messageId ? 'not posted' : 'nothing new' });
+      return { messageId: messageId ?? '', alreadySent: false, skipped: true };
+    }
+    const waitMs = live.shownAt + this.responders.live.editIntervalMs - Date.now();
+    if (waitMs > 0) {
+      await job.moveToDelayed(Date.now() + waitMs, token);
+      throw new DelayedError();
+    }
+    const { sent, durationMs } = await this.deliver(job, token, {
+      edit: { target: job.data.target, messageId, reply: withText(job.data.reply, live.text) },
+    });
+    await this.live.shown(postId, live.text).catch(() => undefined); // else the next edit may come sooner, no more
+    await this.turns.release(job);
+    this.live.countEdit(job);
+    this.logger.log({
+      ...this.logLine(job),
+      status: sent.status,
+      attempt: job.attemptsMade + 1,
+      outcome: live.final ? 'edited-final' : 'edited',
+      messageId,
+      durationMs,
+    });
+    await this.policyOf(job).delivered(sent.quota);
+    return { messageId, alreadySent: false };
   }
 
   /** One bot's reply waits as a delayed job of its own, noted as held so that its bot's lifted pause wakes it. */
@@ -117,9 +168,13 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     return policy;
   }
 
-  /** Once the completion is recorded, BullMQ's completed job guards the reply; the sent record may go. */
-  completed(job: Job<ReplyJobData>): Promise<void> {
-    return this.sent.forget(job.id!);
+  /**
+   * Once the completion is recorded, BullMQ's completed job guards the reply; the sent record may go. A streamed answer's
+   * stays (a day): its edits, and a re-run of its turn after a crash, find its message by it.
+   */
+  async completed(job: Job<ReplyJobData>): Promise<void> {
+    if (job.data.live || job.data.editOf !== undefined) return;
+    await this.sent.forget(job.id!);
   }
 
   /**
@@ -143,6 +198,11 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
   failedForGood(job: Job<ReplyJobData>): Promise<void> {
     return this.turns.release(job);
   }
+}
+
+/** The reply with this text (a streamed answer's, as it stands). */
+function withText(reply: ReplyJobData['reply'], text: string): ReplyJobData['reply'] {
+  return { ...reply, data: { ...reply.data, text } };
 }
 
 /** Held replies run now: each delayed job is promoted (one gone or running already is left as it is). */

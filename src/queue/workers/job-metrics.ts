@@ -8,7 +8,8 @@ import type { ReplyOutcome } from '../replies/replies.processor';
 
 /**
  * What the workers' job events come to in metrics, by bot: each run's outcome, a completed turn's duration by
- * responder, and a confirmed reply's latency from its callback being stored.
+ * responder, and a confirmed reply's latency from its callback being stored (and a turn's first reply's, as the time
+ * to first visible text). Edits of streamed answers carry no callback time: they count in neither.
  */
 export class JobMetrics {
   constructor(
@@ -31,10 +32,13 @@ export class JobMetrics {
       this.metrics.turnDuration.observe({ bot, responder }, Math.max(job.finishedOn - job.processedOn, 0) / 1000);
     }
     if (queue === REPLIES_QUEUE) {
-      const { receivedAt } = (job.data ?? {}) as Partial<ReplyJobData>;
+      const { receivedAt, index } = (job.data ?? {}) as Partial<ReplyJobData>;
       // One CometChat confirmed on an earlier run (whose completion was lost) was confirmed when, we do not know.
       if (receivedAt && !(job.returnvalue as ReplyOutcome | undefined)?.alreadySent) {
-        this.metrics.replyLatency.observe({ bot }, Math.max((job.finishedOn ?? Date.now()) - receivedAt, 0) / 1000);
+        const seconds = Math.max((job.finishedOn ?? Date.now()) - receivedAt, 0) / 1000;
+        this.metrics.replyLatency.observe({ bot }, seconds);
+        // A turn's first reply (a streamed answer's post among them) is when the user first sees text.
+        if (index === 0) this.metrics.firstVisible.observe({ bot }, seconds);
       }
     }
   }

@@ -1,3 +1,4 @@
+import { LiveReplies } from '../replies/live-replies';
 import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
@@ -57,7 +58,7 @@ describe('QueueWorkers logs', () => {
     events = new Queue('events', { connection: { url }, prefix });
     replies = new Queue('replies', { connection: { url }, prefix });
     respond = jest.fn();
-    const responders = { stateTtlSeconds: 60 } as RespondersConfig;
+    const responders = { stateTtlSeconds: 60, live: { progressAfterMs: 0, progressText: '…', editIntervalMs: 2000 } } as RespondersConfig;
     const queue = queueConfig(env);
     const bots = servedBots();
     const processor = new EventsProcessor(
@@ -67,6 +68,7 @@ describe('QueueWorkers logs', () => {
       new ReplyTurns(redis, replies, queue),
       responders,
       bots,
+      new LiveReplies(redis, replies, new ReplyTurns(redis, replies, queue), new MetricsService(), bots),
     );
     // No reply is queued in these tests: the replies worker idles.
     const noReplies = { process: async () => undefined, failedForGood: async () => undefined, logLine: () => ({ msg: 'send' }) };

@@ -1,0 +1,146 @@
+import { FakeCometChat, RecordedCall } from './support/fake-cometchat';
+import { FakeModelServer, lastUserText } from './support/fake-openai';
+import { fixture } from './support/fixtures';
+import { Scrape } from './support/prometheus-text';
+import { BOT_UID, TestApp } from './support/test-app';
+import { waitFor } from './support/wait-for';
+
+/** Twelve sentences, written one every half second: a 6-second answer. */
+const SENTENCES = Array.from({ length: 12 }, (_, n) => `Sentence number ${n + 1} of the answer.`);
+const LONG_ANSWER = SENTENCES.join(' ');
+
+const direct = (text: string, sender: string, extra: Record<string, unknown> = {}) => {
+  const callback = fixture('user-text');
+  callback.data.sender = sender;
+  callback.data.data.entities.sender.entity.uid = sender;
+  callback.data.data.text = text;
+  Object.assign(callback.data, extra);
+  return callback;
+};
+
+const postsTo = (calls: RecordedCall[], receiver: string) =>
+  calls.filter((c) => c.method === 'POST' && c.answer === 200 && c.body.receiver === receiver);
+const editsOf = (calls: RecordedCall[], messageId: string) => calls.filter((c) => c.method === 'PUT' && c.path === `/v3/messages/${messageId}`);
+
+/**
+ * Live turns on the bot path at the shipped defaults (PROGRESS_AFTER_MS 1500, STREAM_EDIT_INTERVAL_MS 2000): a slow
+ * streamed answer is posted once, early, and filled in by edits; a quick one is posted once, whole.
+ */
+describe('live turns: progress by edit (a slow streaming model, a fake CometChat that records edits)', () => {
+  let cometchat: FakeCometChat;
+  let model: FakeModelServer;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    cometchat = await new FakeCometChat().start();
+    model = await new FakeModelServer().start();
+    // A question starting "slow" is answered in twelve sentences, half a second apart; any other at once.
+    model.answer = (body) => {
+      const question = lastUserText(body);
+      if (question.startsWith('slow')) return { text: LONG_ANSWER, pieces: SENTENCES.map((s, n) => (n === 0 ? s : ` ${s}`)), pieceDelayMs: 500 };
+      return { text: `quick answer to ${question}` };
+    };
+    app = await TestApp.start('live-turns', {
+      COMETCHAT_API_URL: cometchat.url,
+      LLM_MODEL: 'fake-model',
+      LLM_BASE_URL: model.url,
+      LLM_API_KEY: 'model-key',
+      LOG_LEVEL: process.env.DEBUG_LOG ?? 'error',
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await model.stop();
+    await cometchat.stop();
+  });
+
+  it('posts a 6-second answer within 2 s, edits it at most every 2 s at sentence ends, and the last edit holds the whole answer', async () => {
+    const stored = Date.now();
+    await app.post(direct('slow: tell me everything', 'live-ana'));
+    const [post] = await waitFor(
+      'the first visible text',
+      () => postsTo(cometchat.calls, 'live-ana').length === 1 && postsTo(cometchat.calls, 'live-ana'),
+    );
+    const firstVisibleMs = post.at - stored;
+    expect(firstVisibleMs).toBeLessThanOrEqual(2000);
+
+    const messageId = cometchat.messages.find((m) => m.receiver === 'live-ana')!.id;
+    await waitFor('the whole answer', () => cometchat.message(messageId)?.data?.text === LONG_ANSWER, { timeoutMs: 20_000 });
+    await app.drained();
+
+    // One message: one post, whatever the edits.
+    expect(postsTo(cometchat.calls, 'live-ana')).toHaveLength(1);
+    const edits = editsOf(cometchat.calls, messageId);
+    expect(edits.length).toBeGreaterThanOrEqual(2);
+    // Each as the bot, each a longer part of the answer cut at a sentence's end, the last the whole answer.
+    const texts = [post.body.data.text, ...edits.map((e) => e.body.data.text)];
+    for (const [n, text] of texts.entries()) {
+      expect(LONG_ANSWER.startsWith(text)).toBe(true);
+      expect(text).toMatch(/\.$/);
+      if (n > 0) expect(text.length).toBeGreaterThan(texts[n - 1].length);
+    }
+    expect(texts.at(-1)).toBe(LONG_ANSWER);
+    for (const edit of edits) expect(edit.headers.onbehalfof).toBe(BOT_UID);
+    // At most one edit every STREAM_EDIT_INTERVAL_MS, the post counting as the first showing.
+    const shownAt = [post.at, ...edits.map((e) => e.at)];
+    for (let n = 1; n < shownAt.length; n++) expect(shownAt[n] - shownAt[n - 1]).toBeGreaterThanOrEqual(1900);
+
+    const scrape = new Scrape((await app.app.inject({ method: 'GET', url: '/metrics' })).body);
+    expect(scrape.count('cometchat_bot_progress_posts_total', { bot: BOT_UID })).toBe(1);
+    expect(scrape.count('cometchat_bot_stream_edits_total', { bot: BOT_UID, outcome: 'sent' })).toBe(edits.length);
+    expect(scrape.count('cometchat_bot_first_visible_seconds_count', { bot: BOT_UID })).toBeGreaterThanOrEqual(1);
+  }, 40_000);
+
+  it('posts an answer that finishes before PROGRESS_AFTER_MS once, whole, with no edit', async () => {
+    await app.post(direct('hello there', 'live-ben'));
+    await waitFor('the answer', () => postsTo(cometchat.calls, 'live-ben').length === 1);
+    await app.drained();
+    expect(postsTo(cometchat.calls, 'live-ben').map((c) => c.body.data.text)).toEqual(['quick answer to hello there']);
+    const messageId = cometchat.messages.find((m) => m.receiver === 'live-ben')!.id;
+    expect(editsOf(cometchat.calls, messageId)).toHaveLength(0);
+  });
+
+  it('answers a message written in a thread in that thread, progress edits included', async () => {
+    await app.post(direct('slow: in a thread', 'live-cat', { parentId: '777' }));
+    await waitFor('the post in the thread', () => cometchat.calls.some((c) => c.method === 'POST' && c.path === '/v3/messages/777/thread'));
+    const message = await waitFor('the stored reply', () => cometchat.messages.find((m) => m.parentId === '777'));
+    await waitFor('the whole answer', () => cometchat.message(message.id)?.data?.text === LONG_ANSWER, { timeoutMs: 20_000 });
+    await app.drained();
+    expect(cometchat.calls.filter((c) => c.method === 'POST' && c.path === '/v3/messages/777/thread' && c.answer === 200)).toHaveLength(1);
+    expect(editsOf(cometchat.calls, message.id).length).toBeGreaterThanOrEqual(1);
+  }, 40_000);
+
+  it('retries an edit CometChat fails with a 5xx, never the post', async () => {
+    await app.post(direct('slow: with a failing edit', 'live-dan'));
+    const message = await waitFor('the post', () => cometchat.messages.find((m) => m.receiver === 'live-dan'));
+    const path = `/v3/messages/${message.id}`;
+    cometchat.answerPath(path, { status: 503 });
+    await waitFor('an edit refused', () => cometchat.calls.some((c) => c.path === path && c.answer === 503), { timeoutMs: 10_000 });
+    cometchat.answerPath(path, undefined);
+    await waitFor('the whole answer', () => cometchat.message(message.id)?.data?.text === LONG_ANSWER, { timeoutMs: 30_000 });
+    await app.drained();
+    expect(postsTo(cometchat.calls, 'live-dan')).toHaveLength(1);
+    expect(cometchat.messages.filter((m) => m.receiver === 'live-dan')).toHaveLength(1);
+  }, 45_000);
+
+  it('under a 429 on edits, skips the intermediate ones and still sends the final one', async () => {
+    await app.post(direct('slow: under pressure', 'live-eve'));
+    const message = await waitFor('the post', () => cometchat.messages.find((m) => m.receiver === 'live-eve'));
+    const path = `/v3/messages/${message.id}`;
+    const skippedBefore = new Scrape((await app.app.inject({ method: 'GET', url: '/metrics' })).body).count('cometchat_bot_stream_edits_total', {
+      bot: BOT_UID,
+      outcome: 'skipped',
+    });
+    cometchat.answerPath(path, { status: 429, headers: { 'retry-after': '5' } });
+    await waitFor('an edit rate-limited', () => cometchat.calls.some((c) => c.path === path && c.answer === 429), { timeoutMs: 10_000 });
+    cometchat.answerPath(path, undefined);
+    await waitFor('the whole answer', () => cometchat.message(message.id)?.data?.text === LONG_ANSWER, { timeoutMs: 30_000 });
+    await app.drained();
+    expect(postsTo(cometchat.calls, 'live-eve')).toHaveLength(1);
+    const skipped = new Scrape((await app.app.inject({ method: 'GET', url: '/metrics' })).body).count('cometchat_bot_stream_edits_total', {
+      bot: BOT_UID,
+      outcome: 'skipped',
+    });
+    expect(skipped).toBeGreaterThan(skippedBefore);
+  }, 45_000);
+});
