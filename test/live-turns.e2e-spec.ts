@@ -143,4 +143,39 @@ describe('live turns: progress by edit (a slow streaming model, a fake CometChat
     });
     expect(skipped).toBeGreaterThan(skippedBefore);
   }, 45_000);
+
+  it('/stop ends the running turn within 1 s: the model call is aborted, the answer ends "(stopped)", and the message behind is answered', async () => {
+    await app.post(direct('slow: a long story', 'live-fay'));
+    const message = await waitFor('the post', () => cometchat.messages.find((m) => m.receiver === 'live-fay'));
+    await app.post(direct('and then?', 'live-fay'));
+    const [request] = model.about('slow: a long story');
+    const stopAt = Date.now();
+    const stop = await app.post(direct('/stop', 'live-fay'));
+    expect(stop.json()).toMatchObject({ status: 'accepted' });
+    await waitFor('the model call aborted', () => request.abandoned, { intervalMs: 5 });
+    expect(request.abandonedAt! - stopAt).toBeLessThanOrEqual(1000);
+
+    await waitFor('the answer stopped', () => /\(stopped\)$/.test(cometchat.message(message.id)?.data?.text ?? ''));
+    await waitFor('the message behind answered', () =>
+      postsTo(cometchat.calls, 'live-fay').some((c) => c.body.data.text === 'quick answer to and then?'),
+    );
+    await app.drained();
+    // Edited once to end with "(stopped)": what the user had seen, then the mark; nothing for the /stop itself.
+    const texts = cometchat.message(message.id)!.texts!;
+    expect(texts.at(-1)).toBe(`${texts.at(-2)} (stopped)`);
+    expect(texts.filter((t) => t?.endsWith('(stopped)'))).toHaveLength(1);
+    expect(postsTo(cometchat.calls, 'live-fay').map((c) => c.body.data.text)).toEqual([texts[0], 'quick answer to and then?']);
+    const scrape = new Scrape((await app.app.inject({ method: 'GET', url: '/metrics' })).body);
+    expect(scrape.count('cometchat_bot_stops_total', { bot: BOT_UID })).toBeGreaterThanOrEqual(1);
+  }, 40_000);
+
+  it('/stop with nothing running answers "Nothing to stop.", and /help lists /stop', async () => {
+    await app.post(direct('/stop', 'live-gus'));
+    await waitFor('the answer', () => postsTo(cometchat.calls, 'live-gus').length === 1);
+    await app.post(direct('/help', 'live-gus'));
+    await waitFor('the help', () => postsTo(cometchat.calls, 'live-gus').length === 2);
+    const [nothing, help] = postsTo(cometchat.calls, 'live-gus').map((c) => c.body.data.text);
+    expect(nothing).toBe('Nothing to stop.');
+    expect(help).toMatch(/\/stop — /);
+  });
 });

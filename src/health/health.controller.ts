@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { AppCredentialsCheck } from '../cometchat/app-credentials.check';
@@ -6,20 +6,26 @@ import { QueueWorkers } from '../queue/workers/queue-workers.service';
 import { RedisHealthIndicator } from './redis.health';
 
 @Controller('health')
-export class HealthController {
+export class HealthController implements OnModuleInit {
   /** The workers, in the roles that run them (worker, all); absent in APP_ROLE=api. */
-  private readonly workers?: QueueWorkers;
+  private workers?: QueueWorkers;
   /** The boot check of each bot's app credentials, where replies go to CometChat (worker, all; not sandbox). */
-  private readonly credentials?: AppCredentialsCheck;
+  private credentials?: AppCredentialsCheck;
 
   constructor(
     private readonly health: HealthCheckService,
     private readonly redis: RedisHealthIndicator,
     private readonly indicators: HealthIndicatorService,
-    modules: ModuleRef,
-  ) {
-    this.workers = optional(modules, QueueWorkers);
-    this.credentials = optional(modules, AppCredentialsCheck);
+    private readonly modules: ModuleRef,
+  ) {}
+
+  /**
+   * Looked up once every provider is built, not in the constructor: built before them, this controller would be handed
+   * an instance not constructed yet (Nest's placeholder), whose fields are all unset.
+   */
+  onModuleInit(): void {
+    this.workers = optional(this.modules, QueueWorkers);
+    this.credentials = optional(this.modules, AppCredentialsCheck);
   }
 
   /** The process is up and serving HTTP. */

@@ -3,5 +3,6 @@ export type { Attachment, BotEvent, Conversation } from './bot-event';
 export { conversationKey } from './bot-event';
 export type { BotReply } from './bot-reply';
 export { textOf } from './bot-reply';
+export { isStopRequest } from './stop-request';
 export type { CallbackContent, CallbackMessage, CometChatCallback } from './cometchat-callback';
 export { conversationOf, mentionsBot, mentionStripper, toBotEvent } from './bot-event.factory';

@@ -103,6 +103,7 @@ export const METRICS = {
     'Edits of streamed answers: sent, or skipped (a newer text joined an edit still waiting, under the send budget or a 429), by bot',
     ['bot', 'outcome'],
   ),
+  stops: counter('stops_total', 'Turns ended by /stop (their responder aborted; a streamed answer shown ends with "(stopped)"), by bot', ['bot']),
   cometchatRequests: counter(
     'cometchat_requests_total',
     'Calls to the CometChat REST API, by bot and answer: 2xx, 3xx, 4xx (429 apart), 429, 5xx, network',

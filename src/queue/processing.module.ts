@@ -11,7 +11,7 @@ import { QueueModule } from './queue.module';
 import { RepliesProcessor } from './replies/replies.processor';
 import { LiveReplies } from './replies/live-replies';
 import { SentReplies } from './replies/sent-replies';
-import { EventTurns, ReplyTurns } from './turns';
+import { EventTurns, ReplyTurns, RunningTurns } from './turns';
 
 /** The worker side: loaded for APP_ROLE=worker and all. */
 @Module({})
@@ -28,6 +28,7 @@ export class ProcessingModule {
         WorkerRedis,
         EventTurns,
         ReplyTurns,
+        RunningTurns,
         EventsProcessor,
         RepliesProcessor,
         BreakerBroadcast,

@@ -41,3 +41,8 @@ export const EVENTS_QUEUE = 'events' satisfies QueueName;
 export const REPLIES_QUEUE = 'replies' satisfies QueueName;
 export const BOT_EVENT_JOB = QUEUES.events.jobName;
 export const BOT_REPLY_JOB = QUEUES.replies.jobName;
+/**
+ * A `/stop` that stopped a running turn as it arrived (see TurnStops): stored like any message (deduplicated, kept),
+ * outside its conversation's line, and over once a worker takes it up.
+ */
+export const STOP_REQUEST_JOB = 'stop-request';

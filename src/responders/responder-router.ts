@@ -143,6 +143,9 @@ export class ResponderRouter {
         abort.abort();
         reject(new ResponderTimeoutError(chosen.options.name, timeoutMs));
       }, timeoutMs);
+      // The caller's abort (a /stop, a client gone) ends the turn at once, even for a responder that ignores its signal.
+      options.signal?.addEventListener('abort', () => reject(options.signal!.reason), { once: true });
+      if (options.signal?.aborted) reject(options.signal.reason);
     });
     try {
       // The timeout covers a stream to its end, not only until respond() returns it.

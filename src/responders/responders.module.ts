@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { EchoResponder } from './built-in/echo.responder';
 import { HelpResponder } from './built-in/help.responder';
+import { StopResponder } from './built-in/stop.responder';
 import { ResponderRegistry } from './responder.registry';
 
 /**
@@ -11,7 +12,7 @@ import { ResponderRegistry } from './responder.registry';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [ResponderRegistry, HelpResponder, EchoResponder],
+  providers: [ResponderRegistry, HelpResponder, StopResponder, EchoResponder],
   exports: [ResponderRegistry],
 })
 export class RespondersModule {}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ServedBot } from '../config/served-bots';
+import { isStopRequest } from '../messages';
 import { EventsProducer } from '../queue/events/events.producer';
 import type { CometChatCallbackDto } from './dto/cometchat-callback.dto';
 
@@ -21,7 +22,9 @@ export class InboxService {
     const id = callback.data.id;
     const reason = this.ignoreReason(callback, bot);
     if (reason) return { status: 'ignored', id, reason };
-    return { status: await this.events.store(callback, bot.conversationOf(callback)), id };
+    const text = callback.data.data?.text;
+    const stopRequest = typeof text === 'string' && isStopRequest(bot.stripMentions(text));
+    return { status: await this.events.store(callback, bot.conversationOf(callback), { stopRequest }), id };
   }
 
   private ignoreReason(callback: CometChatCallbackDto, bot: ServedBot): IgnoreReason | undefined {

@@ -23,6 +23,8 @@ export interface ModelRequest {
   headers: IncomingMessage['headers'];
   /** The client closed the connection before the answer ended (an aborted call). */
   abandoned: boolean;
+  /** When it was abandoned (ms since the epoch). */
+  abandonedAt?: number;
   /** Content pieces written to the stream so far. */
   sent: number;
   /** When it arrived (ms since the epoch). */
@@ -96,7 +98,9 @@ export class FakeModelServer {
     const record: ModelRequest = { body, headers: req.headers, abandoned: false, sent: 0, at: Date.now() };
     this.requests.push(record);
     res.on('close', () => {
-      if (!res.writableEnded) record.abandoned = true;
+      if (res.writableEnded) return;
+      record.abandoned = true;
+      record.abandonedAt = Date.now();
     });
     const answer = this.answer(body, this.requests.length);
     if ('hang' in answer) {

@@ -11,7 +11,7 @@ import { TurnFailedError } from '../../responders/turn-failed.error';
 import { ConversationStateStore } from '../../conversation-state/conversation-state.store';
 import { servedBots } from '../../config/testing/served-bots';
 import { EventsProcessor } from './events.processor';
-import { EventTurns, ReplyTurns } from '../turns';
+import { EventTurns, ReplyTurns, RunningTurns } from '../turns';
 import type { ReplyJobData } from '../job-contracts';
 import { RedisConnections } from '../../redis';
 import { WorkerRedis } from '../../redis/worker-redis.service';
@@ -67,6 +67,7 @@ describe('EventsProcessor', () => {
       config,
       bots,
       new LiveReplies(redis, replies, new ReplyTurns(redis, replies, queueConfig), new MetricsService(), bots),
+      new RunningTurns(connections, redis, new MetricsService()),
     );
   });
 

@@ -8,12 +8,16 @@ import { ResponderRegistry } from '../../responders/responder.registry';
 import { ConversationStateStore } from '../../conversation-state/conversation-state.store';
 import { EventJobData, failsForGood, replyJobId } from '../job-contracts';
 import type { QueueProcessor } from '../workers/queue-processor';
-import { AbsorbedEntry, EventTurns, ReplyTurns } from '../turns';
+import { AbsorbedEntry, EventTurns, ReplyTurns, RunningTurn, RunningTurns } from '../turns';
+import { STOP_REQUEST_JOB } from '../queue-definitions';
+import { botLabel } from '../../metrics/metric-definitions';
 import { LiveReplies, LiveReply, QueuedReply } from '../replies/live-replies';
 
 export interface EventOutcome {
   responder?: string;
   replies: string[];
+  /** The turn was ended by /stop (or, on a STOP_REQUEST_JOB, this /stop stopped the conversation's running turn). */
+  stopped?: boolean;
   /** The message ids this turn answered besides its own (a coalesced turn), oldest first. */
   absorbed?: string[];
   /** Set when a coalesced turn answered this message: the id of the message whose turn did. */
@@ -39,9 +43,15 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     @Inject(respondersConfig.KEY) private readonly config: RespondersConfig,
     private readonly bots: ServedBots,
     private readonly live: LiveReplies,
+    private readonly running: RunningTurns,
   ) {}
 
   async process(job: Job<EventJobData>, token?: string): Promise<EventOutcome> {
+    // A /stop that stopped the running turn as it arrived: stored for the record, outside the line, nothing to do.
+    if (job.name === STOP_REQUEST_JOB) {
+      this.logger.log({ ...this.logLine(job), outcome: 'stop-request' });
+      return { replies: [], stopped: true };
+    }
     const entered = await this.turns.enter(job, token);
     // Answered by a coalesced turn already: over, holding nothing, saying nothing.
     if (entered.kind === 'absorbed') return { replies: [], coalescedInto: entered.into };
@@ -61,12 +71,16 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     const answer = this.live.sinkFor(first, { firstRun, earlier: !firstRun && (await this.live.wasPosted(first.jobId)) });
 
     let outcome;
+    const running = await this.running.start(job, botLabel(bot));
     try {
       outcome = await this.registry.respond(newest, this.states.for(event.conversation), {
         ...(absorbed.length ? { batch } : {}),
         live: { settings: this.config.live, sink: answer },
+        signal: running.signal,
       });
     } catch (error) {
+      if (running.stopped) return this.stopped(job, answer, absorbed, running, started);
+      running.end();
       // Logged once, retried or not, by QueueWorkers (logLine).
       if (failsForGood(error, job.attemptsMade + 1, job.opts.attempts)) {
         if (this.config.apologyText) await this.enqueue(event, turn, [textReply(this.config.apologyText)], false, undefined, APOLOGY_INDEX);
@@ -74,6 +88,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
       }
       throw error;
     }
+    running.end();
     // A coalesced turn's replies are keyed by the message that holds the turn, as any other turn's.
     const replies = await this.enqueue(event, turn, outcome.replies, firstRun, answer);
     // Handed on before BullMQ records the completion, so that completion fetches the next message at once. A
@@ -91,6 +106,31 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
       ...(answer.posted ? { streamed: true, edits: answer.edits } : {}),
     });
     return { responder: outcome.responder, replies, ...(absorbed.length ? { absorbed: batch.slice(1).map((e) => e.id) } : {}) };
+  }
+
+  /**
+   * The turn was stopped (/stop): nothing more of it is sent. A streamed answer shown already is edited once to end with
+   * "(stopped)"; the conversation's next message takes its turn.
+   */
+  private async stopped(
+    job: Job<EventJobData>,
+    answer: LiveReply,
+    absorbed: AbsorbedEntry<EventJobData>[],
+    running: RunningTurn,
+    started: number,
+  ): Promise<EventOutcome> {
+    if (answer.posted) await answer.finish(answer.shown ? `${answer.shown} (stopped)` : '(stopped)');
+    await this.turns.release(job);
+    await this.turns.endAbsorbed(absorbed);
+    running.end();
+    this.logger.log({
+      ...this.logLine(job),
+      attempt: job.attemptsMade + 1,
+      outcome: 'stopped',
+      durationMs: Math.round(performance.now() - started),
+      ...(answer.posted ? { streamed: true, edits: answer.edits } : {}),
+    });
+    return { replies: [], stopped: true };
   }
 
   /** The messages waiting right behind this one that the same responder takes, recorded as this turn's batch. */

@@ -6,7 +6,7 @@ import { redisConfig, RedisConfig, webhookConfig, WebhookConfig } from '../../co
 import { ReplicaAck, type RedisClient } from '../../redis';
 import { CometChatCallback, Conversation, conversationKey, conversationOf } from '../../messages';
 import { DEDUPLICATION_TTL_MS, EventJobData, messageDeduplicationId } from '../job-contracts';
-import { BOT_EVENT_JOB, EVENTS_QUEUE } from '../queue-definitions';
+import { BOT_EVENT_JOB, EVENTS_QUEUE, STOP_REQUEST_JOB } from '../queue-definitions';
 import { redisClientOf } from '../../redis/redis-client';
 import { IngestClaim, IngestTurns } from '../turns';
 import { WriteBatcher } from '../../redis/write-batcher';
@@ -49,6 +49,8 @@ interface Delivery {
   jobId: string;
   /** Stored delayed (parked): its conversation looked busy, so its job would only have parked itself on its first run. */
   parked?: boolean;
+  /** A `/stop` that stopped the running turn: stored outside the line (no place, never parked), as a STOP_REQUEST_JOB. */
+  outOfLine?: boolean;
   /** With tracing on, its request's trace context: the batch is stored in a later turn, under the first one's. */
   traceContext?: unknown;
   answer?: (storedAs: string | undefined | Error) => void;
@@ -93,13 +95,21 @@ export class EventsProducer implements OnModuleInit {
   /**
    * 'duplicate' when the same message id was stored already for this conversation's bot (within 24 h). Throws
    * MessageNotStoredError. `conversation`: the message's, its bot's own in a deployment of several (ServedBot).
+   * `stopRequest` (a `/stop`): the conversation's running turn is stopped first, wherever it runs, and the message is
+   * stored outside the line; with nothing running it takes its place in line like any message (and is answered so).
    */
-  store(callback: CometChatCallback, conversation: Conversation = conversationOf(callback)): Promise<'accepted' | 'duplicate'> {
+  async store(
+    callback: CometChatCallback,
+    conversation: Conversation = conversationOf(callback),
+    { stopRequest = false }: { stopRequest?: boolean } = {},
+  ): Promise<'accepted' | 'duplicate'> {
+    // Redis failing here: no stop, and the store that follows fails too (503), so CometChat delivers it again.
+    const outOfLine = stopRequest && (await this.turns.stopRunning(conversation).catch(() => undefined)) !== undefined;
     // A fresh job id per delivery: when BullMQ's dedup key already exists the add returns the first job's id
     // instead, which is how a redelivery is told apart without a second round trip.
     const jobId = deliveryId(callback.data.id);
     return new Promise((resolve, reject) => {
-      const delivery: Delivery = { callback, conversation, jobId, traceContext: this.events.opts.telemetry?.contextManager.active() };
+      const delivery: Delivery = { callback, conversation, jobId, outOfLine, traceContext: this.events.opts.telemetry?.contextManager.active() };
       delivery.answer = (storedAs) => {
         delivery.answer = undefined;
         // A RangeError is the message's own (too deep, too long to serialise): redelivering it would not help.
@@ -147,12 +157,12 @@ export class EventsProducer implements OnModuleInit {
   }
 
   /** The job id the message is stored under (another delivery's when a duplicate), or why it was not stored. */
-  private async add(claimed: Promise<IngestClaim[]>, delivery: Delivery, n: number): Promise<string | Error> {
+  private async add(claimed: Promise<Array<IngestClaim | undefined>>, delivery: Delivery, n: number): Promise<string | Error> {
     const { callback, conversation, jobId } = delivery;
     const id = messageDeduplicationId(conversation, callback.data.id);
     try {
       const opts = { jobId, deduplication: { id, ttl: DEDUPLICATION_TTL_MS }, ...(delivery.parked ? { delay: this.turns.parkedDelayMs } : {}) };
-      const add = () => this.events.add(BOT_EVENT_JOB, callback, opts);
+      const add = () => this.events.add(delivery.outOfLine ? STOP_REQUEST_JOB : BOT_EVENT_JOB, callback, opts);
       const telemetry = this.events.opts.telemetry;
       const job = await (telemetry ? telemetry.contextManager.with(delivery.traceContext, add) : add());
       if (job.id !== jobId) this.takeBack(claimed, delivery, n);
@@ -173,16 +183,24 @@ export class EventsProducer implements OnModuleInit {
     const now = Date.now();
     const inBatch = new Set<string>();
     for (const delivery of batch) {
+      if (delivery.outOfLine) continue;
       const key = conversationKey(delivery.conversation);
       delivery.parked = inBatch.has(key) || now - (this.busy.get(key) ?? -Infinity) < BUSY_FOR_MS;
       inBatch.add(key);
     }
   }
 
-  /** Every message's place in line, in one call sent ahead of the adds, so the places are there before any job. */
-  private claim(batch: Delivery[]): Promise<IngestClaim[]> {
-    const messages = batch.map(({ callback, conversation, jobId, parked }) => ({ conversation, messageId: callback.data.id, jobId, parked }));
-    const claimed = this.turns.claim(messages);
+  /**
+   * Every message's place in line (none for a message stored out of line), in one call sent ahead of the adds, so the
+   * places are there before any job.
+   */
+  private claim(batch: Delivery[]): Promise<Array<IngestClaim | undefined>> {
+    const inLine = batch.filter((delivery) => !delivery.outOfLine);
+    const messages = inLine.map(({ callback, conversation, jobId, parked }) => ({ conversation, messageId: callback.data.id, jobId, parked }));
+    const claimed = (messages.length > 0 ? this.turns.claim(messages) : Promise.resolve([])).then((places) => {
+      let next = 0;
+      return batch.map((delivery) => (delivery.outOfLine ? undefined : places[next++]));
+    });
     claimed.then(
       (places) => this.rememberBusy(batch, places),
       () => undefined,
@@ -190,12 +208,14 @@ export class EventsProducer implements OnModuleInit {
     return claimed;
   }
 
-  private rememberBusy(batch: Delivery[], places: IngestClaim[]): void {
+  private rememberBusy(batch: Delivery[], places: Array<IngestClaim | undefined>): void {
     if (this.busy.size > MAX_BUSY) this.busy.clear();
     const now = Date.now();
     batch.forEach(({ conversation }, n) => {
+      const place = places[n];
+      if (!place) return;
       const key = conversationKey(conversation);
-      if (places[n].state === 'busy') this.busy.set(key, now);
+      if (place.state === 'busy') this.busy.set(key, now);
       else this.busy.delete(key);
     });
   }
@@ -204,9 +224,9 @@ export class EventsProducer implements OnModuleInit {
    * A parked message that heads a free line (its conversation looked busy, but was not) is promoted once its job is
    * stored. Not awaited: the message is stored already; should the promotion fail, the job's own recovery check takes it.
    */
-  private promoteFreeHeads(batch: Delivery[], stored: Array<string | Error>, places: IngestClaim[]): void {
+  private promoteFreeHeads(batch: Delivery[], stored: Array<string | Error>, places: Array<IngestClaim | undefined>): void {
     batch.forEach(({ jobId }, n) => {
-      if (places[n].state === 'parked-head' && stored[n] === jobId) this.turns.promote(jobId).catch(() => undefined);
+      if (places[n]?.state === 'parked-head' && stored[n] === jobId) this.turns.promote(jobId).catch(() => undefined);
     });
   }
 
@@ -214,7 +234,12 @@ export class EventsProducer implements OnModuleInit {
    * A place this batch added for a message that was not stored, or was stored before (a redelivery of a message
    * already taken up), is taken back: no job would ever take that turn.
    */
-  private takeBack(claimed: Promise<IngestClaim[]>, delivery: Delivery, n: number): void {
-    claimed.then((places) => this.turns.takeBack(delivery.conversation, delivery.callback.data.id, places[n])).catch(() => undefined); // left behind, it is dropped once stale (TurnSequencer)
+  private takeBack(claimed: Promise<Array<IngestClaim | undefined>>, delivery: Delivery, n: number): void {
+    claimed
+      .then((places) => {
+        const place = places[n];
+        return place && this.turns.takeBack(delivery.conversation, delivery.callback.data.id, place);
+      })
+      .catch(() => undefined); // left behind, it is dropped once stale (TurnSequencer)
   }
 }

@@ -6,3 +6,5 @@ export type { TurnRecord } from './reply-turns';
 export type { AbsorbedEntry, Behind, WaitingEntry } from './turn-coalescer';
 export { MAX_BATCH } from './turn-coalescer';
 export type { Entered } from './turn-sequencer';
+export { RunningTurns, TurnStoppedError } from './turn-stops';
+export type { RunningTurn } from './turn-stops';

@@ -9,6 +9,7 @@ import { EVENTS_QUEUE } from '../queue-definitions';
 import { redisClientOf } from '../../redis/redis-client';
 import { IngestClaim, IngestMessage, LineCommands } from './line-commands';
 import { promoteParked } from './turn-sequencer';
+import { stopTurn } from './turn-stops';
 
 export type { IngestClaim, IngestMessage } from './line-commands';
 
@@ -20,6 +21,7 @@ export type { IngestClaim, IngestMessage } from './line-commands';
 export class IngestTurns {
   private commands?: LineCommands;
   private readonly commandsReady: Promise<LineCommands>;
+  private readonly prefix: string;
   /** A message stored parked (delayed) wakes by itself after this long, should no hand-off promote it. */
   readonly parkedDelayMs: number;
 
@@ -29,6 +31,7 @@ export class IngestTurns {
     @Inject(queueConfig.KEY) queue: Pick<QueueConfig, 'recoveryCheckMs'>,
   ) {
     this.parkedDelayMs = queue.recoveryCheckMs;
+    this.prefix = connections.prefix;
     this.commandsReady = redisClientOf(events).then((redis) => (this.commands = new LineCommands(redis, connections.prefix, EVENTS_QUEUE)));
     this.commandsReady.catch(() => undefined); // Redis down at boot: claim() waits for it, and the webhook answers 503
   }
@@ -45,6 +48,17 @@ export class IngestTurns {
   claim(messages: IngestMessage[]): Promise<IngestClaim[]> {
     if (!this.commands) return Promise.reject(new Error('the events queue has no connection yet'));
     return this.commands.claimMessages(messages);
+  }
+
+  /**
+   * `/stop`: the conversation's running turn, if one runs, is stopped wherever it runs (see turn-stops); its job id, or
+   * undefined when nothing runs.
+   */
+  async stopRunning(conversation: Conversation): Promise<string | undefined> {
+    const commands = await this.commandsReady;
+    const holder = await commands.holder(commands.keys(conversation));
+    if (holder !== undefined) await stopTurn(await redisClientOf(this.events), this.prefix, holder);
+    return holder;
   }
 
   /** A parked message found heading a free line: promoted once its job is stored. */

@@ -203,6 +203,11 @@ export class LineCommands {
     return nextInLine(await this.redis.dropMember(keys.line, keys.turn, member, ref));
   }
 
+  /** The job id of the turn running in this conversation's line, if one is. */
+  async holder(keys: LineKeys): Promise<string | undefined> {
+    return (await this.redis.hget(keys.turn, 'owner')) ?? undefined;
+  }
+
   async peekBehind(keys: LineKeys, jobId: string, limit: number): Promise<Behind> {
     const [state, ...found] = await this.redis.peekBehind(keys.line, keys.turn, batchKey(this.prefix, this.queue, jobId), jobId, limit);
     if (Number(state) === 1) return { kind: 'recorded', batch: String(found[0]) };

@@ -14,7 +14,7 @@ import { ConnectionErrorLogger } from '../../redis/connection-error.logger';
 import { ConversationStateStore } from '../../conversation-state/conversation-state.store';
 import { servedBots } from '../../config/testing/served-bots';
 import { EventsProcessor } from '../events/events.processor';
-import { EventTurns, ReplyTurns } from '../turns';
+import { EventTurns, ReplyTurns, RunningTurns } from '../turns';
 import { QueueWorkers } from './queue-workers.service';
 import type { RepliesProcessor } from '../replies/replies.processor';
 import { WorkerRedis } from '../../redis/worker-redis.service';
@@ -69,6 +69,7 @@ describe('QueueWorkers logs', () => {
       responders,
       bots,
       new LiveReplies(redis, replies, new ReplyTurns(redis, replies, queue), new MetricsService(), bots),
+      new RunningTurns(connections, redis, new MetricsService()),
     );
     // No reply is queued in these tests: the replies worker idles.
     const noReplies = { process: async () => undefined, failedForGood: async () => undefined, logLine: () => ({ msg: 'send' }) };
