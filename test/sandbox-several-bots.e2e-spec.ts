@@ -70,6 +70,7 @@ describe('sandbox mode with several bots', () => {
       mode: 'sandbox',
       groupChatSetting: 'allMessages',
       agentEndpoint: false,
+      streamEditIntervalMs: 2000,
       bots: [
         { uid: 'support-bot', groupChatSetting: 'allMessages', agentEndpoint: false },
         { uid: 'sales-bot', groupChatSetting: 'allMessages', agentEndpoint: true },

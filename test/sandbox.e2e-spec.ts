@@ -8,6 +8,7 @@ import { LIVE_SANDBOX_PAGE_WARNING } from '../src/sandbox/sandbox-mode';
 import { SandboxOutbox } from '../src/sandbox/sandbox-outbox.service';
 import { SandboxReplySender } from '../src/sandbox/sandbox-reply-sender.service';
 import { FakeCometChat } from './support/fake-cometchat';
+import { FakeModelServer } from './support/fake-openai';
 import { fixture } from './support/fixtures';
 import { basicAuth, BOT_UID, TestApp, WEBHOOK_PASSWORD } from './support/test-app';
 import { waitFor } from './support/wait-for';
@@ -285,6 +286,60 @@ describe('sandbox mode', () => {
       }
     });
   });
+
+  it('sends the edits of a streamed answer to the page as `edit` events, and keeps the reply as edited in the outbox', async () => {
+    // A model that writes twelve sentences, half a second apart: posted at PROGRESS_AFTER_MS, then filled in by edits.
+    const sentences = Array.from({ length: 12 }, (_, n) => `Sentence ${n + 1} of the slow answer.`);
+    const whole = sentences.join(' ');
+    const model = await new FakeModelServer().start();
+    try {
+      model.answer = () => ({ text: whole, pieces: sentences.map((s, n) => (n === 0 ? s : ` ${s}`)), pieceDelayMs: 500 });
+      const app = await start({ ...SANDBOX, LLM_MODEL: 'fake-model', LLM_BASE_URL: model.url, LLM_API_KEY: 'model-key' });
+      await app.app.listen({ port: 0, host: '127.0.0.1' });
+      const stream = await openEventStream(await app.app.getUrl());
+
+      await say(app, { sender: { uid: 'erin' }, conversation: { type: 'user' }, text: 'tell me everything' });
+      const [posted] = await waitFor('the early post on the stream', () => {
+        const replies = eventsOf(stream.text(), 'reply').filter((r) => r.receiver === 'erin');
+        return replies.length > 0 && replies;
+      });
+      expect(whole.startsWith(posted.data.text)).toBe(true);
+      expect(posted.data.text.length).toBeLessThan(whole.length);
+      expect(posted.editedAt).toBeUndefined();
+
+      const editsOf = () => eventsOf(stream.text(), 'edit').filter((e) => e.receiver === 'erin');
+      await waitFor('the last edit, with the whole answer', () => editsOf().at(-1)?.data.text === whole, { timeoutMs: 20_000 });
+      await app.drained();
+      // Each edit is the whole reply as edited, under the id of the reply the page shows; each a longer part of the answer.
+      const edits = editsOf();
+      expect(edits.length).toBeGreaterThanOrEqual(2);
+      const texts = [posted.data.text, ...edits.map((e) => e.data.text)];
+      for (const [n, edit] of edits.entries()) {
+        expect(edit).toMatchObject({ id: posted.id, sender: BOT_UID, receiverType: 'user', muid: posted.muid, editedAt: expect.any(Number) });
+        expect(whole.startsWith(edit.data.text)).toBe(true);
+        expect(texts[n + 1].length).toBeGreaterThan(texts[n].length);
+      }
+      // One reply, edited: never a second one.
+      expect(eventsOf(stream.text(), 'reply').filter((r) => r.receiver === 'erin')).toHaveLength(1);
+      stream.close();
+
+      // The outbox holds the reply as edited, where it was.
+      const stored = (await app.app.inject({ method: 'GET', url: '/sandbox/outbox' })).json().filter((r: any) => r.receiver === 'erin');
+      expect(stored).toEqual([{ ...posted, data: { ...posted.data, text: whole }, editedAt: expect.any(Number) }]);
+
+      // A page opened (or reloaded) later gets the whole answer in the backlog: the reply, as edited, and no edit.
+      const late = await openEventStream(await app.app.getUrl());
+      const [again] = await waitFor('the backlog', () => {
+        const replies = eventsOf(late.text(), 'reply').filter((r) => r.receiver === 'erin');
+        return replies.length > 0 && replies;
+      });
+      expect(again).toEqual(stored[0]);
+      expect(eventsOf(late.text(), 'edit')).toEqual([]);
+      late.close();
+    } finally {
+      await model.stop();
+    }
+  }, 40_000);
 
   it('streams replies made by a worker in another process to the page, live, and cleans up when it goes', async () => {
     // The page's process takes HTTP only; the reply is made and stored by a separate worker on the same Redis.

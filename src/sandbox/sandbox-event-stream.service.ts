@@ -9,10 +9,10 @@ import { SandboxFeedItem, SandboxOutbox } from './sandbox-outbox.service';
 export const HEARTBEAT_MS = 15_000;
 
 /**
- * Server-sent events for the chat page: first what the outbox and the page log hold, then every reply and page
- * message as Redis announces it. Announcements come from several processes and need not arrive in id order, so
- * nothing is filtered by id: the page places each entry by its `seq` and drops ones it already has (a reconnect
- * sends the backlog again).
+ * Server-sent events for the chat page: first what the outbox and the page log hold, then every reply, edit of a reply
+ * and page message as Redis announces it. Announcements come from several processes and need not arrive in id order,
+ * so nothing is filtered by id: the page places each entry by its `seq` and drops ones it already has (a reconnect
+ * sends the backlog again); an edit, or a reply it has that reads differently now, replaces the reply where it stands.
  */
 @Injectable()
 export class SandboxEventStream implements OnModuleInit, OnModuleDestroy {
@@ -55,10 +55,9 @@ export class SandboxEventStream implements OnModuleInit, OnModuleDestroy {
       unwatch = await this.outbox.watch((entry) => (pending ? pending.push(entry) : send(entry)));
       const backlog = await this.outbox.feed();
       for (const entry of backlog) send(entry);
-      const seen = new Set(backlog.map((entry) => `${entry.kind}:${entry.seq}`));
       const waiting = pending;
       pending = null;
-      for (const entry of waiting) if (!seen.has(`${entry.kind}:${entry.seq}`)) send(entry);
+      for (const entry of notInBacklog(backlog, waiting)) send(entry);
     } catch (error) {
       this.logger.warn(`sandbox event stream: ${(error as Error).message}`);
       raw.write(`event: problem\ndata: ${JSON.stringify({ message: 'Redis is unavailable; retrying' })}\n\n`);
@@ -70,6 +69,21 @@ export class SandboxEventStream implements OnModuleInit, OnModuleDestroy {
   private closeAll(): void {
     for (const close of [...this.open]) close();
   }
+}
+
+/**
+ * The announcements that came while the backlog was read, less what it holds already: a reply or page message it has
+ * (by kind and seq). An edit is never taken for its reply: only an edit that a later one of the same reply replaces, or
+ * that left the reply exactly as the backlog holds it, is dropped; the newest edit of a reply otherwise goes.
+ */
+export function notInBacklog(backlog: SandboxFeedItem[], waiting: SandboxFeedItem[]): SandboxFeedItem[] {
+  const held = new Map(backlog.map((entry) => [`${entry.kind}:${entry.seq}`, entry.item]));
+  return waiting.filter((entry, index) => {
+    if (entry.kind !== 'edit') return !held.has(`${entry.kind}:${entry.seq}`);
+    if (waiting.some((later, at) => at > index && later.kind === 'edit' && later.seq === entry.seq)) return false;
+    const reply = held.get(`reply:${entry.seq}`);
+    return reply === undefined || JSON.stringify(reply) !== JSON.stringify(entry.item);
+  });
 }
 
 function writeEvent(raw: ServerResponse, entry: SandboxFeedItem): void {

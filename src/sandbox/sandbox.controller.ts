@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, Post, Query, Res, ValidationPipe } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { cometchatConfig, CometChatConfig } from '../config/app.config';
+import { cometchatConfig, CometChatConfig, respondersConfig, RespondersConfig } from '../config/app.config';
 import { ServedBots } from '../config/served-bots';
 import { SandboxMessageDto } from './dto/sandbox-message.dto';
 import { SandboxChatService, SandboxSendResult } from './sandbox-chat.service';
@@ -23,6 +23,7 @@ export class SandboxController {
     private readonly outbox: SandboxOutbox,
     private readonly bots: ServedBots,
     @Inject(cometchatConfig.KEY) private readonly cometchat: CometChatConfig,
+    @Inject(respondersConfig.KEY) private readonly responders: Pick<RespondersConfig, 'live'>,
   ) {}
 
   @Get()
@@ -51,12 +52,20 @@ export class SandboxController {
    * What the page needs to know about the bots; in live mode it warns that replies go to CometChat. Whether a bot's
    * AG-UI endpoint is on, never its token: the page asks the person for it. The top-level fields are the first bot's
    * (the one bot's, as they always were); `bots` lists every bot, and the page offers a choice when there are several.
+   * `streamEditIntervalMs`: how often a streamed answer is edited at most, so the page knows when one has stopped growing.
    */
   @Get('session')
   session() {
     const bots = this.bots.all.map((bot) => ({ uid: bot.uid, groupChatSetting: bot.groupChatSetting, agentEndpoint: bot.agentToken !== undefined }));
     const [first] = bots;
-    return { botUid: first.uid, mode: this.cometchat.mode, groupChatSetting: first.groupChatSetting, agentEndpoint: first.agentEndpoint, bots };
+    return {
+      botUid: first.uid,
+      mode: this.cometchat.mode,
+      groupChatSetting: first.groupChatSetting,
+      agentEndpoint: first.agentEndpoint,
+      streamEditIntervalMs: this.responders.live.editIntervalMs,
+      bots,
+    };
   }
 
   /** Posts the message to the webhook as CometChat would, and answers with the webhook's answer. */

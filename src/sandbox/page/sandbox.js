@@ -20,6 +20,7 @@
     composer: $('composer'),
     text: $('text'),
     send: $('send'),
+    stop: $('stop'),
     mentionBot: $('mention-bot'),
     slashHelp: $('slash-help'),
     composerHint: $('composer-hint'),
@@ -59,6 +60,8 @@
     /** conversation key -> { nodes: [{seq, node}], unread, label } */
     conversations: new Map(),
     seen: new Set(),
+    /** reply id -> { node, json, writing }: the node stays put while edits replace what it shows. */
+    replies: new Map(),
     byClientRef: new Map(),
     names: new Map(),
   };
@@ -301,6 +304,7 @@
   function renderReply(item) {
     // With several bots a reply says which bot it is from.
     const { li, body } = shell('bot', several() ? item.sender : 'Bot', false);
+    li.dataset.id = item.id;
     const data = item.data || {};
     const bubble = document.createElement('div');
     bubble.className = 'bubble';
@@ -315,6 +319,12 @@
     const meta = document.createElement('div');
     meta.className = 'meta';
     meta.append(text('span', '#' + item.id + ' · ' + time(item.sentAt)));
+    // An edited reply says so, as CometChat's UIs do; while edits still come it says "writing…" (the CSS, on .writing).
+    if (item.editedAt) {
+      const edited = text('span', 'edited', 'edited');
+      edited.title = 'edited at ' + time(item.editedAt);
+      meta.append(edited);
+    }
     body.append(bubble, meta);
     if (data.metadata) body.append(details('metadata', data.metadata));
     body.append(details('stored in the outbox', item));
@@ -500,10 +510,44 @@
   }
 
   function addReply(item) {
-    const seen = 'reply:' + item.id;
-    if (state.seen.has(seen)) return;
-    state.seen.add(seen);
-    place(keyOfReply(item), item.id, renderReply(item));
+    const shown = state.replies.get(item.id);
+    // A reply the page has (a reconnect sends the backlog again) is shown as it stands now: it may have been edited since.
+    if (shown) {
+      refreshReply(shown, item);
+      return;
+    }
+    const node = renderReply(item);
+    state.replies.set(item.id, { node, json: JSON.stringify(item), writing: null });
+    place(keyOfReply(item), item.id, node);
+  }
+
+  /** An edit (a streamed answer filled in): the reply's bubble shows the new text where it stands, marked while edits come. */
+  function editReply(item) {
+    if (!state.replies.has(item.id)) addReply(item); // its post was not sent to this page (older than the backlog)
+    const shown = state.replies.get(item.id);
+    refreshReply(shown, item);
+    shown.node.classList.add('writing');
+    clearTimeout(shown.writing);
+    // No more edits for two intervals: the answer is whole (the last edit holds it), or it stopped.
+    shown.writing = setTimeout(() => shown.node.classList.remove('writing'), 2 * writingIntervalMs() + 1000);
+  }
+
+  function writingIntervalMs() {
+    return state.session.streamEditIntervalMs || 2000;
+  }
+
+  /** Replaces what the reply's node shows with `item`, keeping the node (its place, and any details left open). */
+  function refreshReply(shown, item) {
+    const json = JSON.stringify(item);
+    if (json === shown.json) return;
+    shown.json = json;
+    const list = els.messages;
+    const following = shown.node.parentNode === list && list.scrollHeight - list.scrollTop - list.clientHeight < 120;
+    const opened = [...shown.node.querySelectorAll('details[open] > summary')].map((summary) => summary.textContent);
+    const fresh = renderReply(item);
+    for (const summary of fresh.querySelectorAll('details > summary')) if (opened.includes(summary.textContent)) summary.parentNode.open = true;
+    shown.node.replaceChildren(...fresh.childNodes);
+    if (following) scrollToEnd(true);
   }
 
   // ---- sending ----
@@ -606,6 +650,7 @@
     events.addEventListener('open', () => setState('live', 'live'));
     events.addEventListener('error', () => setState('down', 'reconnecting…'));
     events.addEventListener('reply', (event) => addReply(JSON.parse(event.data)));
+    events.addEventListener('edit', (event) => editReply(JSON.parse(event.data)));
     events.addEventListener('sent', (event) => addSent(JSON.parse(event.data)));
   }
 
@@ -660,6 +705,8 @@
     });
     els.mentionBot.addEventListener('click', () => insertAtCursor('@bot '));
     els.slashHelp.addEventListener('click', () => send('/help'));
+    // As if the user typed /stop: the bot stops the answer it is writing in this conversation (or says nothing runs).
+    els.stop.addEventListener('click', () => send('/stop'));
   }
 
   // ---- the AI Agent (AG-UI) tab ----
