@@ -1,3 +1,6 @@
+import { Module } from '@nestjs/common';
+import type { BotResponder, ResponderContext, ResponderStreamPart } from '../src/responders';
+import { Responder } from '../src/responders';
 import { FakeCometChat, RecordedCall } from './support/fake-cometchat';
 import { FakeModelServer, lastUserText } from './support/fake-openai';
 import { fixture } from './support/fixtures';
@@ -178,4 +181,62 @@ describe('live turns: progress by edit (a slow streaming model, a fake CometChat
     expect(nothing).toBe('Nothing to stop.');
     expect(help).toMatch(/\/stop — /);
   });
+});
+
+/** A team's slow streaming responder that takes interruptions: a new message restarts its answer, covering both. */
+@Responder({ name: 'ponder', pattern: /^ponder/, onNewMessage: 'interrupt' })
+class PonderResponder implements BotResponder {
+  static runs: string[][] = [];
+
+  async *respond({ batch, signal }: ResponderContext): AsyncGenerator<ResponderStreamPart> {
+    const texts = batch.map((event) => event.text ?? '');
+    PonderResponder.runs.push(texts);
+    yield `Thinking about: ${texts.join(' + ')}.`;
+    for (let n = 1; n <= 6; n++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      signal.throwIfAborted();
+      yield ` Step ${n}.`;
+    }
+  }
+}
+
+@Module({ providers: [PonderResponder] })
+class PonderModule {}
+
+describe("live turns: a responder that takes interruptions (onNewMessage: 'interrupt')", () => {
+  let cometchat: FakeCometChat;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    cometchat = await new FakeCometChat().start();
+    app = await TestApp.start('live-interrupt', { COMETCHAT_API_URL: cometchat.url }, [PonderModule]);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await cometchat.stop();
+  });
+
+  it('aborts the running answer when a message it takes arrives, and answers both in the same message', async () => {
+    await app.post(direct('ponder this', 'int-ana'));
+    const message = await waitFor('the progress post', () => cometchat.messages.find((m) => m.receiver === 'int-ana'));
+    await app.post(direct('ponder that too', 'int-ana'));
+    const whole = 'Thinking about: ponder this + ponder that too. Step 1. Step 2. Step 3. Step 4. Step 5. Step 6.';
+    await waitFor('the answer to both', () => cometchat.message(message.id)?.data?.text === whole, { timeoutMs: 20_000 });
+    await app.drained();
+    // One turn, run again with both messages at once: one message, no answer of its own for the second.
+    expect(PonderResponder.runs).toEqual([['ponder this'], ['ponder this', 'ponder that too']]);
+    expect(postsTo(cometchat.calls, 'int-ana')).toHaveLength(1);
+    expect(cometchat.messages.filter((m) => m.receiver === 'int-ana')).toHaveLength(1);
+  }, 30_000);
+
+  it('leaves a message it does not take in line: the running answer ends, then that message is answered', async () => {
+    PonderResponder.runs = [];
+    await app.post(direct('ponder slowly', 'int-ben'));
+    const message = await waitFor('the progress post', () => cometchat.messages.find((m) => m.receiver === 'int-ben'));
+    await app.post(direct('/help', 'int-ben'));
+    await waitFor('both answered', () => cometchat.messages.filter((m) => m.receiver === 'int-ben').length === 2, { timeoutMs: 20_000 });
+    await app.drained();
+    expect(PonderResponder.runs).toEqual([['ponder slowly']]);
+    expect(cometchat.message(message.id)?.data?.text).toMatch(/Step 6\.$/);
+  }, 30_000);
 });

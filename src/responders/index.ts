@@ -4,6 +4,6 @@ export type { BotResponder, ResponderContext, ParsedCommand, ResponderResult, Re
 export type { RespondOptions, StreamPart, TurnOutcome } from './responder-router';
 export type { ConversationState } from './conversation-state';
 export { Responder, responderOptionsOf } from './responder.decorator';
-export type { ResponderOptions, MessageKind } from './responder.decorator';
+export type { ResponderOptions, MessageKind, NewMessageMode } from './responder.decorator';
 export { TurnFailedError, ResponderTimeoutError, RetryLaterError } from './turn-failed.error';
 export * from './reply.builders';

@@ -24,14 +24,28 @@ export interface ResponderOptions {
   /**
    * Answer a burst once: the conversation's messages that arrived while its previous turn ran reach respond()
    * together as ctx.batch (oldest first), and the turn is answered once. Default false: one turn per message.
+   * The same as `onNewMessage: 'coalesce'`.
    */
   coalesce?: boolean;
+  /**
+   * What a new message this responder takes does to its running turn: `queue` behind it (the default), `coalesce`
+   * (answered with the others that waited, when the turn ends: `coalesce: true`), or `interrupt` it: the running answer
+   * is aborted and respond() runs again at once with ctx.batch holding the interrupted message and the new ones (a
+   * streamed answer shown already goes on in the same message).
+   */
+  onNewMessage?: NewMessageMode;
   /**
    * Also take messages sent by the other bots of this deployment (BOTS_FILE), which no responder takes by default, so
    * that two bots in one group never answer each other in a loop. Default false.
    */
   answersBots?: boolean;
 }
+
+export type NewMessageMode = 'queue' | 'coalesce' | 'interrupt';
+
+/** What a new message does to a running turn of this responder (`coalesce: true` is `coalesce`). */
+export const newMessageMode = (options: Pick<ResponderOptions, 'coalesce' | 'onNewMessage'>): NewMessageMode =>
+  options.onNewMessage ?? (options.coalesce ? 'coalesce' : 'queue');
 
 /** Marks the metadata the registry discovers. */
 export const ResponderMetadata = DiscoveryService.createDecorator<ResponderOptions>();

@@ -8,7 +8,10 @@ import { ResponderRegistry } from '../../responders/responder.registry';
 import { ConversationStateStore } from '../../conversation-state/conversation-state.store';
 import { EventJobData, failsForGood, replyJobId } from '../job-contracts';
 import type { QueueProcessor } from '../workers/queue-processor';
-import { AbsorbedEntry, EventTurns, ReplyTurns, RunningTurn, RunningTurns } from '../turns';
+import { AbsorbedEntry, EventTurns, MAX_BATCH, ReplyTurns, RunningTurn, RunningTurns } from '../turns';
+import { newMessageMode } from '../../responders/responder.decorator';
+import type { RespondOptions, TurnOutcome } from '../../responders/responder-router';
+import type { ConversationState } from '../../responders/conversation-state';
 import { STOP_REQUEST_JOB } from '../queue-definitions';
 import { botLabel } from '../../metrics/metric-definitions';
 import { LiveReplies, LiveReply, QueuedReply } from '../replies/live-replies';
@@ -59,9 +62,10 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     const started = performance.now();
     const bot = this.botOf(job);
     const event = bot.eventOf(job.data, job.timestamp);
-    // Only a responder that coalesces costs anything more: the others' turns run exactly as they always did.
+    // Only a responder that coalesces or takes interruptions costs anything more: the others' turns run as they always did.
     const chosen = this.registry.select(event);
-    const absorbed = chosen?.coalesce ? await this.absorb(job, bot, chosen.name) : [];
+    const mode = chosen ? newMessageMode(chosen) : 'queue';
+    const absorbed = chosen && mode !== 'queue' ? await this.absorb(job, bot, chosen.name) : [];
     const batch = [event, ...absorbed.map((entry) => bot.eventOf(entry.data, entry.timestamp))];
     const newest = batch[batch.length - 1];
     // Only a first run can find its replies not queued yet (an earlier run, retried or stalled, may have).
@@ -72,12 +76,12 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
 
     let outcome;
     const running = await this.running.start(job, botLabel(bot));
+    const options = { state: this.states.for(event.conversation), live: { settings: this.config.live, sink: answer } };
     try {
-      outcome = await this.registry.respond(newest, this.states.for(event.conversation), {
-        ...(absorbed.length ? { batch } : {}),
-        live: { settings: this.config.live, sink: answer },
-        signal: running.signal,
-      });
+      outcome =
+        chosen && mode === 'interrupt'
+          ? await this.respondInterruptibly(job, bot, chosen.name, { batch, absorbed }, options, running)
+          : await this.registry.respond(newest, options.state, { ...(absorbed.length ? { batch } : {}), live: options.live, signal: running.signal });
     } catch (error) {
       if (running.stopped) return this.stopped(job, answer, absorbed, running, started);
       running.end();
@@ -133,14 +137,74 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     return { replies: [], stopped: true };
   }
 
-  /** The messages waiting right behind this one that the same responder takes, recorded as this turn's batch. */
-  private async absorb(job: Job<EventJobData>, bot: ServedBot, responder: string): Promise<AbsorbedEntry<EventJobData>[]> {
-    const behind = await this.turns.behind(job);
-    if ('recorded' in behind) return behind.recorded;
+  /**
+   * A turn of a responder that takes interruptions (`onNewMessage: 'interrupt'`): a message it takes that arrives
+   * meanwhile (told at ingest, from any process) joins the turn's batch, the answer being written is aborted, and
+   * respond() runs again with the whole batch, in the same turn (a streamed answer shown goes on in the same message).
+   * `turn.batch` and `turn.absorbed` grow as messages join.
+   */
+  private async respondInterruptibly(
+    job: Job<EventJobData>,
+    bot: ServedBot,
+    responder: string,
+    turn: { batch: BotEvent[]; absorbed: AbsorbedEntry<EventJobData>[] },
+    options: { state: ConversationState; live: RespondOptions['live'] },
+    running: RunningTurn,
+  ): Promise<TurnOutcome> {
+    await this.turns.takesInterruptions(job);
+    let current = new AbortController();
+    let joining: Promise<void> = Promise.resolve();
+    running.onInterrupt = () => {
+      joining = joining
+        .then(async () => {
+          const more = await this.absorb(job, bot, responder, turn.absorbed.length);
+          if (more.length === 0) return;
+          turn.absorbed.push(...more);
+          turn.batch.push(...more.map((entry) => bot.eventOf(entry.data, entry.timestamp)));
+          current.abort(new Error('interrupted by a new message'));
+        })
+        .catch((error: Error) =>
+          this.logger.warn({ ...this.logLine(job), reason: `a new message not joined to the running turn: ${error.message}` }),
+        );
+    };
+    try {
+      for (;;) {
+        const size = turn.batch.length;
+        current = new AbortController();
+        const signal = AbortSignal.any([running.signal, current.signal]);
+        try {
+          const batch = [...turn.batch];
+          const outcome = await this.registry.respond(batch[batch.length - 1], options.state, {
+            ...(batch.length > 1 ? { batch } : {}),
+            live: options.live,
+            signal,
+          });
+          await joining;
+          // A message joined as the answer ended: it is answered too, with the others.
+          if (turn.batch.length === size) return outcome;
+        } catch (error) {
+          await joining;
+          if (!current.signal.aborted || running.stopped) throw error;
+        }
+      }
+    } finally {
+      running.onInterrupt = undefined;
+    }
+  }
+
+  /**
+   * The messages waiting right behind this one that the same responder takes, recorded as this turn's batch. `more`:
+   * the turn holds that many already (a turn taking interruptions): those joining it now, added to its batch.
+   */
+  private async absorb(job: Job<EventJobData>, bot: ServedBot, responder: string, more?: number): Promise<AbsorbedEntry<EventJobData>[]> {
+    const behind = await this.turns.behind(job, more === undefined ? undefined : { room: MAX_BATCH - 1 - more });
+    if ('recorded' in behind) return more === undefined ? behind.recorded : [];
     // Built with a receivedAt of 0: only the choice of responder is asked here.
     const takes = (entry: AbsorbedEntry<EventJobData>) => this.registry.select(bot.eventOf(entry.data, 0))?.name === responder;
     const taken = behind.waiting.findIndex((entry) => !takes(entry));
-    return this.turns.absorb(job, taken < 0 ? behind.waiting : behind.waiting.slice(0, taken));
+    const joining = taken < 0 ? behind.waiting : behind.waiting.slice(0, taken);
+    if (more === undefined) return this.turns.absorb(job, joining);
+    return joining.length === 0 ? [] : (await this.turns.absorb(job, joining, true)).slice(more);
   }
 
   /**

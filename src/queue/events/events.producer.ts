@@ -141,7 +141,10 @@ export class EventsProducer implements OnModuleInit {
       const claimed = this.claim(batch);
       const stored = await Promise.all(batch.map((delivery, n) => this.add(claimed, delivery, n)));
       void claimed.then(
-        (places) => this.promoteFreeHeads(batch, stored, places),
+        (places) => {
+          this.promoteFreeHeads(batch, stored, places);
+          this.interruptTurns(batch, stored, places);
+        },
         () => undefined, // the parked jobs' own recovery check takes them up; their stores stand
       );
       // 200 only once the replicas have it too (REDIS_WAIT_REPLICAS): an answer a dying master gave is no promise.
@@ -227,6 +230,16 @@ export class EventsProducer implements OnModuleInit {
   private promoteFreeHeads(batch: Delivery[], stored: Array<string | Error>, places: Array<IngestClaim | undefined>): void {
     batch.forEach(({ jobId }, n) => {
       if (places[n]?.state === 'parked-head' && stored[n] === jobId) this.turns.promote(jobId).catch(() => undefined);
+    });
+  }
+
+  /**
+   * A message stored behind a turn that takes interruptions (its responder's `onNewMessage: 'interrupt'`): that turn is
+   * told now, rather than finding it only when it ends. Not awaited, best effort: a turn not told answers it next.
+   */
+  private interruptTurns(batch: Delivery[], stored: Array<string | Error>, places: Array<IngestClaim | undefined>): void {
+    batch.forEach(({ jobId, conversation }, n) => {
+      if (places[n]?.state === 'interruptible' && stored[n] === jobId) this.turns.interrupt(conversation).catch(() => undefined);
     });
   }
 

@@ -20,6 +20,7 @@ import { Entered, TurnSequencer } from './turn-sequencer';
 export class EventTurns {
   private readonly sequencer: TurnSequencer;
   private readonly coalescer: TurnCoalescer<EventJobData>;
+  private readonly commands: LineCommands;
 
   constructor(
     redis: WorkerRedis,
@@ -28,6 +29,7 @@ export class EventTurns {
     private readonly bots: ServedBots,
   ) {
     const commands = new LineCommands(redis.client, redis.prefix, EVENTS_QUEUE);
+    this.commands = commands;
     this.sequencer = new TurnSequencer({
       queue: events,
       commands,
@@ -43,14 +45,23 @@ export class EventTurns {
     return this.sequencer.enter(job, token, this.conversationOf(job), job.data.data.id);
   }
 
-  /** The messages waiting right behind this turn (or the batch it recorded already): see TurnCoalescer. */
-  behind(job: Job<EventJobData>): Promise<Behind<EventJobData>> {
-    return this.coalescer.behind(this.conversationOf(job), job.id!);
+  /**
+   * The messages waiting right behind this turn (or the batch it recorded already): see TurnCoalescer. `more`: those
+   * waiting past the batch recorded, for a turn taking interruptions, which has `room` left in its batch.
+   */
+  behind(job: Job<EventJobData>, more?: { room: number }): Promise<Behind<EventJobData>> {
+    return this.coalescer.behind(this.conversationOf(job), job.id!, more ? { more: true, room: more.room } : {});
   }
 
-  /** Takes these waiting messages into this turn; the batch recorded. */
-  absorb(job: Job<EventJobData>, taken: WaitingEntry<EventJobData>[]): Promise<AbsorbedEntry<EventJobData>[]> {
-    return this.coalescer.absorb(this.conversationOf(job), job.id!, job.data.data.id, taken);
+  /** Takes these waiting messages into this turn (`more`: added to its recorded batch); the batch recorded. */
+  absorb(job: Job<EventJobData>, taken: WaitingEntry<EventJobData>[], more = false): Promise<AbsorbedEntry<EventJobData>[]> {
+    return this.coalescer.absorb(this.conversationOf(job), job.id!, job.data.data.id, taken, more);
+  }
+
+  /** This turn takes interruptions: a message arriving meanwhile tells it at once (TurnStops), wherever it runs. */
+  takesInterruptions(job: Job<EventJobData>): Promise<void> {
+    const keys = this.commands.keys(this.conversationOf(job));
+    return this.commands.markInterruptible(keys, job.id!);
   }
 
   /** Ends the job's turn (done, or failed for good): the conversation's next message may run. */

@@ -9,7 +9,7 @@ import { EVENTS_QUEUE } from '../queue-definitions';
 import { redisClientOf } from '../../redis/redis-client';
 import { IngestClaim, IngestMessage, LineCommands } from './line-commands';
 import { promoteParked } from './turn-sequencer';
-import { stopTurn } from './turn-stops';
+import { interruptTurn, stopTurn } from './turn-stops';
 
 export type { IngestClaim, IngestMessage } from './line-commands';
 
@@ -59,6 +59,13 @@ export class IngestTurns {
     const holder = await commands.holder(commands.keys(conversation));
     if (holder !== undefined) await stopTurn(await redisClientOf(this.events), this.prefix, holder);
     return holder;
+  }
+
+  /** A message stored behind a turn that takes interruptions: that turn is told, wherever it runs. Best effort. */
+  async interrupt(conversation: Conversation): Promise<void> {
+    const commands = await this.commandsReady;
+    const holder = await commands.holder(commands.keys(conversation));
+    if (holder !== undefined) await interruptTurn(await redisClientOf(this.events), this.prefix, holder);
   }
 
   /** A parked message found heading a free line: promoted once its job is stored. */

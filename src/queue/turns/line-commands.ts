@@ -59,10 +59,13 @@ export type LineEntry =
   | { kind: 'held'; member: string; head: string; owner: string; since: number }
   | { kind: 'free'; member: string; next: NextInLine };
 
-/** What claimMessages learns of one message's conversation; `member` when this call added its place (to take back). */
+/**
+ * What claimMessages learns of one message's conversation; `member` when this call added its place (to take back).
+ * `interruptible`: busy with a turn whose responder answers a new message together with its own (it is told at once).
+ */
 export interface IngestClaim {
   member?: string;
-  state: 'free' | 'busy' | 'parked-head';
+  state: 'free' | 'busy' | 'parked-head' | 'interruptible';
 }
 
 /** What peekBehind answers. */
@@ -90,7 +93,7 @@ interface RawLineCommands {
   releaseTurn(line: string, turn: string, jobId: string): Promise<Raw[] | null>;
   releaseTurnRecording(line: string, turn: string, record: string, jobId: string, value: string, ttlMs: number): Promise<Raw[] | null>;
   dropMember(line: string, turn: string, member: string, ref: string): Promise<Raw[] | null>;
-  peekBehind(line: string, turn: string, batch: string, jobId: string, limit: number): Promise<Raw[]>;
+  peekBehind(line: string, turn: string, batch: string, jobId: string, limit: number, more: string): Promise<Raw[]>;
   absorbBehind(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<string | null>;
 }
 
@@ -143,7 +146,8 @@ export class LineCommands {
     const claims: IngestClaim[] = [];
     for (let i = 0; i < answer.length; i += 2) {
       const state = Number(answer[i + 1]);
-      claims.push({ member: answer[i] === null ? undefined : String(answer[i]), state: state === 0 ? 'free' : state === 2 ? 'parked-head' : 'busy' });
+      const named = ['free', 'busy', 'parked-head', 'interruptible'] as const;
+      claims.push({ member: answer[i] === null ? undefined : String(answer[i]), state: named[state] ?? 'busy' });
     }
     return claims;
   }
@@ -203,28 +207,45 @@ export class LineCommands {
     return nextInLine(await this.redis.dropMember(keys.line, keys.turn, member, ref));
   }
 
+  /** The turn `jobId` holds takes interruptions: a message arriving meanwhile finds it so at ingest (claimMessages). */
+  async markInterruptible(keys: LineKeys, jobId: string): Promise<void> {
+    await this.redis.hset(keys.turn, 'i', jobId);
+  }
+
   /** The job id of the turn running in this conversation's line, if one is. */
   async holder(keys: LineKeys): Promise<string | undefined> {
     return (await this.redis.hget(keys.turn, 'owner')) ?? undefined;
   }
 
-  async peekBehind(keys: LineKeys, jobId: string, limit: number): Promise<Behind> {
-    const [state, ...found] = await this.redis.peekBehind(keys.line, keys.turn, batchKey(this.prefix, this.queue, jobId), jobId, limit);
+  /** `more`: past the batch recorded already (a turn taking interruptions). */
+  async peekBehind(keys: LineKeys, jobId: string, limit: number, more = false): Promise<Behind> {
+    const [state, ...found] = await this.redis.peekBehind(
+      keys.line,
+      keys.turn,
+      batchKey(this.prefix, this.queue, jobId),
+      jobId,
+      limit,
+      more ? '1' : '0',
+    );
     if (Number(state) === 1) return { kind: 'recorded', batch: String(found[0]) };
     if (Number(state) === 2) return { kind: 'not-holding' };
     return { kind: 'waiting', members: found.filter((_, i) => i % 2 === 0).map(String), jobIds: found.filter((_, i) => i % 2 === 1).map(String) };
   }
 
-  /** Records the batch (JSON entries) of the turn `jobId` holds; the batch recorded, or null when it holds none. */
+  /**
+   * Records the batch (JSON entries) of the turn `jobId` holds; the batch recorded, or null when it holds none. `more`:
+   * added to the batch recorded already (a turn taking interruptions).
+   */
   async absorb(
     keys: LineKeys,
     jobId: string,
     messageId: string,
     taken: Array<{ member: string; jobId: string; entry: string }>,
+    more = false,
   ): Promise<string | null> {
     const absorbed = taken.map((t) => absorbedKey(this.prefix, this.queue, t.jobId));
     const keyList = [keys.line, keys.turn, batchKey(this.prefix, this.queue, jobId), ...absorbed];
-    const args = [jobId, LINE_TTL_MS, messageId, ...taken.flatMap((t) => [t.member, t.entry])];
+    const args = [jobId, LINE_TTL_MS, messageId, more ? '1' : '0', ...taken.flatMap((t) => [t.member, t.entry])];
     return this.redis.absorbBehind(keyList.length, ...keyList, ...args);
   }
 

@@ -37,8 +37,9 @@ export class TurnCoalescer<T> {
    * The batch recorded for `jobId` if there is one; else the messages waiting right behind it (at most MAX_BATCH - 1)
    * whose jobs are stored, up to the first that is not.
    */
-  async behind(conversation: Conversation, jobId: string): Promise<Behind<T>> {
-    const found = await this.commands.peekBehind(this.commands.keys(conversation), jobId, MAX_BATCH - 1);
+  async behind(conversation: Conversation, jobId: string, { more = false, room = MAX_BATCH - 1 } = {}): Promise<Behind<T>> {
+    if (room <= 0) return { waiting: [] };
+    const found = await this.commands.peekBehind(this.commands.keys(conversation), jobId, room, more);
     if (found.kind === 'recorded') return { recorded: JSON.parse(found.batch) as AbsorbedEntry<T>[] };
     if (found.kind === 'not-holding') return { recorded: [] };
     // Only messages safely stored: a place whose add is still on its way (or failed, or was a duplicate) has no job
@@ -56,13 +57,13 @@ export class TurnCoalescer<T> {
    * Takes `taken` (a run of the waiting entries, from the first) into the turn `jobId` holds, answered by `messageId`;
    * returns the batch recorded (the one recorded before, on a re-run).
    */
-  async absorb(conversation: Conversation, jobId: string, messageId: string, taken: WaitingEntry<T>[]): Promise<AbsorbedEntry<T>[]> {
+  async absorb(conversation: Conversation, jobId: string, messageId: string, taken: WaitingEntry<T>[], more = false): Promise<AbsorbedEntry<T>[]> {
     const entries = taken.map(({ place, jobId: id, timestamp, data }) => ({
       member: place,
       jobId: id,
       entry: JSON.stringify({ jobId: id, timestamp, data }),
     }));
-    const recorded = await this.commands.absorb(this.commands.keys(conversation), jobId, messageId, entries);
+    const recorded = await this.commands.absorb(this.commands.keys(conversation), jobId, messageId, entries, more);
     return recorded === null ? [] : (JSON.parse(recorded) as AbsorbedEntry<T>[]);
   }
 }

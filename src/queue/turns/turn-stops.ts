@@ -8,8 +8,10 @@ import { EVENTS_QUEUE } from '../queue-definitions';
 /**
  * `/stop`, from any process to the one running the turn. The process that takes the `/stop` in (its webhook) finds the
  * conversation's running turn (its line's holder) and tells every process: it marks that turn's job stopped (a key, for
- * a run that starts later: the turn taken up again after a crash) and publishes the job id (`<prefix>:events:stops`);
- * the process running it aborts its responder at once. Only this file knows the key and the channel.
+ * a run that starts later: the turn taken up again after a crash) and publishes `stop:<job id>` (`<prefix>:events:stops`);
+ * the process running it aborts its responder at once. A message arriving for a turn that takes interruptions
+ * (`onNewMessage: 'interrupt'`) is told the same way, `interrupt:<job id>`, unmarked: the turn looks behind itself.
+ * Only this file knows the key, the channel and its messages.
  */
 export const stopChannel = (prefix: string) => `${prefix}:${EVENTS_QUEUE}:stops`;
 const stopMark = (prefix: string, jobId: string) => `${prefix}:${EVENTS_QUEUE}:stopped:${jobId}`;
@@ -28,9 +30,14 @@ export class TurnStoppedError extends Error {
 
 /** Marks the turn `jobId` stopped and tells every process (the api side: IngestTurns, on the events queue's connection). */
 export async function stopTurn(redis: RedisClient, prefix: string, jobId: string): Promise<void> {
-  const answers = await redis.multi().set(stopMark(prefix, jobId), '1', 'PX', STOP_MARK_TTL_MS).publish(stopChannel(prefix), jobId).exec();
+  const answers = await redis.multi().set(stopMark(prefix, jobId), '1', 'PX', STOP_MARK_TTL_MS).publish(stopChannel(prefix), `stop:${jobId}`).exec();
   const failed = answers?.find(([error]) => error);
   if (!answers || failed) throw failed?.[0] ?? new Error('the stop was not recorded');
+}
+
+/** Tells the turn `jobId` that a message arrived behind it (best effort: one missed is answered by the next turn). */
+export async function interruptTurn(redis: RedisClient, prefix: string, jobId: string): Promise<void> {
+  await redis.publish(stopChannel(prefix), `interrupt:${jobId}`);
 }
 
 /** One turn running in this process: its signal aborts when a `/stop` reaches it. */
@@ -38,6 +45,8 @@ export interface RunningTurn {
   readonly signal: AbortSignal;
   /** A `/stop` ended it. */
   readonly stopped: boolean;
+  /** Called when a message arrives behind a turn that takes interruptions. */
+  onInterrupt?: () => void;
   /** The turn is over (stopped or not): forget it. */
   end(): void;
 }
@@ -49,7 +58,7 @@ export interface RunningTurn {
 @Injectable()
 export class RunningTurns {
   private readonly logger = new Logger(RunningTurns.name);
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, { controller: AbortController; turn: RunningTurn }>();
   /** Stops heard for job ids not running here (yet): job id → when heard. */
   private readonly heardEarly = new Map<string, number>();
   private subscribed?: Promise<void>;
@@ -72,35 +81,45 @@ export class RunningTurns {
     await this.subscribed;
     const jobId = job.id!;
     const controller = new AbortController();
-    this.running.set(jobId, controller);
-    const ranBefore = job.attemptsMade > 0 || job.stalledCounter > 0;
-    if (this.heardEarly.delete(jobId) || (ranBefore && (await this.redis.client.exists(stopMark(this.redis.prefix, jobId))) === 1)) {
-      controller.abort(new TurnStoppedError());
-    }
     const stopped = () => controller.signal.aborted && controller.signal.reason instanceof TurnStoppedError;
-    return {
+    const turn: RunningTurn = {
       signal: controller.signal,
       get stopped() {
         return stopped();
       },
       end: () => {
-        if (this.running.get(jobId) !== controller) return;
+        if (this.running.get(jobId)?.controller !== controller) return;
         this.running.delete(jobId);
         if (stopped()) this.metrics.metrics.stops.inc({ bot });
       },
     };
+    // Running before it asks: a stop heard from now on reaches it, one heard before was kept.
+    this.running.set(jobId, { controller, turn });
+    const ranBefore = job.attemptsMade > 0 || job.stalledCounter > 0;
+    if (this.heardEarly.delete(jobId) || (ranBefore && (await this.redis.client.exists(stopMark(this.redis.prefix, jobId))) === 1)) {
+      controller.abort(new TurnStoppedError());
+    }
+    return turn;
   }
 
   private async subscribe(): Promise<void> {
     const subscriber = this.connections.connect({ role: 'worker' });
-    subscriber.on('message', (_channel: string, jobId: string) => this.heard(jobId));
+    subscriber.on('message', (_channel: string, message: string) => {
+      const colon = message.indexOf(':');
+      this.heard(message.slice(0, colon), message.slice(colon + 1));
+    });
     await subscriber.subscribe(stopChannel(this.redis.prefix));
   }
 
-  private heard(jobId: string): void {
-    const controller = this.running.get(jobId);
-    if (controller) {
-      controller.abort(new TurnStoppedError());
+  private heard(kind: string, jobId: string): void {
+    const running = this.running.get(jobId);
+    if (kind === 'interrupt') {
+      running?.turn.onInterrupt?.();
+      return;
+    }
+    if (kind !== 'stop') return;
+    if (running) {
+      running.controller.abort(new TurnStoppedError());
       return;
     }
     const now = Date.now();

@@ -1,8 +1,9 @@
 import { CometChatCallback, mentionStripper, toBotEvent } from '../../messages';
-import type { BotEvent, BotReply } from '../../messages';
+import { textOf, type BotEvent, type BotReply } from '../../messages';
 import type { BotResponder } from '../bot-responder.interface';
 import { InMemoryConversationState } from '../conversation-state';
 import { responderOptionsOf } from '../responder.decorator';
+import type { LiveSettings } from '../live-answer';
 import { RespondOptions, ResponderRouter, RouterSettings, StreamPart } from '../responder-router';
 
 /**
@@ -80,7 +81,16 @@ export interface TurnResult {
   state: InMemoryConversationState;
   /** The streamed parts, in order, as the agent path would show them (empty when the responder did not stream). */
   parts: StreamPart[];
+  /**
+   * With `live`: what the bot path would show of a streamed answer while it is written, each with when (ms after the
+   * turn started). `post` is absent when the answer finished before PROGRESS_AFTER_MS (posted once, whole: `replies`);
+   * `edits` end with the whole answer.
+   */
+  live?: { post?: { text: string; atMs: number }; edits: Array<{ text: string; atMs: number }> };
 }
+
+/** The bot path's shipped defaults (PROGRESS_AFTER_MS, PROGRESS_TEXT, STREAM_EDIT_INTERVAL_MS). */
+export const LIVE_DEFAULTS: LiveSettings = { progressAfterMs: 1500, progressText: '…', editIntervalMs: 2000 };
 
 /** The router production uses, over the responders given (instances of @Responder() classes). */
 export function routerFor(responders: BotResponder | BotResponder[], settings: Partial<RouterSettings> = {}): ResponderRouter {
@@ -107,17 +117,33 @@ export async function runTurn(
     path?: RespondOptions['path'];
     history?: RespondOptions['history'];
     signal?: AbortSignal;
+    /**
+     * Run a streamed answer as the bot path shows it (true: at the shipped defaults), in real time: the result's `live`
+     * has the post and the edits it would make.
+     */
+    live?: true | Partial<LiveSettings>;
   } = {},
 ): Promise<TurnResult> {
   const router = routerFor(responders, options.settings);
   const state = options.state ?? new InMemoryConversationState();
   const parts: StreamPart[] = [];
+  const started = performance.now();
+  const at = () => Math.round(performance.now() - started);
+  const live: NonNullable<TurnResult['live']> = { edits: [] };
+  const sink = {
+    post: async (reply: BotReply) => void (live.post = { text: textOf(reply), atMs: at() }),
+    edit: async (text: string) => void live.edits.push({ text, atMs: at() }),
+  };
   const { responder, replies } = await router.respond(event, state, {
     path: options.path,
     history: options.history,
     signal: options.signal,
     onPart: (part) => parts.push(part),
+    ...(options.live ? { live: { settings: { ...LIVE_DEFAULTS, ...(options.live === true ? {} : options.live) }, sink } } : {}),
   });
   const texts = replies.filter((r) => r.type === 'text').map((r) => String(r.data.text));
-  return { responder, replies, texts, state, parts };
+  // The turn's end: its whole answer, as the last edit, when that is not what shows already.
+  if (live.post && texts[0] !== undefined && texts[0] !== (live.edits.at(-1)?.text ?? live.post.text))
+    live.edits.push({ text: texts[0], atMs: at() });
+  return { responder, replies, texts, state, parts, ...(options.live ? { live } : {}) };
 }

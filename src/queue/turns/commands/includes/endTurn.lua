@@ -3,6 +3,6 @@
 ]]
 --- @include "nextIfFree"
 local function endTurn(line, turn, jobId)
-  if redis.call('HGET', turn, 'owner') == jobId then redis.call('HDEL', turn, 'owner', 'n', 'since', 'm') end
+  if redis.call('HGET', turn, 'owner') == jobId then redis.call('HDEL', turn, 'owner', 'n', 'since', 'm', 'i') end
   return nextIfFree(line, turn)
 end
