@@ -3,7 +3,7 @@ import type { BotResponder, ResponderContext, ResponderStreamPart } from '../src
 import { Responder } from '../src/responders';
 import { FakeCometChat, RecordedCall } from './support/fake-cometchat';
 import { FakeModelServer, lastUserText } from './support/fake-openai';
-import { fixture } from './support/fixtures';
+import { directText } from './support/fixtures';
 import { Scrape } from './support/prometheus-text';
 import { BOT_UID, TestApp } from './support/test-app';
 import { waitFor } from './support/wait-for';
@@ -12,14 +12,7 @@ import { waitFor } from './support/wait-for';
 const SENTENCES = Array.from({ length: 12 }, (_, n) => `Sentence number ${n + 1} of the answer.`);
 const LONG_ANSWER = SENTENCES.join(' ');
 
-const direct = (text: string, sender: string, extra: Record<string, unknown> = {}) => {
-  const callback = fixture('user-text');
-  callback.data.sender = sender;
-  callback.data.data.entities.sender.entity.uid = sender;
-  callback.data.data.text = text;
-  Object.assign(callback.data, extra);
-  return callback;
-};
+const direct = directText;
 
 const postsTo = (calls: RecordedCall[], receiver: string) =>
   calls.filter((c) => c.method === 'POST' && c.answer === 200 && c.body.receiver === receiver);

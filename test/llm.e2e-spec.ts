@@ -4,7 +4,7 @@ import { LlmTool, LlmToolProvider } from '../src/llm';
 import { ExampleRespondersModule } from '../src/responders/examples/example-responders.module';
 import { FakeCometChat, RecordedCall } from './support/fake-cometchat';
 import { contentOf, defaultAnswer, FakeModelServer } from './support/fake-openai';
-import { fixture } from './support/fixtures';
+import { directText, fixture } from './support/fixtures';
 import { Scrape } from './support/prometheus-text';
 import { BOT_UID, TestApp } from './support/test-app';
 import { waitFor } from './support/wait-for';
@@ -29,13 +29,7 @@ const LIMIT = "You have used up today's AI answers.";
 const textsTo = (calls: RecordedCall[], receiver: string) =>
   calls.filter((c) => c.body.receiver === receiver && c.answer === 200).map((c) => c.body.data.text);
 
-const direct = (text: string, sender: string) => {
-  const callback = fixture('user-text');
-  callback.data.sender = sender;
-  callback.data.data.entities.sender.entity.uid = sender;
-  callback.data.data.text = text;
-  return callback;
-};
+const direct = directText;
 
 const inGroup = (text: string, group: string, sender: string, name: string) => {
   const callback = fixture('group-mention');

@@ -1,19 +1,13 @@
 import { FakeCometChat } from './support/fake-cometchat';
 import { FakeModelServer, lastUserText } from './support/fake-openai';
-import { fixture } from './support/fixtures';
+import { directText } from './support/fixtures';
 import { freePort, ServiceProcess } from './support/service-process';
 import { basicAuth, deleteKeys, testEnv } from './support/test-app';
 import { waitFor } from './support/wait-for';
 
 const SENTENCES = Array.from({ length: 30 }, (_, n) => `Part ${n + 1} of a long answer.`);
 
-const direct = (text: string, sender: string) => {
-  const callback = fixture('user-text');
-  callback.data.sender = sender;
-  callback.data.data.entities.sender.entity.uid = sender;
-  callback.data.data.text = text;
-  return callback;
-};
+const direct = directText;
 
 /**
  * `/stop` from any process: the turn runs in a worker process, the `/stop` reaches another process's webhook, and the

@@ -21,3 +21,13 @@ export function fixture(name: FixtureName, { uniqueId = true } = {}): any {
   if (uniqueId) callback.data.id = String(++lastId);
   return callback;
 }
+
+/** A one-to-one text from `sender` (the user-text fixture, fresh id), with any other fields of `data` given. */
+export function directText(text: string, sender: string, extra: Record<string, unknown> = {}): any {
+  const callback = fixture('user-text');
+  callback.data.sender = sender;
+  callback.data.data.entities.sender.entity.uid = sender;
+  callback.data.data.text = text;
+  Object.assign(callback.data, extra);
+  return callback;
+}
