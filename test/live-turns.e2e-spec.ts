@@ -79,7 +79,7 @@ describe('live turns: progress by edit (a slow streaming model, a fake CometChat
     for (const edit of edits) expect(edit.headers.onbehalfof).toBe(BOT_UID);
     // At most one edit every STREAM_EDIT_INTERVAL_MS, the post counting as the first showing.
     const shownAt = [post.at, ...edits.map((e) => e.at)];
-    for (let n = 1; n < shownAt.length; n++) expect(shownAt[n] - shownAt[n - 1]).toBeGreaterThanOrEqual(1900);
+    for (let n = 1; n < shownAt.length; n++) expect(shownAt[n] - shownAt[n - 1]).toBeGreaterThanOrEqual(1800);
 
     const scrape = new Scrape((await app.app.inject({ method: 'GET', url: '/metrics' })).body);
     expect(scrape.count('cometchat_bot_progress_posts_total', { bot: BOT_UID })).toBe(1);
@@ -232,4 +232,43 @@ describe("live turns: a responder that takes interruptions (onNewMessage: 'inter
     expect(PonderResponder.runs).toEqual([['ponder slowly']]);
     expect(cometchat.message(message.id)?.data?.text).toMatch(/Step 6\.$/);
   }, 30_000);
+});
+
+describe('live turns: edits spend the send budget (COMETCHAT_MAX_REQUESTS_PER_MINUTE)', () => {
+  let cometchat: FakeCometChat;
+  let model: FakeModelServer;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    cometchat = await new FakeCometChat().start();
+    model = await new FakeModelServer().start();
+    model.answer = () => ({ text: LONG_ANSWER, pieces: SENTENCES.map((s, n) => (n === 0 ? s : ` ${s}`)), pieceDelayMs: 700 });
+    app = await TestApp.start('live-budget', {
+      COMETCHAT_API_URL: cometchat.url,
+      LLM_MODEL: 'fake-model',
+      LLM_BASE_URL: model.url,
+      LLM_API_KEY: 'model-key',
+      COMETCHAT_MAX_REQUESTS_PER_MINUTE: '3',
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await model.stop();
+    await cometchat.stop();
+  });
+
+  it('makes at most 3 calls in the minute, skips the edits the budget has no room for, and sends the final one after', async () => {
+    await app.post(direct('tell me at length', 'budget-ana'));
+    const message = await waitFor('the post', () => cometchat.messages.find((m) => m.receiver === 'budget-ana'));
+    await waitFor('the whole answer', () => cometchat.message(message.id)?.data?.text === LONG_ANSWER, { timeoutMs: 90_000 });
+    await app.drained();
+    const calls = cometchat.calls.filter((c) => c.answer === 200);
+    const first = calls[0].at;
+    // The limiter's window: no more than 3 calls (the post and two edits) until it has passed.
+    expect(calls.filter((c) => c.at - first < 55_000).length).toBeLessThanOrEqual(3);
+    expect(calls.filter((c) => c.method === 'POST')).toHaveLength(1);
+    expect(calls.at(-1)!.at - first).toBeGreaterThanOrEqual(55_000);
+    const scrape = new Scrape((await app.app.inject({ method: 'GET', url: '/metrics' })).body);
+    expect(scrape.count('cometchat_bot_stream_edits_total', { bot: BOT_UID, outcome: 'skipped' })).toBeGreaterThan(0);
+  }, 120_000);
 });

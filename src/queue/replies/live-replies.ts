@@ -77,13 +77,13 @@ export class LiveReplies {
 
   /**
    * Stores the text to show and makes sure an edit will show it: one waiting already (queued, delayed by the budget or
-   * a 429, or backing off) takes it, else a new edit is queued. 'joined' when an intermediate text joined a waiting
-   * edit (it is never shown alone: skipped under pressure).
+   * a 429, or backing off) takes it, else a new edit is queued. 'joined' when the text joined a waiting edit: the text
+   * that edit was queued for is never shown (an intermediate edit skipped under pressure).
    */
   async show(post: QueuedReply, text: string, final: boolean): Promise<'queued' | 'joined'> {
     const seq = await this.write(post.jobId, text, final);
     if (seq > 0 && NOT_STARTED.has(await this.replies.getJobState(editJobId(post.jobId, seq)))) {
-      if (!final) this.metrics.metrics.streamEdits.inc({ bot: this.botOf(post), outcome: 'skipped' });
+      this.metrics.metrics.streamEdits.inc({ bot: this.botOf(post), outcome: 'skipped' });
       return 'joined';
     }
     const next = await this.redis.client.hincrby(this.keyPrefix + post.jobId, 'seq', 1);
