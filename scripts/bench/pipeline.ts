@@ -54,6 +54,8 @@ export function callback(sender: string, bot?: string): { body: string; id: stri
 
 /** The bot a Send Bot Message call is for: `{apiUrl}/bots/{uid}/messages`, the apiUrl ending in /v3. */
 const SEND_PATH = /^\/v3\/bots\/([^/?]+)\/messages$/;
+/** A bot, as the boot check of its app's credentials asks for it. */
+const BOT_PATH = /^\/v3\/bots\/([^/?]+)\/?(?:\?.*)?$/;
 
 /**
  * CometChat's Send Bot Message, answered at once, on every bot's path (`/v3/bots/{uid}/messages`); remembers what
@@ -114,6 +116,12 @@ export class FakeCometChat {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      // The boot check of each bot's app credentials (GET /bots/{uid}): the bot exists, the key is good.
+      const checked = req.method === 'GET' ? BOT_PATH.exec(req.url ?? '')?.[1] : undefined;
+      if (checked !== undefined) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { uid: decodeURIComponent(checked) } }));
+        return;
+      }
       const bot = SEND_PATH.exec(req.url ?? '')?.[1];
       if (bot === undefined) {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not a Send Bot Message path"}');

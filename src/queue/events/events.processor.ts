@@ -123,7 +123,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     running: RunningTurn,
     started: number,
   ): Promise<EventOutcome> {
-    if (answer.posted) await answer.finish(answer.shown ? `${answer.shown} (stopped)` : '(stopped)');
+    if (answer.posted) await answer.finish(`${answer.shown || this.config.live.progressText} (stopped)`);
     await this.turns.release(job);
     await this.turns.endAbsorbed(absorbed);
     running.end();
