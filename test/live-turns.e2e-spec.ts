@@ -14,6 +14,17 @@ const LONG_ANSWER = SENTENCES.join(' ');
 
 const direct = directText;
 
+/** LONG_ANSWER as a slow model writes it: a sentence every `pieceDelayMs`. */
+const slowAnswer = (pieceDelayMs: number) => ({ text: LONG_ANSWER, pieces: SENTENCES.map((s, n) => (n === 0 ? s : ` ${s}`)), pieceDelayMs });
+
+/** The service answering with the fake model, replying to the fake CometChat. */
+const withModel = (cometchat: FakeCometChat, model: FakeModelServer) => ({
+  COMETCHAT_API_URL: cometchat.url,
+  LLM_MODEL: 'fake-model',
+  LLM_BASE_URL: model.url,
+  LLM_API_KEY: 'model-key',
+});
+
 const postsTo = (calls: RecordedCall[], receiver: string) =>
   calls.filter((c) => c.method === 'POST' && c.answer === 200 && c.body.receiver === receiver);
 const editsOf = (calls: RecordedCall[], messageId: string) => calls.filter((c) => c.method === 'PUT' && c.path === `/v3/messages/${messageId}`);
@@ -33,16 +44,9 @@ describe('live turns: progress by edit (a slow streaming model, a fake CometChat
     // A question starting "slow" is answered in twelve sentences, half a second apart; any other at once.
     model.answer = (body) => {
       const question = lastUserText(body);
-      if (question.startsWith('slow')) return { text: LONG_ANSWER, pieces: SENTENCES.map((s, n) => (n === 0 ? s : ` ${s}`)), pieceDelayMs: 500 };
-      return { text: `quick answer to ${question}` };
+      return question.startsWith('slow') ? slowAnswer(500) : { text: `quick answer to ${question}` };
     };
-    app = await TestApp.start('live-turns', {
-      COMETCHAT_API_URL: cometchat.url,
-      LLM_MODEL: 'fake-model',
-      LLM_BASE_URL: model.url,
-      LLM_API_KEY: 'model-key',
-      LOG_LEVEL: process.env.DEBUG_LOG ?? 'error',
-    });
+    app = await TestApp.start('live-turns', withModel(cometchat, model));
   });
   afterAll(async () => {
     await app?.close();
@@ -242,14 +246,8 @@ describe('live turns: edits spend the send budget (COMETCHAT_MAX_REQUESTS_PER_MI
   beforeAll(async () => {
     cometchat = await new FakeCometChat().start();
     model = await new FakeModelServer().start();
-    model.answer = () => ({ text: LONG_ANSWER, pieces: SENTENCES.map((s, n) => (n === 0 ? s : ` ${s}`)), pieceDelayMs: 700 });
-    app = await TestApp.start('live-budget', {
-      COMETCHAT_API_URL: cometchat.url,
-      LLM_MODEL: 'fake-model',
-      LLM_BASE_URL: model.url,
-      LLM_API_KEY: 'model-key',
-      COMETCHAT_MAX_REQUESTS_PER_MINUTE: '3',
-    });
+    model.answer = () => slowAnswer(700);
+    app = await TestApp.start('live-budget', { ...withModel(cometchat, model), COMETCHAT_MAX_REQUESTS_PER_MINUTE: '3' });
   });
   afterAll(async () => {
     await app?.close();

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { queueConfig, QueueConfig } from '../../config/app.config';
 import type { Conversation } from '../../messages';
-import { RedisConnections } from '../../redis';
+import { RedisConnections, type RedisClient } from '../../redis';
 import type { EventJobData } from '../job-contracts';
 import { EVENTS_QUEUE } from '../queue-definitions';
 import { redisClientOf } from '../../redis/redis-client';
@@ -55,17 +55,23 @@ export class IngestTurns {
    * undefined when nothing runs.
    */
   async stopRunning(conversation: Conversation): Promise<string | undefined> {
-    const commands = await this.commandsReady;
-    const holder = await commands.holder(commands.keys(conversation));
-    if (holder !== undefined) await stopTurn(await redisClientOf(this.events), this.prefix, holder);
-    return holder;
+    return this.tellRunning(conversation, stopTurn);
   }
 
   /** A message stored behind a turn that takes interruptions: that turn is told, wherever it runs. Best effort. */
   async interrupt(conversation: Conversation): Promise<void> {
+    await this.tellRunning(conversation, interruptTurn);
+  }
+
+  /** Tells the conversation's running turn (its line's holder), if one runs; its job id. */
+  private async tellRunning(
+    conversation: Conversation,
+    tell: (redis: RedisClient, prefix: string, jobId: string) => Promise<void>,
+  ): Promise<string | undefined> {
     const commands = await this.commandsReady;
     const holder = await commands.holder(commands.keys(conversation));
-    if (holder !== undefined) await interruptTurn(await redisClientOf(this.events), this.prefix, holder);
+    if (holder !== undefined) await tell(await redisClientOf(this.events), this.prefix, holder);
+    return holder;
   }
 
   /** A parked message found heading a free line: promoted once its job is stored. */
