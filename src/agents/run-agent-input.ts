@@ -99,6 +99,7 @@ export function turnOf(input: RunAgentInput, botUid: string, receivedAt = Date.n
 
   const event: BotEvent = {
     id: message.id,
+    kind: 'message',
     bot: botUid,
     sender: senderOf(input, message),
     conversation: withBot({ type: 'user', id: input.threadId }, conversationBot),

@@ -4,7 +4,7 @@ import type { AxiosRequestConfig } from 'axios';
 import { ServedBot, ServedBots } from '../config/served-bots';
 import type { Conversation } from '../messages';
 import { classify, CometChatError, quotaOf } from './cometchat-error';
-import type { EditedMessage, OutgoingMessage, ReplySender, SentMessage } from './reply-sender';
+import type { DeletedMessage, EditedMessage, OutgoingMessage, ReplySender, SentMessage } from './reply-sender';
 
 export type { EditedMessage, OutgoingMessage, SentMessage } from './reply-sender';
 
@@ -55,6 +55,20 @@ export class CometChatClient implements ReplySender {
       return { ...(response.data?.data ?? {}), id: messageId, status: response.status, ...(quota ? { quota } : {}) };
     } catch (error) {
       throw classify(error);
+    }
+  }
+
+  /** Delete Message: DELETE /messages/{id} on behalf of the bot. CometChat's 404 (gone already) is the deletion done. */
+  async deleteBotMessage({ target, messageId }: DeletedMessage): Promise<SentMessage> {
+    const bot = this.botOf(target);
+    try {
+      const response = await this.http.axiosRef.delete<{ data: SentMessage }>(`/messages/${encodeURIComponent(messageId)}`, asBot(bot, true));
+      const quota = quotaOf(response.headers);
+      return { ...(response.data?.data ?? {}), id: messageId, status: response.status, ...(quota ? { quota } : {}) };
+    } catch (error) {
+      const refused = classify(error);
+      if (refused instanceof CometChatError && refused.status === 404) return { id: messageId, status: 404 };
+      throw refused;
     }
   }
 

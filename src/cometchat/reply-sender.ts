@@ -14,6 +14,12 @@ export interface EditedMessage {
   reply: BotReply;
 }
 
+/** A message the bot sent, to delete: its id, in its conversation. */
+export interface DeletedMessage {
+  target: Conversation;
+  messageId: string;
+}
+
 /** The message CometChat stored, as its 200 answer returns it (only the fields we use are typed). */
 export interface SentMessage {
   id: string;
@@ -34,6 +40,8 @@ export interface ReplySender {
   sendBotMessage(message: OutgoingMessage): Promise<SentMessage>;
   /** Update Message, on behalf of the bot: the message's data becomes the reply's (a streamed answer filled in). */
   editBotMessage(message: EditedMessage): Promise<SentMessage>;
+  /** Delete Message, on behalf of the bot: its answer to a message its sender deleted. A message gone already counts as deleted. */
+  deleteBotMessage(message: DeletedMessage): Promise<SentMessage>;
   /**
    * The id of the message the bot sent with this `muid` since `sinceMs` (epoch ms), if it finds one: asked before
    * sending again a reply whose earlier send may have been stored unconfirmed. One bounded look, not a search.

@@ -88,6 +88,11 @@ export const webhookConfig = registerAs(
     password: env.WEBHOOK_PASSWORD,
     bodyLimit: env.WEBHOOK_BODY_LIMIT,
     enqueueTimeoutMs: env.WEBHOOK_ENQUEUE_TIMEOUT_MS,
+    /** The app webhooks' Basic Auth (POST /webhooks/cometchat/events): the callback's unless set apart. */
+    events: {
+      username: env.EVENTS_WEBHOOK_USERNAME ?? env.WEBHOOK_USERNAME,
+      password: env.EVENTS_WEBHOOK_PASSWORD ?? env.WEBHOOK_PASSWORD,
+    },
   })),
 );
 
@@ -142,6 +147,12 @@ export const respondersConfig = registerAs(
     timeoutMs: env.RESPONDER_TIMEOUT_MS,
     echoEnabled: env.ECHO_ENABLED,
     replyInThread: env.REPLY_IN_THREAD,
+    /** What edits, deletes and reactions (the app webhooks) do besides reaching the responders that take them. */
+    changes: {
+      answerEdits: env.ANSWER_EDITED_MESSAGES,
+      deleteAnswers: env.DELETE_ANSWERS_OF_DELETED_MESSAGES,
+      countFeedback: env.COUNT_FEEDBACK,
+    },
     live: { progressAfterMs: env.PROGRESS_AFTER_MS, progressText: env.PROGRESS_TEXT, editIntervalMs: env.STREAM_EDIT_INTERVAL_MS },
     fallbackText: env.FALLBACK_TEXT,
     apologyText: env.APOLOGY_TEXT,

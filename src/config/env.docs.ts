@@ -45,6 +45,10 @@ export const ENV_SECTIONS = {
   agent: { title: 'AI Agent (AG-UI) endpoint', intro: 'See [CometChat AI Agent (AG-UI)](docs/ai-and-agents.md#cometchat-ai-agent-ag-ui).' },
   delivery: { title: 'Webhook, CometChat calls and queues' },
   responders: { title: 'Responders', intro: 'See [Writing a responder](docs/responders.md).' },
+  events: {
+    title: 'Edits, deletes, reactions and handoff',
+    intro: "CometChat's app webhooks and handing a conversation to people; see [App webhooks](docs/app-webhooks.md).",
+  },
   llm: {
     title: 'The LLM responder',
     intro: 'On when `LLM_MODEL` is set; see [An AI bot in five minutes](README.md#an-ai-bot-in-five-minutes).',
@@ -81,6 +85,30 @@ export const ENV_DOCS: Record<keyof EnvironmentVariables, EnvDoc> = {
     unset: 'required without `BOTS_FILE`',
     example: 'change-me-to-a-long-random-string',
     set: true,
+  },
+  EVENTS_WEBHOOK_USERNAME: {
+    section: 'events',
+    description: 'Basic Auth username of the app webhook CometChat posts edits, deletes and reactions with (`POST /webhooks/cometchat/events`); no `:`.',
+    unset: '`WEBHOOK_USERNAME`',
+    example: 'cometchat-events',
+  },
+  EVENTS_WEBHOOK_PASSWORD: {
+    section: 'events',
+    description: "Basic Auth password of that app webhook (CometChat's limit: 100 characters).",
+    unset: '`WEBHOOK_PASSWORD`',
+    example: 'another-long-random-string',
+  },
+  ANSWER_EDITED_MESSAGES: {
+    section: 'events',
+    description: 'A message the bot answered that its sender edits is answered again (a responder sees `kind: edited`).',
+  },
+  DELETE_ANSWERS_OF_DELETED_MESSAGES: {
+    section: 'events',
+    description: "A message the bot answered that is deleted gets the bot's answer deleted too.",
+  },
+  COUNT_FEEDBACK: {
+    section: 'events',
+    description: "A 👍 or 👎 on a bot's answer counts in `cometchat_bot_feedback_total` (taken back when removed).",
   },
   COMETCHAT_APP_ID: {
     section: 'required',

@@ -198,6 +198,21 @@ export class EnvironmentVariables {
   })
   WEBHOOK_PASSWORD: string;
 
+  // The app webhooks' route (POST /webhooks/cometchat/events): its own Basic Auth, the callback's when unset.
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_WEBHOOK_USERNAME_LENGTH)
+  @Matches(WEBHOOK_USERNAME_PATTERN, { message: 'EVENTS_WEBHOOK_USERNAME must not contain ":" (Basic Auth separator)' })
+  EVENTS_WEBHOOK_USERNAME?: string;
+
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  // CometChat's webhook password may be up to 100 characters (Management API).
+  @MaxLength(100)
+  EVENTS_WEBHOOK_PASSWORD?: string;
+
   // `live` sends replies to CometChat, `sandbox` to a local outbox in Redis. Unset: see resolveCometChatMode;
   // validateEnv always fills it in.
   @IsOptional()
@@ -288,6 +303,19 @@ export class EnvironmentVariables {
   @Transform(toBool)
   @IsBoolean({ message: 'REPLY_IN_THREAD must be true or false' })
   REPLY_IN_THREAD = true;
+
+  // What the app webhooks' events do by default (docs/app-webhooks.md).
+  @Transform(toBool)
+  @IsBoolean({ message: 'ANSWER_EDITED_MESSAGES must be true or false' })
+  ANSWER_EDITED_MESSAGES = true;
+
+  @Transform(toBool)
+  @IsBoolean({ message: 'DELETE_ANSWERS_OF_DELETED_MESSAGES must be true or false' })
+  DELETE_ANSWERS_OF_DELETED_MESSAGES = true;
+
+  @Transform(toBool)
+  @IsBoolean({ message: 'COUNT_FEEDBACK must be true or false' })
+  COUNT_FEEDBACK = true;
 
   // Live turns (docs/live-turns.md): a streamed answer not done by then is posted as it stands and filled in by edits.
   @IntEnv(0, 600_000)

@@ -59,6 +59,7 @@ export function toBotEvent(
   const senderEntity = (content as { entities?: { sender?: { entity?: { name?: unknown } } } }).entities?.sender?.entity;
   return {
     id: message.id,
+    kind: 'message',
     bot: callback.bot ?? botUid,
     ...(reading.fromBot ? { fromBot: true } : {}),
     sender: {

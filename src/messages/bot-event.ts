@@ -21,10 +21,36 @@ export interface Attachment {
   size?: number;
 }
 
-/** A CometChat callback normalised for responders. */
+/**
+ * What happened to a message: sent (`message`, the bot callback), or, from CometChat's app webhooks, `edited`,
+ * `deleted`, or a reaction added to or removed from it.
+ */
+export type BotEventKind = 'message' | 'edited' | 'deleted' | 'reaction-added' | 'reaction-removed';
+export const BOT_EVENT_KINDS: readonly BotEventKind[] = ['message', 'edited', 'deleted', 'reaction-added', 'reaction-removed'];
+
+/** A reaction added to or removed from a message (`reaction-added` / `reaction-removed`). */
+export interface Reaction {
+  /** The emoji, as CometChat sends it (`👍`). */
+  emoji: string;
+  /** Who reacted. */
+  by: { uid: string; name?: string };
+  /** The message is one of this bot's answers: the responder that said it, when known. */
+  onAnswer?: { responder?: string; question?: string };
+}
+
+/**
+ * A CometChat message, or a change to one, normalised for responders. For a change (`kind` not `message`) the fields
+ * are the message's as it stands after it (an edit's new text), `sender` is who made the change (the reactor of a
+ * reaction), and `before` / `reaction` say what changed.
+ */
 export interface BotEvent {
-  /** CometChat's message id (a string of digits). */
+  /** CometChat's message id (a string of digits): for a change, the message changed. */
   id: string;
+  kind: BotEventKind;
+  /** `edited`: the message as it was before, where the service knows it (the text it answered). */
+  before?: { text?: string };
+  /** `reaction-added` / `reaction-removed`. */
+  reaction?: Reaction;
   bot: string;
   /** Sent by another bot of this deployment: only responders that declare `answersBots` take it. */
   fromBot?: boolean;

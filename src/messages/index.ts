@@ -1,5 +1,6 @@
 // The message types every layer shares; this folder imports nothing else of the service's.
-export type { Attachment, BotEvent, Conversation } from './bot-event';
+export type { Attachment, BotEvent, BotEventKind, Conversation, Reaction } from './bot-event';
+export { BOT_EVENT_KINDS } from './bot-event';
 export { conversationKey } from './bot-event';
 export type { BotReply } from './bot-reply';
 export { textOf } from './bot-reply';

@@ -9,6 +9,7 @@ import { ResponderTimeoutError, TurnFailedError } from './turn-failed.error';
 
 const event = (fields: Partial<BotEvent> = {}): BotEvent => ({
   id: '1045',
+  kind: 'message',
   bot: 'support-bot',
   sender: { uid: 'cometchat-uid-1' },
   conversation: { type: 'user', id: 'cometchat-uid-1' },

@@ -3,7 +3,7 @@ import type { BotResponder, HistoryMessage, ParsedCommand, ResponderContext, Res
 import type { ConversationState } from './conversation-state';
 import { textReply } from './reply.builders';
 import { LiveSettings, LiveSink, showWhileWritten } from './live-answer';
-import type { MessageKind, ResponderOptions } from './responder.decorator';
+import { DEFAULT_EVENT_KINDS, type MessageKind, type ResponderOptions } from './responder.decorator';
 import { ResponderTimeoutError } from './turn-failed.error';
 
 export interface RegisteredResponder {
@@ -209,6 +209,7 @@ async function collect(
 /** false when the responder does not take the event; true, or the pattern's match, when it does. */
 function accepts({ options, instance }: RegisteredResponder, event: BotEvent, command: ParsedCommand | undefined): boolean | RegExpExecArray {
   if (event.fromBot && !options.answersBots) return false;
+  if (!(options.on ?? DEFAULT_EVENT_KINDS).includes(event.kind)) return false;
   if (options.chat && event.conversation.type !== options.chat) return false;
   if (options.mentioned && !event.mentionsBot) return false;
   if (options.kinds && !options.kinds.includes(kindOf(event))) return false;

@@ -1,5 +1,6 @@
 import { applyDecorators, Injectable } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
+import type { BotEventKind } from '../messages';
 
 /** What an incoming message is: the type for `message` (text, image, file, audio, video), else the category. */
 export type MessageKind = 'text' | 'image' | 'file' | 'audio' | 'video' | 'custom' | 'interactive' | (string & {});
@@ -13,7 +14,13 @@ export interface ResponderOptions {
   commands?: Record<string, string>;
   /** Matches the text (the bot's mentions removed); the match reaches respond() as ctx.match. */
   pattern?: RegExp;
-  /** Message kinds taken; default: any. */
+  /**
+   * What happened that this responder takes: a new `message`, or (from CometChat's app webhooks) a message `edited`,
+   * `deleted`, `reaction-added` or `reaction-removed` (ctx.event.kind says which). Default `['message', 'edited']`: an
+   * edited question is answered again like a new one (ANSWER_EDITED_MESSAGES).
+   */
+  on?: BotEventKind[];
+  /** Message kinds taken (text, image, …; see MessageKind); default: any. */
   kinds?: MessageKind[];
   /** One-to-one chats only, or group chats only; default: both. */
   chat?: 'user' | 'group';
@@ -46,6 +53,9 @@ export type NewMessageMode = 'queue' | 'coalesce' | 'interrupt';
 /** What a new message does to a running turn of this responder (`coalesce: true` is `coalesce`). */
 export const newMessageMode = (options: Pick<ResponderOptions, 'coalesce' | 'onNewMessage'>): NewMessageMode =>
   options.onNewMessage ?? (options.coalesce ? 'coalesce' : 'queue');
+
+/** What a responder takes when it declares no `on`. */
+export const DEFAULT_EVENT_KINDS: readonly BotEventKind[] = ['message', 'edited'];
 
 /** Marks the metadata the registry discovers. */
 export const ResponderMetadata = DiscoveryService.createDecorator<ResponderOptions>();

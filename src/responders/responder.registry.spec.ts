@@ -14,6 +14,7 @@ import { ResponderTimeoutError } from './turn-failed.error';
 
 const event = (text?: string, fields: Partial<BotEvent> = {}): BotEvent => ({
   id: '1045',
+  kind: 'message',
   bot: 'support-bot',
   sender: { uid: 'cometchat-uid-1' },
   conversation: { type: 'user', id: 'cometchat-uid-1' },

@@ -41,7 +41,8 @@ export interface SandboxSentMessage {
 export type SandboxFeedItem =
   | { kind: 'reply'; seq: string; item: SandboxReply }
   | { kind: 'sent'; seq: string; item: SandboxSentMessage }
-  | { kind: 'edit'; seq: string; item: SandboxReply };
+  | { kind: 'edit'; seq: string; item: SandboxReply }
+  | { kind: 'delete'; seq: string; item: SandboxReply };
 
 export type FeedListener = (entry: SandboxFeedItem) => void;
 
@@ -94,6 +95,16 @@ export class SandboxOutbox implements OnApplicationShutdown {
     const announcement: SandboxFeedItem = { kind: 'edit', seq: id, item: edited };
     const replaced = await this.commands().editReply(this.keys.outbox, id, JSON.stringify(edited), this.keys.feed, JSON.stringify(announcement));
     return replaced === 1 ? edited : undefined;
+  }
+
+  /** Marks a stored reply deleted where it stands, as CometChat keeps a deleted message (`deletedAt`); the page shows it so. */
+  async delete(id: string): Promise<SandboxReply | undefined> {
+    const stored = (await this.replies()).find((reply) => reply.id === id);
+    if (!stored) return undefined;
+    const deleted: SandboxReply = { ...stored, deletedAt: Math.floor(Date.now() / 1000) };
+    const announcement: SandboxFeedItem = { kind: 'delete', seq: id, item: deleted };
+    const replaced = await this.commands().editReply(this.keys.outbox, id, JSON.stringify(deleted), this.keys.feed, JSON.stringify(announcement));
+    return replaced === 1 ? deleted : undefined;
   }
 
   /** Keeps the page's own messages (bounded like the outbox) so every open page, and a reload, shows them. */

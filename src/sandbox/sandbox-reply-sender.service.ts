@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CometChatError } from '../cometchat/cometchat-error';
-import type { EditedMessage, OutgoingMessage, ReplySender, SentMessage } from '../cometchat/reply-sender';
+import type { DeletedMessage, EditedMessage, OutgoingMessage, ReplySender, SentMessage } from '../cometchat/reply-sender';
 import { ServedBot, ServedBots } from '../config/served-bots';
 import type { Conversation } from '../messages';
 import { conversationIdOf } from './sandbox-callback.factory';
@@ -44,6 +44,12 @@ export class SandboxReplySender implements ReplySender {
     const edited = await this.outbox.edit(messageId, reply.data);
     if (!edited) throw new CometChatError('permanent', `message ${messageId} is not in the sandbox outbox`, 404);
     return edited;
+  }
+
+  /** Delete Message: the stored reply is marked deleted where it stands (the page shows it so); one gone already counts as deleted. */
+  async deleteBotMessage({ target, messageId }: DeletedMessage): Promise<SentMessage> {
+    this.botOf(target);
+    return (await this.outbox.delete(messageId)) ?? { id: messageId };
   }
 
   async findSent({ target, muid }: OutgoingMessage): Promise<string | undefined> {

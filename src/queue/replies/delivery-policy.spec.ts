@@ -117,7 +117,7 @@ describe('DeliveryPolicy', () => {
   const aProcess = () => {
     const policy = new DeliveryPolicy(
       {
-        sender: { sendBotMessage, findSent, editBotMessage: jest.fn() },
+        sender: { sendBotMessage, findSent, editBotMessage: jest.fn(), deleteBotMessage: jest.fn() },
         pauses: shared.sendPauses,
         probes: shared.probes,
         news: shared.news(),

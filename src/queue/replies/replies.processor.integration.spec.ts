@@ -48,7 +48,7 @@ describe('RepliesProcessor', () => {
   /** A processor as one process has it (its own breaker and breaker news), on this test's Redis, queue and sender. */
   const aProcess = () =>
     new RepliesProcessor(
-      { sendBotMessage, findSent, editBotMessage: jest.fn() },
+      { sendBotMessage, findSent, editBotMessage: jest.fn(), deleteBotMessage: jest.fn() },
       sent,
       new ReplyTurns(redis, replies, { recoveryCheckMs: 15_000 } as QueueConfig),
       redis,
