@@ -7,3 +7,5 @@ export { textOf } from './bot-reply';
 export { isStopRequest } from './stop-request';
 export type { CallbackContent, CallbackMessage, CometChatCallback, MessageChange } from './cometchat-callback';
 export { conversationOf, mentionsBot, mentionStripper, toBotEvent } from './bot-event.factory';
+export { feedbackOf } from './feedback';
+export type { Feedback } from './feedback';

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { join } from 'node:path';
-import { Conversation } from '../../messages';
+import { Conversation, type Feedback } from '../../messages';
 import { RedisConnections, withLuaCommands, type RedisClient } from '../../redis';
 import { redisClientOf } from '../../redis/redis-client';
 import type { EventJobData } from '../job-contracts';
@@ -25,14 +25,6 @@ export interface AnswerOf {
   conversation: Conversation;
   responder?: string;
 }
-
-/** The feedback a reaction gives, when it is one: 👍 `up`, 👎 `down` (any skin tone). */
-export type FeedbackReaction = 'up' | 'down';
-export const feedbackOf = (emoji: string): FeedbackReaction | undefined => {
-  // Skin tones (U+1F3FB–U+1F3FF) and the emoji presentation selector do not change what the reaction says.
-  const bare = emoji.replace(/\u{FE0F}|[\u{1F3FB}-\u{1F3FF}]/gu, '');
-  return bare === '👍' ? 'up' : bare === '👎' ? 'down' : undefined;
-};
 
 interface AnswerCommands {
   recordAnswer(
@@ -118,18 +110,18 @@ export class AnswerRecords {
   }
 
   /** Counts a 👍/👎 added (`delta` 1) or removed (-1) once per event (`eventKey`); false when it was counted before. */
-  async countFeedback(labels: { bot: string; responder: string; reaction: FeedbackReaction }, delta: 1 | -1, eventKey: string): Promise<boolean> {
+  async countFeedback(labels: { bot: string; responder: string; reaction: Feedback }, delta: 1 | -1, eventKey: string): Promise<boolean> {
     const field = [labels.bot, labels.responder, labels.reaction].join(SEPARATOR);
     const redis = await this.commands;
     return (await redis.countFeedback(`${this.keyPrefix}feedback`, `${this.keyPrefix}feedback:${eventKey}`, field, delta, ANSWER_TTL_MS)) === 1;
   }
 
   /** The feedback counted so far, across every process: each bot, responder and reaction with its count. */
-  async feedback(): Promise<Array<{ bot: string; responder: string; reaction: FeedbackReaction; count: number }>> {
+  async feedback(): Promise<Array<{ bot: string; responder: string; reaction: Feedback; count: number }>> {
     const tally = await (await this.commands).hgetall(`${this.keyPrefix}feedback`);
     return Object.entries(tally).map(([field, count]) => {
       const [bot, responder, reaction] = field.split(SEPARATOR);
-      return { bot, responder, reaction: reaction as FeedbackReaction, count: Number(count) };
+      return { bot, responder, reaction: reaction as Feedback, count: Number(count) };
     });
   }
 

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { respondersConfig, RespondersConfig } from '../../config/app.config';
 import type { ServedBot } from '../../config/served-bots';
-import type { BotEvent, BotReply, CometChatCallback } from '../../messages';
+import { feedbackOf, type BotEvent, type BotReply, type CometChatCallback } from '../../messages';
 import { botLabel } from '../../metrics/metric-definitions';
-import { AnswerRecords, feedbackOf } from '../answers/answer-records';
+import { AnswerRecords } from '../answers/answer-records';
 import { replyJobId, type ReplyJobData } from '../job-contracts';
 import { ReplyTurns } from '../turns';
 

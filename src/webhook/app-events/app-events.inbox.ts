@@ -6,7 +6,7 @@ import type { ServedBot } from '../../config/served-bots';
 import { ServedBots } from '../../config/served-bots';
 import type { CallbackMessage, CometChatCallback, Conversation, MessageChange } from '../../messages';
 import { AnswerRecords } from '../../queue/answers/answer-records';
-import { EventsProducer } from '../../queue/events/events.producer';
+import { EventsProducer, MessageNotStoredError } from '../../queue/events/events.producer';
 import { describeValidationErrors } from '../callback-refusal';
 import { AppWebhookDto, MessageEventData, ReactionEventData } from './app-event.dto';
 
@@ -71,7 +71,7 @@ export class AppEventsInbox {
     const id = reaction?.messageId ?? message!.id;
     const actor = reaction?.uid ?? message!.sender;
 
-    const found = message ? this.conversationOf(message, bots) : await this.answeredBy(bots, id);
+    const found = message ? this.conversationOf(message, bots) : await unlessUnavailable(this.answeredBy(bots, id));
     if (found === undefined) return { status: 'ignored', id, reason: message ? 'other-conversation' : 'unknown-message' };
     const { bot, peer } = found;
     if (actor.toLowerCase() === bot.uid) return { status: 'ignored', id, reason: 'own-change' };
@@ -92,7 +92,7 @@ export class AppEventsInbox {
       },
     };
     const conversation = bot.conversationOf(stored);
-    if (!(await this.known(conversation, id, message, kind))) {
+    if (!(await unlessUnavailable(this.known(conversation, id, message, kind)))) {
       if (!reaction && typeof message?.sentAt === 'number' && Date.now() - message.sentAt * 1000 < CALLBACK_LAG_MS) {
         throw new ChangedMessageNotYetStoredError(id);
       }
@@ -146,6 +146,12 @@ export class AppEventsInbox {
     return (await this.events.stored(conversation, id)) || (await this.answers.answerTo(conversation, id)) !== null;
   }
 }
+
+/** A lookup Redis could not answer is a store that could not be made: 503, and CometChat delivers the event again. */
+const unlessUnavailable = <T>(lookup: Promise<T>): Promise<T> =>
+  lookup.catch((error: unknown) => {
+    throw new MessageNotStoredError(error);
+  });
 
 /** The data refused with every bad field named, or the typed data. */
 function validated<T extends object>(dto: new () => T, data: Record<string, unknown>): T {
