@@ -15,6 +15,7 @@ import type { ConversationState } from '../../responders/conversation-state';
 import { STOP_REQUEST_JOB } from '../queue-definitions';
 import { botLabel } from '../../metrics/metric-definitions';
 import { LiveReplies, LiveReply, QueuedReply } from '../replies/live-replies';
+import { Handoffs } from '../../handoff';
 
 export interface EventOutcome {
   responder?: string;
@@ -47,6 +48,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     private readonly bots: ServedBots,
     private readonly live: LiveReplies,
     private readonly running: RunningTurns,
+    private readonly handoffs: Handoffs,
   ) {}
 
   async process(job: Job<EventJobData>, token?: string): Promise<EventOutcome> {
@@ -62,6 +64,8 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     const started = performance.now();
     const bot = this.botOf(job);
     const event = bot.eventOf(job.data, job.timestamp);
+    // A conversation handed to people: stored, kept for the transcript, answered by nobody (but `/bot`).
+    if (await this.handoffs.holds(event)) return this.handedOff(job, started);
     // Only a responder that coalesces or takes interruptions costs anything more: the others' turns run as they always did.
     const chosen = this.registry.select(event);
     const mode = chosen ? newMessageMode(chosen) : 'queue';
@@ -95,6 +99,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     running.end();
     // A coalesced turn's replies are keyed by the message that holds the turn, as any other turn's.
     const replies = await this.enqueue(event, turn, outcome.replies, firstRun, answer);
+    await this.handoffs.answered(batch, outcome.replies);
     // Handed on before BullMQ records the completion, so that completion fetches the next message at once. A
     // crash in between runs this turn again later, in line, never beside the next one; its replies stay queued once.
     await this.turns.release(job);
@@ -110,6 +115,18 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
       ...(answer.posted ? { streamed: true, edits: answer.edits } : {}),
     });
     return { responder: outcome.responder, replies, ...(absorbed.length ? { absorbed: batch.slice(1).map((e) => e.id) } : {}) };
+  }
+
+  /** The conversation is with people: the turn ends at once, saying nothing; the next message takes its turn. */
+  private async handedOff(job: Job<EventJobData>, started: number): Promise<EventOutcome> {
+    await this.turns.release(job);
+    this.logger.log({
+      ...this.logLine(job),
+      attempt: job.attemptsMade + 1,
+      outcome: 'handed-off',
+      durationMs: Math.round(performance.now() - started),
+    });
+    return { replies: [] };
   }
 
   /**
