@@ -7,10 +7,11 @@ const LINE_MAX = 200;
 const SUMMARY_MAX = 300;
 
 /**
- * Links of any kind (`scheme://…`, `www.…`, `host.tld/path`) and mail addresses: a transcript goes to people who trust
- * the bot's messages, so nothing a user wrote reaches them as something to click.
+ * Links of any kind (`scheme://…`, `www.…`, `host.tld/path`, a bare `host.tld`, which chat apps turn into links) and
+ * mail addresses: a transcript goes to people who trust the bot's messages, so nothing a user wrote reaches them as
+ * something to click. A file name (`notes.txt`) goes too: better lost than a link.
  */
-const LINKS = /\b[a-z][a-z0-9+.-]*:\/\/\S*|\bwww\.\S+|\b[\w-]+(?:\.[\w-]+)+\/\S*|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+/gi;
+const LINKS = /\b[a-z][a-z0-9+.-]*:\/\/\S*|\bwww\.\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b[\w-]+(?:\.[\w-]+)+\/\S*|\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b/gi;
 
 /** The text without links (each `[link]`), on one line, at most `max` characters. */
 export function cleanText(text: string, max = LINE_MAX): string {
