@@ -2,22 +2,21 @@ import type { BotEvent } from '../messages';
 import type { Handoff } from './handoff.store';
 import { botLine, cleanText, transcriptText, userLine } from './transcript';
 
-const event = (id: string, text: string | undefined, extra: Partial<BotEvent> = {}): BotEvent =>
-  ({
-    id,
-    kind: 'message',
-    bot: 'support-bot',
-    sender: { uid: 'ana', name: 'Ana' },
-    conversation: { type: 'user', id: 'ana' },
-    category: 'message',
-    type: text === undefined ? 'image' : 'text',
-    text,
-    mentionsBot: false,
-    attachments: [],
-    receivedAt: 1,
-    raw: {},
-    ...extra,
-  });
+const event = (id: string, text: string | undefined, extra: Partial<BotEvent> = {}): BotEvent => ({
+  id,
+  kind: 'message',
+  bot: 'support-bot',
+  sender: { uid: 'ana', name: 'Ana' },
+  conversation: { type: 'user', id: 'ana' },
+  category: 'message',
+  type: text === undefined ? 'image' : 'text',
+  text,
+  mentionsBot: false,
+  attachments: [],
+  receivedAt: 1,
+  raw: {},
+  ...extra,
+});
 
 const handoff: Handoff = { conversation: 'user-ana', since: 1, until: 2, by: { uid: 'ana', name: 'Ana' }, eventId: '9' };
 
