@@ -3,6 +3,7 @@ import {
   APICallError,
   ContentPart,
   generateText,
+  hasToolCall,
   LanguageModel,
   LanguageModelUsage,
   ModelMessage,
@@ -172,12 +173,14 @@ export class LlmResponder implements BotResponder {
     // a responder past its time (failed for good).
     const deadline = AbortSignal.timeout(this.config.timeoutMs);
     const signal = AbortSignal.any([ctx.signal, deadline]);
+    const ending = this.tools.endingTools();
     const options = {
       model: settings.model,
       instructions: group ? `${settings.instructions}\n\n${GROUP_CHAT_NOTE}` : settings.instructions,
       messages,
       tools: this.tools.toolSet(ctx.event, signal),
-      stopWhen: stepCountIs(this.config.maxSteps),
+      // A tool that ends the answer (endsAnswer) is the model's last step: its result is what the user is told.
+      stopWhen: [stepCountIs(this.config.maxSteps), hasToolCall(...ending)],
       maxOutputTokens: this.config.maxOutputTokens,
       // The queue retries the whole turn, with its backoff: retrying here too would multiply the attempts.
       maxRetries: 0,
@@ -202,6 +205,11 @@ export class LlmResponder implements BotResponder {
         if (part === undefined) continue;
         if (typeof part === 'string') text += part;
         yield part;
+        if (typeof part !== 'string' && part.type === 'tool-result' && ending.includes(part.toolName) && typeof part.result === 'string') {
+          const words = `${text.trim() ? '\n\n' : ''}${part.result}`;
+          text += words;
+          yield words;
+        }
       }
       failed = false;
     } catch (error) {

@@ -13,15 +13,17 @@ import { RepliesProcessor } from './replies/replies.processor';
 import { LiveReplies } from './replies/live-replies';
 import { SentReplies } from './replies/sent-replies';
 import { EventTurns, ReplyTurns, RunningTurns } from './turns';
+import { handoffProviders } from '../handoff';
 
 /** The worker side: loaded for APP_ROLE=worker and all. */
 @Module({})
 export class ProcessingModule {
   /**
    * `replySender` is the module that exports REPLY_SENDER (src/cometchat/reply-sender): CometChatModule for a live
-   * bot, the sandbox's for sandbox mode. AppModule chooses, so the queue knows only the interface.
+   * bot, the sandbox's for sandbox mode. AppModule chooses, so the queue knows only the interface. `handoffTool`: the
+   * LLM gets the `handoff` tool (HANDOFF_NOTIFY is set).
    */
-  static register({ replySender }: { replySender: Type }): DynamicModule {
+  static register({ replySender, handoffTool = false }: { replySender: Type; handoffTool?: boolean }): DynamicModule {
     return {
       module: ProcessingModule,
       imports: [QueueModule, RespondersModule, ConversationStateModule, replySender, MetricsModule],
@@ -38,6 +40,7 @@ export class ProcessingModule {
         LiveReplies,
         QueueWorkers,
         RedisRefusedSweeper,
+        ...handoffProviders({ tool: handoffTool }),
       ],
     };
   }

@@ -16,6 +16,7 @@ import { STOP_REQUEST_JOB } from '../queue-definitions';
 import { botLabel } from '../../metrics/metric-definitions';
 import { LiveReplies, LiveReply, QueuedReply } from '../replies/live-replies';
 import { ChangeHandling, MessageChanges } from './message-changes';
+import { Handoffs } from '../../handoff';
 
 export interface EventOutcome {
   responder?: string;
@@ -49,6 +50,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     private readonly live: LiveReplies,
     private readonly running: RunningTurns,
     private readonly changes: MessageChanges,
+    private readonly handoffs: Handoffs,
   ) {}
 
   async process(job: Job<EventJobData>, token?: string): Promise<EventOutcome> {
@@ -69,6 +71,9 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     // An edit, delete or reaction (the app webhooks): its built-in handling first, and maybe no responder at all.
     const change = event.kind === 'message' ? undefined : await this.changes.handle(event, bot, { turn, firstRun });
     if (change && !change.route) return this.noted(job, change, started);
+    // A conversation handed to people: stored, kept for the transcript, answered by nobody (but `/bot`). A change's
+    // built-in handling (feedback, deleting a deleted question's answers) goes on meanwhile.
+    if (await this.handoffs.holds(event)) return this.handedOff(job, started);
     // Only a responder that coalesces or takes interruptions costs anything more: the others' turns run as they always did.
     const chosen = this.registry.select(event);
     const mode = chosen && !change ? newMessageMode(chosen) : 'queue';
@@ -100,6 +105,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     running.end();
     // A coalesced turn's replies are keyed by the message that holds the turn, as any other turn's.
     const replies = await this.enqueue(event, turn, outcome.replies, firstRun, answer, 0, outcome.responder);
+    await this.handoffs.answered(batch, outcome.replies);
     // Handed on before BullMQ records the completion, so that completion fetches the next message at once. A
     // crash in between runs this turn again later, in line, never beside the next one; its replies stay queued once.
     await this.turns.release(job);
@@ -116,6 +122,18 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
       ...(change ? changeLine(event, change) : {}),
     });
     return { responder: outcome.responder, replies, ...(absorbed.length ? { absorbed: batch.slice(1).map((e) => e.id) } : {}) };
+  }
+
+  /** The conversation is with people: the turn ends at once, saying nothing; the next message takes its turn. */
+  private async handedOff(job: Job<EventJobData>, started: number): Promise<EventOutcome> {
+    await this.turns.release(job);
+    this.logger.log({
+      ...this.logLine(job),
+      attempt: job.attemptsMade + 1,
+      outcome: 'handed-off',
+      durationMs: Math.round(performance.now() - started),
+    });
+    return { replies: [] };
   }
 
   /**

@@ -167,7 +167,8 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
    */
   private async recordAnswer(job: Job<ReplyJobData>, messageId: string): Promise<void> {
     const { target, eventId, responder, question } = job.data;
-    if (!messageId || !eventId) return;
+    // Only a responder's answer (not an apology, not a handoff's transcript to people).
+    if (!messageId || !eventId || responder === undefined) return;
     await this.answers
       .record({ conversation: target, question: eventId, replyId: job.id!, messageId, responder, text: question })
       .catch((error: Error) => this.logger.warn({ ...this.logLine(job), reason: `answer not recorded: ${error.message}` }));
