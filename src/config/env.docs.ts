@@ -114,7 +114,7 @@ export const ENV_DOCS: Record<keyof EnvironmentVariables, EnvDoc> = {
   HANDOFF_TEXT: {
     section: 'events',
     description:
-      'What `/human` (and the LLM\'s `handoff` tool) answers as the bot steps aside; say that `/bot` brings the bot back. See [Handing a conversation to people](docs/handoff.md).',
+      "What `/human` (and the LLM's `handoff` tool) answers as the bot steps aside; say that `/bot` brings the bot back. See [Handing a conversation to people](docs/handoff.md).",
   },
   HANDOFF_NOTIFY: {
     section: 'events',
