@@ -69,7 +69,13 @@ describe('buildEditedEvent', () => {
 
   it('keeps every field of the message as its callback had it, only the text and the edit marks changing', () => {
     const callback = buildSandboxCallback(
-      { id: '1717000001000', sender: { uid: 'alice', name: 'Alice' }, conversation: { type: 'user' }, text: 'where is my order?', sentAt: 1717000001 },
+      {
+        id: '1717000001000',
+        sender: { uid: 'alice', name: 'Alice' },
+        conversation: { type: 'user' },
+        text: 'where is my order?',
+        sentAt: 1717000001,
+      },
       BOT,
     );
     const { editedAt, editedBy, updatedAt, data, ...rest } = event.data.message as Record<string, any>;
