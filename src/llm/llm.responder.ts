@@ -16,7 +16,7 @@ import { ServedBots } from '../config/served-bots';
 import { botLabel, type LlmCallOutcome } from '../metrics/metric-definitions';
 import { MetricsService } from '../metrics/metrics.service';
 import type { BotEvent, BotResponder, ResponderContext, ResponderStreamPart } from '../responders';
-import { Responder, RetryLaterError, textReply } from '../responders';
+import { feedbackOf, Responder, RetryLaterError, textReply } from '../responders';
 import { retryAfterHeaderMs } from '../common/retry-after';
 import { boundMessages, ConversationMemory, exchangesToMessages, historyToMessages, turnLines, userLine } from './llm-memory';
 import { LlmToolRegistry } from './llm-tool.registry';
@@ -32,6 +32,8 @@ interface BotLlm {
   groupChatSetting: LlmConfig['groupChatSetting'];
 }
 
+const LLM_RESPONDER = 'llm';
+
 /** Below the commands and FAQ-like responders (0 and up), above the echo (-100). */
 export const LLM_PRIORITY = -50;
 
@@ -42,7 +44,14 @@ export const LLM_PRIORITY = -50;
  * A model error (429, 5xx, network) throws out of the turn: on the bot path the queue retries it with backoff, then
  * APOLOGY_TEXT; on the agent path the run ends with RUN_ERROR, unretried.
  */
-@Responder({ name: 'llm', priority: LLM_PRIORITY, kinds: ['text'], coalesce: true })
+// Edits are answered again (the memory's exchange replaced); reactions on its own answers are kept as their feedback.
+@Responder({
+  name: LLM_RESPONDER,
+  priority: LLM_PRIORITY,
+  kinds: ['text'],
+  coalesce: true,
+  on: ['message', 'edited', 'reaction-added', 'reaction-removed'],
+})
 export class LlmResponder implements BotResponder {
   private readonly logger = new Logger('LlmResponder');
   /** Each served bot's settings, by UID; `defaults` for a turn of no served bot. */
@@ -75,6 +84,7 @@ export class LlmResponder implements BotResponder {
 
   /** Text that is not a slash command (commands belong to command responders); in groups, per the bot's group chat setting. */
   match(event: BotEvent): boolean {
+    if (event.reaction) return event.reaction.onAnswer?.responder === LLM_RESPONDER && feedbackOf(event.reaction.emoji) !== undefined;
     if (!event.text || event.text.startsWith('/')) return false;
     if (event.conversation.type !== 'group') return true;
     const setting = this.settingsOf(event).groupChatSetting;
@@ -88,6 +98,7 @@ export class LlmResponder implements BotResponder {
   }
 
   async respond(ctx: ResponderContext) {
+    if (ctx.event.reaction) return this.rate(ctx);
     const uid = ctx.event.sender.uid;
     const settings = this.settingsOf(ctx.event);
     // A user's budget is per bot when there are several: their talk with one bot does not spend another's.
@@ -105,6 +116,14 @@ export class LlmResponder implements BotResponder {
       await this.settle(ctx, hold, 0); // no model call made: the hold goes back
       throw error;
     }
+  }
+
+  /** A 👍/👎 on one of its answers: kept with that exchange in memory, shown to the model in later turns. Says nothing. */
+  private async rate({ event, state }: ResponderContext): Promise<undefined> {
+    const { emoji, onAnswer } = event.reaction!;
+    const memory = new ConversationMemory(state, { turns: this.config.historyTurns, maxTokens: this.config.historyMaxTokens });
+    await memory.rate(onAnswer!.question!, feedbackOf(emoji)!, event.kind === 'reaction-removed');
+    return undefined;
   }
 
   /**

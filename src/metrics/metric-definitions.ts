@@ -104,6 +104,17 @@ export const METRICS = {
     ['bot', 'outcome'],
   ),
   stops: counter('stops_total', 'Turns ended by /stop (their responder aborted; a streamed answer shown ends with "(stopped)"), by bot', ['bot']),
+  // A gauge read from Redis at scrape: a removed reaction takes its count back, and every process reports the same tally.
+  feedback: gauge(
+    'feedback_total',
+    "👍 (`up`) and 👎 (`down`) on the bot's answers, net of those removed, by bot and the responder that answered; the same figure from every process (max() it)",
+    ['bot', 'responder', 'reaction'],
+  ),
+  appEvents: counter(
+    'app_events_total',
+    'App webhook events (POST /webhooks/cometchat/events) by trigger (the four taken, else `other`) and outcome (accepted, duplicate, ignored, refused)',
+    ['trigger', 'outcome'],
+  ),
   cometchatRequests: counter(
     'cometchat_requests_total',
     'Calls to the CometChat REST API, by bot and answer: 2xx, 3xx, 4xx (429 apart), 429, 5xx, network',

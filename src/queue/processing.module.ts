@@ -5,6 +5,7 @@ import { BreakerBroadcast } from './replies/breaker-broadcast';
 import { ConversationStateModule } from '../conversation-state/conversation-state.module';
 import { WorkerRedis } from '../redis/worker-redis.service';
 import { EventsProcessor } from './events/events.processor';
+import { MessageChanges } from './events/message-changes';
 import { QueueWorkers } from './workers/queue-workers.service';
 import { RedisRefusedSweeper } from './workers/redis-refused.sweeper';
 import { QueueModule } from './queue.module';
@@ -30,6 +31,7 @@ export class ProcessingModule {
         ReplyTurns,
         RunningTurns,
         EventsProcessor,
+        MessageChanges,
         RepliesProcessor,
         BreakerBroadcast,
         SentReplies,

@@ -68,6 +68,7 @@ describe('EventsProcessor', () => {
       bots,
       new LiveReplies(redis, replies, new ReplyTurns(redis, replies, queueConfig), new MetricsService(), bots),
       new RunningTurns(connections, redis, new MetricsService()),
+      { handle: () => Promise.resolve({ route: true, deletes: false }) } as never, // messages only here: app-events.e2e-spec.ts
     );
   });
 

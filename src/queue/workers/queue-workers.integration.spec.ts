@@ -70,6 +70,7 @@ describe('QueueWorkers logs', () => {
       bots,
       new LiveReplies(redis, replies, new ReplyTurns(redis, replies, queue), new MetricsService(), bots),
       new RunningTurns(connections, redis, new MetricsService()),
+      { handle: () => Promise.resolve({ route: true, deletes: false }) } as never, // messages only here: app-events.e2e-spec.ts
     );
     // No reply is queued in these tests: the replies worker idles.
     const noReplies = { process: async () => undefined, failedForGood: async () => undefined, logLine: () => ({ msg: 'send' }) };
