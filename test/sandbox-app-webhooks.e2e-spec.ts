@@ -93,7 +93,8 @@ describe('sandbox: edits, deletes and reactions as app webhook events', () => {
     });
     expect(first.webhook).toEqual(accepted);
     expect(first.reaction).toEqual({ added: true, reaction: expect.objectContaining({ reaction: '👍', uid: 'alice' }) });
-    const reactionsFeed = async () => (await app.app.get(SandboxOutbox).feed()).filter((entry) => entry.kind === 'reactions' && entry.seq === reply.id);
+    const reactionsFeed = async () =>
+      (await app.app.get(SandboxOutbox).feed()).filter((entry) => entry.kind === 'reactions' && entry.seq === reply.id);
     expect(await reactionsFeed()).toEqual([{ kind: 'reactions', seq: reply.id, item: { id: reply.id, reactions: [first.reaction.reaction] } }]);
 
     const removed = (await react(reply.id, '👍')).json();

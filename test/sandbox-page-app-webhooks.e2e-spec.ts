@@ -62,7 +62,7 @@ describe('sandbox chat page in a browser: edits, deletes and reactions', () => {
     const edited = sent(page, 'what day is it');
     await edited.locator('.meta .edited').waitFor();
     await edited.locator('.status.change.accepted', { hasText: 'edit' }).waitFor();
-    expect(await page.locator('.message.sent.mine', { hasText: 'what time is it' }).count()).toBe(0);
+    expect(await page.locator('.message.sent.mine .bubble', { hasText: 'what time is it' }).count()).toBe(0);
     // Answered again: a new reply with the new text; the first answer stays.
     await reply(page, 'what day is it').waitFor();
     expect(await reply(page, 'what time is it').count()).toBe(1);
@@ -110,7 +110,9 @@ describe('sandbox chat page in a browser: edits, deletes and reactions', () => {
       await thumbsUp.click();
       await answer.locator('.reactions .status.change.accepted', { hasText: 'reaction removed' }).waitFor();
       for (const on of [page, other]) {
-        await reply(on, 'rate this answer').locator('.reactions button.react[aria-pressed="false"][data-reaction="👍"]', { hasText: /^👍$/ }).waitFor();
+        await reply(on, 'rate this answer')
+          .locator('.reactions button.react[aria-pressed="false"][data-reaction="👍"]', { hasText: /^👍$/ })
+          .waitFor();
       }
       await waitFor('the feedback taken back', async () => (await feedback()) === before);
     } finally {

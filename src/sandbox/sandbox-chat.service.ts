@@ -9,10 +9,8 @@ import { SandboxOutbox, SandboxSentMessage } from './sandbox-outbox.service';
 import type { SandboxMessageDto } from './dto/sandbox-message.dto';
 import type { SandboxReactionDto } from './dto/sandbox-change.dto';
 import { basicAuthHeader } from '../common/basic-auth';
+import { APP_EVENTS_PATH } from '../webhook/app-events/app-events.route';
 import { WEBHOOK_PATH } from '../webhook/callback.route';
-
-/** Where CometChat's app webhooks are posted (DESIGN.md, "POST /webhooks/cometchat/events"). */
-export const EVENTS_WEBHOOK_PATH = `${WEBHOOK_PATH}/events`;
 
 type WebhookAnswer = { statusCode: number; body: unknown };
 
@@ -103,7 +101,7 @@ export class SandboxChatService {
     const sent = await this.changeable(id);
     const editedAt = Math.floor(Date.now() / 1000);
     const event = buildEditedEvent(sent, text, editedAt, this.sandboxBot(this.botOfSent(sent)));
-    const webhook = await this.post(EVENTS_WEBHOOK_PATH, this.eventsAuthorization, event);
+    const webhook = await this.post(APP_EVENTS_PATH, this.eventsAuthorization, event);
     // Changed whatever the route answered: CometChat edits the message first and tells the webhook after.
     const message = await this.outbox.changeSent(id, { text, editedAt, change: { trigger: event.trigger, webhook } });
     if (!message) throw new ConflictException(`message ${id} was deleted meanwhile`);
@@ -115,7 +113,7 @@ export class SandboxChatService {
     const sent = await this.changeable(id);
     const deletedAt = Math.floor(Date.now() / 1000);
     const event = buildDeletedEvent(sent, deletedAt, this.sandboxBot(this.botOfSent(sent)));
-    const webhook = await this.post(EVENTS_WEBHOOK_PATH, this.eventsAuthorization, event);
+    const webhook = await this.post(APP_EVENTS_PATH, this.eventsAuthorization, event);
     const message = await this.outbox.changeSent(id, { deletedAt, change: { trigger: event.trigger, webhook } });
     if (!message) throw new ConflictException(`message ${id} was deleted meanwhile`);
     return { id, event, webhook, message };
@@ -141,7 +139,7 @@ export class SandboxChatService {
       reactedAt: Math.floor(Date.now() / 1000),
     });
     const event = buildReactionEvent(toggled.added ? 'added' : 'removed', toggled.reaction, reply, this.sandboxBot(bot));
-    const webhook = await this.post(EVENTS_WEBHOOK_PATH, this.eventsAuthorization, event);
+    const webhook = await this.post(APP_EVENTS_PATH, this.eventsAuthorization, event);
     return { id: replyId, event, webhook, reaction: toggled };
   }
 

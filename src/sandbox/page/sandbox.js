@@ -196,10 +196,23 @@
   }
 
   function setMe(me) {
+    const changed = me.uid !== state.me.uid;
     state.me = me;
     els.meUid.value = me.uid;
     els.meName.value = me.name || '';
     store.set('me', me);
+    if (changed) redrawForMe();
+  }
+
+  /** What depends on who the user is: which messages are theirs (edit, delete) and which reactions. */
+  function redrawForMe() {
+    for (const [seq, shown] of state.sent) {
+      const node = renderSent(shown.item, shown.callback);
+      replace(shown.key, shown.node, seq, node);
+      shown.node = node;
+      if (shown.item.clientRef && state.byClientRef.has(shown.item.clientRef)) state.byClientRef.get(shown.item.clientRef).node = node;
+    }
+    for (const id of state.replies.keys()) redrawReactions(id);
   }
 
   // ---- rendering helpers ----
@@ -678,6 +691,10 @@
     const fresh = renderReply(item);
     for (const summary of fresh.querySelectorAll('details > summary')) if (opened.includes(summary.textContent)) summary.parentNode.open = true;
     shown.node.replaceChildren(...fresh.childNodes);
+    // Its classes too (a reply deleted), but it is still being written while edits come.
+    const writing = shown.node.classList.contains('writing');
+    shown.node.className = fresh.className;
+    shown.node.classList.toggle('writing', writing && !item.deletedAt);
     if (following) scrollToEnd(true);
   }
 
