@@ -88,7 +88,8 @@ export const ENV_DOCS: Record<keyof EnvironmentVariables, EnvDoc> = {
   },
   EVENTS_WEBHOOK_USERNAME: {
     section: 'events',
-    description: 'Basic Auth username of the app webhook CometChat posts edits, deletes and reactions with (`POST /webhooks/cometchat/events`); no `:`.',
+    description:
+      'Basic Auth username of the app webhook CometChat posts edits, deletes and reactions with (`POST /webhooks/cometchat/events`); no `:`.',
     unset: '`WEBHOOK_USERNAME`',
     example: 'cometchat-events',
   },
