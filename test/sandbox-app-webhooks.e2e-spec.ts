@@ -141,8 +141,13 @@ describe('sandbox: edits, deletes and reactions as app webhook events', () => {
     expect(nobody.statusCode).toBe(400);
   });
 
-  it('says no conversation is handed off until the handoff module says otherwise', async () => {
-    const state = await app.app.inject({ method: 'GET', url: '/sandbox/state?bot=support-bot&type=user&id=alice' });
-    expect(state.json()).toEqual({ handedOff: false });
+  it('says whether a conversation is with people: after /human until /bot', async () => {
+    const state = async () => (await app.app.inject({ method: 'GET', url: `/sandbox/state?bot=support-bot&type=user&id=${ALICE.uid}` })).json();
+    expect(await state()).toEqual({ handedOff: false });
+    await say('/human');
+    await waitFor('the conversation handed off', async () => (await state()).handedOff === true);
+    await say('/bot');
+    await waitFor('the bot back', async () => (await state()).handedOff === false);
+    expect((await app.app.inject({ method: 'GET', url: '/sandbox/state?type=chat&id=x' })).statusCode).toBe(400);
   });
 });

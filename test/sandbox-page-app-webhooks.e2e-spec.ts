@@ -120,10 +120,22 @@ describe('sandbox chat page in a browser: edits, deletes and reactions', () => {
     }
   });
 
-  it('shows no handoff banner while the service says the conversation is the bot’s', async () => {
+  it('shows a conversation handed to people as such (/human), and the bot back (/bot)', async () => {
     await page.reload();
     await page.locator('#connection[data-state="live"]').waitFor();
     await sent(page, 'what day is it').locator('.meta .edited').waitFor();
     expect(await page.locator('#handoff').isHidden()).toBe(true);
+    const say = async (text: string) => {
+      await page.fill('#text', text);
+      await page.click('#send');
+      await sent(page, text).locator('.status.accepted').waitFor();
+    };
+    await say('/human');
+    await page.locator('#handoff').waitFor({ state: 'visible' });
+    // While people have it, a message is taken (accepted) and the bot says nothing.
+    await say('is anyone there');
+    await say('/bot');
+    await page.locator('#handoff').waitFor({ state: 'hidden' });
+    expect(await reply(page, 'is anyone there').count()).toBe(0);
   });
 });

@@ -147,6 +147,13 @@ export class HandoffStore {
     if (lines.length > 0) await this.redis.handoffLines(this.linesOf(conversation), TRANSCRIPT_LINES, TRANSCRIPT_TTL_MS, ...pairsOf(lines));
   }
 
+  /** The conversation's handoff in force, if any (a read: no timeout is taken, no line kept). */
+  async current(conversation: string, now = Date.now()): Promise<Handoff | undefined> {
+    const value = await this.redis.get(this.keyOf(conversation));
+    const handoff = value === null ? undefined : (JSON.parse(value) as Handoff);
+    return handoff && handoff.until > now ? handoff : undefined;
+  }
+
   /** The conversations handed off now, the longest-held first. */
   async list(now = Date.now()): Promise<Handoff[]> {
     const members = await this.redis.zrangebyscore(this.index, `(${now}`, '+inf');

@@ -18,6 +18,8 @@ import {
 import type { FastifyReply } from 'fastify';
 import { cometchatConfig, CometChatConfig, respondersConfig, RespondersConfig } from '../config/app.config';
 import { ServedBots } from '../config/served-bots';
+import { HandoffStore } from '../handoff/handoff.store';
+import { Conversation, conversationKey } from '../messages';
 import { SandboxEditDto, SandboxReactionDto } from './dto/sandbox-change.dto';
 import { SandboxMessageDto } from './dto/sandbox-message.dto';
 import { SandboxChatService, SandboxEventResult, SandboxSendResult } from './sandbox-chat.service';
@@ -50,6 +52,7 @@ export class SandboxController {
     private readonly bots: ServedBots,
     @Inject(cometchatConfig.KEY) private readonly cometchat: CometChatConfig,
     @Inject(respondersConfig.KEY) private readonly responders: Pick<RespondersConfig, 'live'>,
+    private readonly handoffs: HandoffStore,
   ) {}
 
   @Get()
@@ -123,13 +126,17 @@ export class SandboxController {
   }
 
   /**
-   * How a conversation stands, for the page's banner: `handedOff` while people have it (`/human` until `/bot`). The page
-   * asks with `?bot=<uid>&type=user|group&id=<uid or guid>`. The handoff module fills this in; without it no
-   * conversation is handed off.
+   * How a conversation stands, for the page's banner: `handedOff` while people have it (`/human` until `/bot`, or
+   * HANDOFF_TIMEOUT_MS). The page asks with `?bot=<uid>&type=user|group&id=<uid or guid>`.
    */
   @Get('state')
-  state(): { handedOff: boolean } {
-    return { handedOff: false };
+  async state(@Query('bot') bot?: string, @Query('type') type?: string, @Query('id') id?: string): Promise<{ handedOff: boolean; since?: number }> {
+    const served = this.bots.find(bot) ?? (this.bots.several ? undefined : this.bots.all[0]);
+    if (!served || (type !== 'user' && type !== 'group') || !id)
+      throw new BadRequestException('bot, type (user or group) and id name the conversation');
+    const conversation: Conversation = { type, id, ...(this.bots.several ? { bot: served.uid } : {}) };
+    const handoff = await this.handoffs.current(conversationKey(conversation));
+    return handoff ? { handedOff: true, since: handoff.since } : { handedOff: false };
   }
 
   /** The stored replies, newest first (what CometChat would have received); `?bot=uid`: only that bot's. */
