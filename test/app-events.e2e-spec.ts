@@ -158,6 +158,22 @@ describe('app webhooks: edits, deletes and reactions', () => {
     ]);
   });
 
+  it("hands the conversation's line on as each change's turn ends: an edit, a reaction, a delete and a new message in a row, each within 3 s", async () => {
+    const { callback, answer } = await answered('one after another', 'line-ana');
+    const quickly = { timeoutMs: 3000 }; // a line left held would wait for the 10 s recovery check
+    await app.postEvent(messageEdited(callback, 'one after another, edited'), { authorization: eventsAuth });
+    await waitFor('the edit answered', () => cometchat.messages.some((m) => m.data?.text === 'answer to: one after another, edited'), quickly);
+    await app.drained();
+    await app.postEvent(reaction(true, answer.id, '👍', 'line-ana'), { authorization: eventsAuth });
+    await waitFor('the reaction seen', () => seen.some((e) => e.kind === 'reaction-added' && e.id === answer.id), quickly);
+    await app.drained();
+    await app.postEvent(messageDeleted(callback), { authorization: eventsAuth });
+    await waitFor('the answers deleted', () => cometchat.message(answer.id)?.deletedAt !== undefined, quickly);
+    await app.drained();
+    await app.post(directText('and a new question', 'line-ana'));
+    await waitFor('the new question answered', () => cometchat.messages.some((m) => m.data?.text === 'answer to: and a new question'), quickly);
+  });
+
   it("deletes the bot's answer to a deleted message (DELETE /messages/{id} on behalf of the bot), once", async () => {
     const { callback, answer } = await answered('delete me later', 'delete-ana');
     const deleted = messageDeleted(callback);

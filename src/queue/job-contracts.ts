@@ -7,6 +7,12 @@ import type { BotReply, CometChatCallback, Conversation } from '../messages';
  */
 export type EventJobData = CometChatCallback;
 
+/**
+ * What a stored event is deduplicated by and holds its place in its conversation's line as: its message id, or for a
+ * change of a message (an edit, a delete, a reaction: CometChatCallback.change) the change's key.
+ */
+export const eventIdOf = (data: EventJobData): string => data.change?.key ?? data.data.id;
+
 /** The payload of a `replies` job: one message to send. */
 export interface ReplyJobData {
   eventId: string;

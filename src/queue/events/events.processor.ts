@@ -6,7 +6,7 @@ import { BotEvent, BotReply, conversationKey, textOf } from '../../messages';
 import { textReply } from '../../responders/reply.builders';
 import { ResponderRegistry } from '../../responders/responder.registry';
 import { ConversationStateStore } from '../../conversation-state/conversation-state.store';
-import { EventJobData, failsForGood, ReplyJobData, replyJobId } from '../job-contracts';
+import { EventJobData, eventIdOf, failsForGood, ReplyJobData, replyJobId } from '../job-contracts';
 import type { QueueProcessor } from '../workers/queue-processor';
 import { AbsorbedEntry, EventTurns, MAX_BATCH, ReplyTurns, RunningTurn, RunningTurns } from '../turns';
 import { newMessageMode } from '../../responders/responder.decorator';
@@ -302,7 +302,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
    * and every reply its responder, recorded with the answer (AnswerRecords).
    */
   private replyJob(event: BotEvent, turn: number, index: number, reply: BotReply, responder?: string): QueuedReply {
-    const answering = (event.raw as EventJobData).change?.key ?? event.id;
+    const answering = eventIdOf(event.raw as EventJobData);
     const jobId = replyJobId(answering, index === APOLOGY_INDEX ? 'apology' : index, event.conversation.bot);
     const data: ReplyJobData = { eventId: event.id, index, turn, target: event.conversation, reply, muid: jobId, receivedAt: event.receivedAt };
     if (responder !== undefined) data.responder = responder;

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { redisConfig, RedisConfig, webhookConfig, WebhookConfig } from '../../config/app.config';
 import { ReplicaAck, type RedisClient } from '../../redis';
 import { CometChatCallback, Conversation, conversationKey, conversationOf } from '../../messages';
-import { DEDUPLICATION_TTL_MS, EventJobData, messageDeduplicationId } from '../job-contracts';
+import { DEDUPLICATION_TTL_MS, EventJobData, eventIdOf, messageDeduplicationId } from '../job-contracts';
 import { BOT_EVENT_JOB, EVENTS_QUEUE, STOP_REQUEST_JOB } from '../queue-definitions';
 import { redisClientOf } from '../../redis/redis-client';
 import { IngestClaim, IngestTurns } from '../turns';
@@ -109,7 +109,7 @@ export class EventsProducer implements OnModuleInit {
     const outOfLine = stopRequest && (await this.turns.stopRunning(conversation).catch(() => undefined)) !== undefined;
     // A fresh job id per delivery: when BullMQ's dedup key already exists the add returns the first job's id
     // instead, which is how a redelivery is told apart without a second round trip.
-    const eventId = callback.change?.key ?? callback.data.id;
+    const eventId = eventIdOf(callback);
     const jobId = deliveryId(eventId);
     return new Promise((resolve, reject) => {
       const delivery: Delivery = {

@@ -4,7 +4,7 @@ import type { Job, Queue } from 'bullmq';
 import { queueConfig, QueueConfig } from '../../config/app.config';
 import { ServedBots } from '../../config/served-bots';
 import type { Conversation } from '../../messages';
-import { messageDeduplicationId } from '../job-contracts';
+import { eventIdOf, messageDeduplicationId } from '../job-contracts';
 import type { EventJobData } from '../job-contracts';
 import { EVENTS_QUEUE } from '../queue-definitions';
 import { WorkerRedis } from '../../redis/worker-redis.service';
@@ -42,7 +42,7 @@ export class EventTurns {
 
   /** The job's turn (see TurnSequencer.enter): it parks the job and throws DelayedError when it is not its turn yet. */
   enter(job: Job<EventJobData>, token: string | undefined): Promise<Entered> {
-    return this.sequencer.enter(job, token, this.conversationOf(job), job.data.data.id);
+    return this.sequencer.enter(job, token, this.conversationOf(job), eventIdOf(job.data));
   }
 
   /**
@@ -55,7 +55,7 @@ export class EventTurns {
 
   /** Takes these waiting messages into this turn (`more`: added to its recorded batch); the batch recorded. */
   absorb(job: Job<EventJobData>, taken: WaitingEntry<EventJobData>[], more = false): Promise<AbsorbedEntry<EventJobData>[]> {
-    return this.coalescer.absorb(this.conversationOf(job), job.id!, job.data.data.id, taken, more);
+    return this.coalescer.absorb(this.conversationOf(job), job.id!, eventIdOf(job.data), taken, more);
   }
 
   /** This turn takes interruptions: a message arriving meanwhile tells it at once (TurnStops), wherever it runs. */
