@@ -66,7 +66,7 @@ export async function registerAppWebhooks(plan: AppWebhookPlan, out: CliOutput):
 }
 
 function printSetup(app: BotApp, desired: ReturnType<typeof desiredAppWebhook>, credentials: EventsCredentials, out: CliOutput): void {
-  out.line(`app webhook to set up in app ${app.appId} (CometChat dashboard > Webhooks; see ${DOCS}):`);
+  out.line(`app webhook to set up in app ${app.appId} (CometChat dashboard: Settings > Webhooks; see ${DOCS}):`);
   for (const field of APP_WEBHOOK_FIELDS) {
     out.line(
       `  ${field === 'password' ? `password: ${credentials.passwordSource} (not shown)` : describeAppWebhookChange({ field, from: undefined, to: desired[field] }, true)}`,
