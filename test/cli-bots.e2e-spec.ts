@@ -232,12 +232,12 @@ bots:
       };
       const created = await run(['register', '--all', '--url', SERVICE], env);
       expect(created.code).toBe(0);
-      expect(created.stdout).toContain('created app webhook cometchat_bot_events in app app-a');
-      expect(created.stdout).toContain('created app webhook cometchat_bot_events in app app-b');
+      expect(created.stdout).toContain('created app webhook bot_service_events in app app-a');
+      expect(created.stdout).toContain('created app webhook bot_service_events in app app-b');
       for (const appId of ['app-a', 'app-b']) {
         expect([...management.webhooksOf(appId).values()]).toEqual([
           expect.objectContaining({
-            id: 'cometchat_bot_events',
+            id: 'bot_service_events',
             webhookURL: `${SERVICE}/webhooks/cometchat/events`,
             useBasicAuth: true,
             username: 'support-hook',
@@ -251,8 +251,8 @@ bots:
       const writes = management.writes().length;
       const again = await run(['register', '--all', '--url', SERVICE], env);
       expect(again.code).toBe(0);
-      expect(again.stdout).toContain('app webhook cometchat_bot_events of app app-a is up to date: no changes');
-      expect(again.stdout).toContain('app webhook cometchat_bot_events of app app-b is up to date: no changes');
+      expect(again.stdout).toContain('app webhook bot_service_events of app app-a is up to date: no changes');
+      expect(again.stdout).toContain('app webhook bot_service_events of app app-b is up to date: no changes');
       expect(management.writes()).toHaveLength(writes);
     });
 

@@ -338,9 +338,9 @@ describe('the CLI', () => {
       it('creates it with Basic Auth, the four triggers and retryOnFailure, then changes nothing on a second run', async () => {
         const created = await run(['register', '--url', CALLBACK_URL], env());
         expect(created.code).toBe(0);
-        expect(created.stdout).toContain(`creating app webhook cometchat_bot_events in app e2e-app (${management.url})`);
-        expect(created.stdout).toContain('created app webhook cometchat_bot_events in app e2e-app');
-        expect(management.webhooksOf('e2e-app').get('cometchat_bot_events')).toMatchObject({
+        expect(created.stdout).toContain(`creating app webhook bot_service_events in app e2e-app (${management.url})`);
+        expect(created.stdout).toContain('created app webhook bot_service_events in app e2e-app');
+        expect(management.webhooksOf('e2e-app').get('bot_service_events')).toMatchObject({
           webhookURL: EVENTS_URL,
           useBasicAuth: true,
           username: 'events-hook',
@@ -351,7 +351,7 @@ describe('the CLI', () => {
         });
         const create = management.calls.find((c) => c.method === 'POST' && c.path === '/apps/e2e-app/webhooks')!;
         expect(create.body).toEqual({
-          id: 'cometchat_bot_events',
+          id: 'bot_service_events',
           name: 'cometchat-bot-service events',
           webhookURL: EVENTS_URL,
           enabled: true,
@@ -362,7 +362,7 @@ describe('the CLI', () => {
         });
         expect(management.calls.at(-1)).toMatchObject({
           method: 'POST',
-          path: '/apps/e2e-app/webhooks/cometchat_bot_events/triggers',
+          path: '/apps/e2e-app/webhooks/bot_service_events/triggers',
           body: { triggerIds: TRIGGERS },
         });
         for (const call of management.calls) expect(call.headers).toMatchObject({ key: 'mgmt-key', secret: 'mgmt-secret', 'x-webhook-version': '2' });
@@ -370,7 +370,7 @@ describe('the CLI', () => {
         const writes = management.writes().length;
         const again = await run(['register', '--url', CALLBACK_URL], env());
         expect(again.code).toBe(0);
-        expect(again.stdout).toContain('app webhook cometchat_bot_events of app e2e-app is up to date: no changes');
+        expect(again.stdout).toContain('app webhook bot_service_events of app e2e-app is up to date: no changes');
         expect(management.writes()).toHaveLength(writes);
       });
 

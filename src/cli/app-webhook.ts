@@ -14,7 +14,7 @@ export const EVENTS_TRIGGERS = [
 export const EVENTS_TRIGGER_IDS: readonly string[] = EVENTS_TRIGGERS.map((trigger) => trigger.id);
 
 /** The id `register` gives the app webhook it creates (CometChat: at most 50 characters, no spaces). */
-export const APP_WEBHOOK_ID = 'cometchat_bot_events';
+export const APP_WEBHOOK_ID = 'bot_service_events';
 export const APP_WEBHOOK_NAME = 'cometchat-bot-service events';
 
 /**
