@@ -44,7 +44,7 @@ export class AppModule {
         // The AG-UI endpoint answers in the request, so it runs where HTTP traffic is taken; no bot with a token, no route.
         ...(role !== 'worker' && servesAgents(env) ? [AgentsModule] : []),
         ...(role !== 'worker' && sandboxPage ? [SandboxModule] : []),
-        ...(role === 'api' ? [] : [ProcessingModule.register({ replySender })]),
+        ...(role === 'api' ? [] : [ProcessingModule.register({ replySender, handoffTool: env.HANDOFF_NOTIFY !== undefined })]),
         ...(queueDashboard ? [AdminModule] : []),
         // The LLM responder only with a model to call; in every role, as the responders it joins may run in any.
         ...(env.LLM_MODEL ? [LlmModule] : []),

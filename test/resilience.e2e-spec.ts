@@ -1,5 +1,5 @@
 import { FakeCometChat } from './support/fake-cometchat';
-import { fixture } from './support/fixtures';
+import { directText, fixture, messageEdited } from './support/fixtures';
 import { RedisProxy } from './support/redis-proxy';
 import { TestApp } from './support/test-app';
 import { waitFor } from './support/wait-for';
@@ -96,6 +96,30 @@ describe('when Redis is unavailable', () => {
       await late.close();
       await lateProxy.stop();
     }
+  });
+
+  it('refuses an app webhook event it cannot store with 503 + Retry-After within 2 s, and takes its redelivery once Redis is back', async () => {
+    const question = directText('when do you open', 'resilience-ana');
+    expect((await app.post(question)).json()).toMatchObject({ status: 'accepted' });
+    await waitFor('the answer', () => cometchat.messages.some((m) => m.receiver === 'resilience-ana'));
+    await app.drained();
+    const edit = messageEdited(question, 'when do you open on sunday');
+    proxy.down();
+    const { result: res, ms } = await timed(() => app.postEvent(edit));
+    expect(res.statusCode).toBe(503);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(ms).toBeLessThan(2000);
+    proxy.up();
+    const accepted = await waitFor(
+      'the events route to accept again',
+      async () => {
+        const retry = await app.postEvent(edit);
+        return retry.statusCode === 200 && retry.json();
+      },
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
+    expect(accepted).toMatchObject({ status: 'accepted' });
+    await waitFor('the edit answered', () => cometchat.messages.filter((m) => m.receiver === 'resilience-ana').length === 2);
   });
 
   it('never answers 200 for a message it did not store', async () => {

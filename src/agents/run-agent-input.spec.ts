@@ -36,6 +36,7 @@ describe('turnOf', () => {
     const { event } = turnOf(run, 'support-bot', 1234);
     expect(event).toEqual({
       id: 'm3',
+      kind: 'message',
       bot: 'support-bot',
       sender: { uid: AG_UI_USER },
       conversation: { type: 'user', id: 'thread-1' },

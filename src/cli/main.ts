@@ -6,6 +6,7 @@ import { CliOutput } from './cli-output';
 import { addDoctorCommand } from './doctor.command';
 import { EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes';
 import { addFailedCommand } from './failed.command';
+import { addHandoffCommand } from './handoff.command';
 import { addRegisterCommand } from './register.command';
 import { addSimulateCommand } from './simulate.command';
 
@@ -38,6 +39,7 @@ too (variables already set win). For another file: node --env-file=prod.env dist
   addRegisterCommand(program, ctx);
   addDoctorCommand(program, ctx);
   addFailedCommand(program, ctx);
+  addHandoffCommand(program, ctx);
   return program;
 }
 

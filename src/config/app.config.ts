@@ -161,6 +161,26 @@ export const respondersConfig = registerAs(
   })),
 );
 
+/**
+ * Handing a conversation to people (src/handoff): what the user is told, where the transcript goes (unset: nowhere, and
+ * no transcript is kept), and when the bot takes the conversation back by itself.
+ */
+export const handoffConfig = registerAs(
+  'handoff',
+  fromEnv((env) => ({
+    text: env.HANDOFF_TEXT,
+    notify: handoffNotify(env.HANDOFF_NOTIFY),
+    timeoutMs: env.HANDOFF_TIMEOUT_MS,
+  })),
+);
+
+/** `group:<guid>` / `user:<uid>` (validated) as the conversation the transcript is posted to. */
+export function handoffNotify(value: string | undefined): { type: 'user' | 'group'; id: string } | undefined {
+  if (value === undefined) return undefined;
+  const at = value.indexOf(':');
+  return { type: value.slice(0, at) as 'user' | 'group', id: value.slice(at + 1) };
+}
+
 export const sandboxConfig = registerAs(
   'sandbox',
   fromEnv((env) => ({
@@ -232,6 +252,7 @@ export const CONFIG_NAMESPACES = [
   cometchatConfig,
   queueConfig,
   respondersConfig,
+  handoffConfig,
   sandboxConfig,
   adminConfig,
   tracingConfig,
@@ -247,6 +268,7 @@ export type WebhookConfig = ConfigType<typeof webhookConfig>;
 export type CometChatConfig = ConfigType<typeof cometchatConfig>;
 export type QueueConfig = ConfigType<typeof queueConfig>;
 export type RespondersConfig = ConfigType<typeof respondersConfig>;
+export type HandoffConfig = ConfigType<typeof handoffConfig>;
 export type SandboxConfig = ConfigType<typeof sandboxConfig>;
 export type AdminConfig = ConfigType<typeof adminConfig>;
 export type TracingConfig = ConfigType<typeof tracingConfig>;

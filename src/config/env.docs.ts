@@ -88,7 +88,8 @@ export const ENV_DOCS: Record<keyof EnvironmentVariables, EnvDoc> = {
   },
   EVENTS_WEBHOOK_USERNAME: {
     section: 'events',
-    description: 'Basic Auth username of the app webhook CometChat posts edits, deletes and reactions with (`POST /webhooks/cometchat/events`); no `:`.',
+    description:
+      'Basic Auth username of the app webhook CometChat posts edits, deletes and reactions with (`POST /webhooks/cometchat/events`); no `:`.',
     unset: '`WEBHOOK_USERNAME`',
     example: 'cometchat-events',
   },
@@ -109,6 +110,22 @@ export const ENV_DOCS: Record<keyof EnvironmentVariables, EnvDoc> = {
   COUNT_FEEDBACK: {
     section: 'events',
     description: "A 👍 or 👎 on a bot's answer counts in `cometchat_bot_feedback_total` (taken back when removed).",
+  },
+  HANDOFF_TEXT: {
+    section: 'events',
+    description:
+      "What `/human` (and the LLM's `handoff` tool) answers as the bot steps aside; say that `/bot` brings the bot back. See [Handing a conversation to people](docs/handoff.md).",
+  },
+  HANDOFF_NOTIFY: {
+    section: 'events',
+    description:
+      "Where a handed-off conversation's transcript is posted, by the bot: `group:<guid>` (the team's group) or `user:<uid>`. Set, the LLM gets a `handoff` tool and each conversation's last lines are kept for the transcript.",
+    unset: 'unset (no transcript, no `handoff` tool; `/human` still hands off)',
+    example: 'group:support-team',
+  },
+  HANDOFF_TIMEOUT_MS: {
+    section: 'events',
+    description: 'A handed-off conversation goes back to the bot after this long (ms) unless `/bot` or `cli handoff resume` brings it back sooner.',
   },
   COMETCHAT_APP_ID: {
     section: 'required',

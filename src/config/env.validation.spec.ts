@@ -1,4 +1,4 @@
-import { cometchatConfig, llmConfig, queueConfig, tracingConfig } from './app.config';
+import { cometchatConfig, handoffConfig, llmConfig, queueConfig, tracingConfig } from './app.config';
 import { ConfigValidationError, parseHostList, SANDBOX_WEBHOOK_PASSWORD, validateEnv } from './env.validation';
 
 const REQUIRED = {
@@ -253,6 +253,28 @@ describe('ADMIN_USERNAME / ADMIN_PASSWORD', () => {
     expect(problemsOf({ ...REQUIRED, ADMIN_USERNAME: 'ops:team', ADMIN_PASSWORD: 'dashboard-secret' })).toEqual([
       'ADMIN_USERNAME must not contain ":" (Basic Auth separator)',
     ]);
+  });
+});
+
+describe('HANDOFF_TEXT / HANDOFF_NOTIFY / HANDOFF_TIMEOUT_MS', () => {
+  it('hand off for 24 h with a text that says /bot brings the bot back, and notify nobody, by default', () => {
+    const config = handoffConfig(validateEnv({ ...REQUIRED }));
+    expect(config).toEqual({ text: expect.stringContaining('/bot') as string, notify: undefined, timeoutMs: 86_400_000 });
+    expect(handoffConfig(validateEnv({ ...REQUIRED, HANDOFF_NOTIFY: '' })).notify).toBeUndefined();
+  });
+
+  it('take a group or a user to notify, lowercased as CometChat does', () => {
+    expect(handoffConfig(validateEnv({ ...REQUIRED, HANDOFF_NOTIFY: 'group:Support-Team' })).notify).toEqual({ type: 'group', id: 'support-team' });
+    expect(handoffConfig(validateEnv({ ...REQUIRED, HANDOFF_NOTIFY: ' user:agent_1 ' })).notify).toEqual({ type: 'user', id: 'agent_1' });
+  });
+
+  it('refuse anything else with a clear error', () => {
+    for (const value of ['support-team', 'channel:x', 'group:', 'group:a b', 'user:a:b']) {
+      expect(problemsOf({ ...REQUIRED, HANDOFF_NOTIFY: value })).toEqual([
+        'HANDOFF_NOTIFY must be group:<guid> or user:<uid> (where the transcript of a handed-off conversation is posted), as in group:support-team',
+      ]);
+    }
+    expect(problemsOf({ ...REQUIRED, HANDOFF_TIMEOUT_MS: '10' })).toEqual(['HANDOFF_TIMEOUT_MS must not be less than 1000']);
   });
 });
 

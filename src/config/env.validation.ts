@@ -110,6 +110,11 @@ export function parseHostList(list: string): HostPort[] {
 export const hasHashTag = (prefix: string) => /\{[^}]+\}/.test(prefix);
 export const defaultQueuePrefix = (env: { REDIS_CLUSTER_NODES?: string }) => (env.REDIS_CLUSTER_NODES ? '{cometchat-bot}' : 'cometchat-bot');
 
+/** What `/human` (and the LLM's handoff tool) answers unless HANDOFF_TEXT says otherwise. */
+export const DEFAULT_HANDOFF_TEXT = 'I have asked a person to take over; they will answer you here. Send /bot to talk to me again.';
+/** Where a handoff's transcript goes: a group (`group:<guid>`) or a user (`user:<uid>`); CometChat ids are alpha-dash. */
+export const HANDOFF_NOTIFY_PATTERN = /^(group|user):[a-z0-9_-]{1,100}$/;
+
 /** Every environment variable the service reads. Defaults live here, next to the rule for each. */
 export class EnvironmentVariables {
   @IntEnv(0, 65535)
@@ -316,6 +321,24 @@ export class EnvironmentVariables {
   @Transform(toBool)
   @IsBoolean({ message: 'COUNT_FEEDBACK must be true or false' })
   COUNT_FEEDBACK = true;
+
+  // Handing a conversation to people (docs/handoff.md).
+  @IsString()
+  @IsNotEmpty({ message: 'HANDOFF_TEXT must not be empty' })
+  @MaxLength(4000)
+  HANDOFF_TEXT = DEFAULT_HANDOFF_TEXT;
+
+  // CometChat forces UIDs and GUIDs to lowercase; so does the service.
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value))
+  @IsOptional()
+  @Matches(HANDOFF_NOTIFY_PATTERN, {
+    message:
+      'HANDOFF_NOTIFY must be group:<guid> or user:<uid> (where the transcript of a handed-off conversation is posted), as in group:support-team',
+  })
+  HANDOFF_NOTIFY?: string;
+
+  @IntEnv(1000, 30 * 24 * 3600 * 1000)
+  HANDOFF_TIMEOUT_MS = 24 * 3600 * 1000;
 
   // Live turns (docs/live-turns.md): a streamed answer not done by then is posted as it stands and filled in by edits.
   @IntEnv(0, 600_000)

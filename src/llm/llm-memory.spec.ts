@@ -7,6 +7,7 @@ import {
   estimateTokens,
   Exchange,
   exchangesToMessages,
+  FEEDBACK_NOTE,
   HISTORY_FIELD,
   turnLines,
 } from './llm-memory';
@@ -70,6 +71,20 @@ describe('LLM memory', () => {
     expect((state.snapshot()[HISTORY_FIELD] as Exchange[]).map((e) => e.assistant)).toEqual(['a2..', 'a3 again']);
     // A retry of turn 3 does not see its own earlier answer as history.
     expect((await memory.earlier(['3'])).map((e) => e.ids[0])).toEqual(['2']);
+  });
+
+  it('keeps a 👍/👎 with the answer it is on, shows it after that answer, and clears it only when that one is taken back', async () => {
+    const state = new InMemoryConversationState();
+    const memory = new ConversationMemory(state, { turns: 5, maxTokens: 1000 });
+    for (const n of [1, 2]) await memory.append(exchange(n));
+    await memory.rate('1', 'down');
+    await memory.rate('1', 'up', true); // not the one it has: left as it is
+    await memory.rate('9', 'up'); // no longer kept: nothing to do
+    const kept = await memory.earlier([]);
+    expect(kept.map((e) => e.feedback)).toEqual(['down', undefined]);
+    expect(exchangesToMessages(kept, false).map((m) => m.content)).toEqual(['q1..', 'a1..', FEEDBACK_NOTE.down, 'q2..', 'a2..']);
+    await memory.rate('1', 'down', true);
+    expect((await memory.earlier([])).map((e) => e.feedback)).toEqual([undefined, undefined]);
   });
 
   it('keeps nothing with LLM_HISTORY_TURNS=0', async () => {

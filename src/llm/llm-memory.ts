@@ -1,5 +1,5 @@
 import type { ModelMessage } from 'ai';
-import type { BotEvent, ConversationState, HistoryMessage } from '../responders';
+import type { BotEvent, ConversationState, Feedback, HistoryMessage } from '../responders';
 
 /** One answered turn kept in conversation state: the user's message(s) and the bot's answer. */
 export interface Exchange {
@@ -7,6 +7,8 @@ export interface Exchange {
   ids: string[];
   user: Array<{ text: string; sender?: string }>;
   assistant: string;
+  /** A 👍 (`up`) or 👎 (`down`) on the answer (the app webhooks), shown to the model with it. */
+  feedback?: Feedback;
 }
 
 /** The conversation-state field the bot path keeps its memory in. */
@@ -58,10 +60,17 @@ export function turnLines(batch: BotEvent[]): Exchange['user'] {
   return batch.filter((event) => event.text).map((event) => ({ text: event.text!, sender: event.sender.name ?? event.sender.uid }));
 }
 
+/** What the model is told of a rated answer, right after it. */
+export const FEEDBACK_NOTE: Record<Feedback, string> = {
+  up: '(Feedback on the answer above: 👍, helpful.)',
+  down: '(Feedback on the answer above: 👎, not helpful.)',
+};
+
 export function exchangesToMessages(exchanges: Exchange[], group: boolean): ModelMessage[] {
   return exchanges.flatMap((exchange) => [
     ...exchange.user.map((line): ModelMessage => ({ role: 'user', content: userLine(line.text, line.sender, group) })),
     { role: 'assistant', content: exchange.assistant } satisfies ModelMessage,
+    ...(exchange.feedback ? [{ role: 'user', content: FEEDBACK_NOTE[exchange.feedback] } satisfies ModelMessage] : []),
   ]);
 }
 
@@ -91,6 +100,19 @@ export class ConversationMemory {
       this.limits.turns,
       this.limits.maxTokens,
     );
+  }
+
+  /**
+   * The feedback on the answer to this message: set by a 👍/👎 added, cleared by that one removed (`feedback`
+   * undefined clears whatever it was only when `removed` names it). An exchange no longer kept is left so.
+   */
+  async rate(question: string, feedback: Feedback, removed = false): Promise<void> {
+    const stored = (await this.state.get<Exchange[]>(HISTORY_FIELD)) ?? [];
+    const exchange = stored.find((earlier) => earlier.ids.includes(question));
+    if (!exchange || (removed && exchange.feedback !== feedback)) return;
+    if (removed) delete exchange.feedback;
+    else exchange.feedback = feedback;
+    await this.state.set(HISTORY_FIELD, stored);
   }
 
   async append(exchange: Exchange): Promise<void> {

@@ -10,6 +10,12 @@ export interface LlmToolOptions {
   description: string;
   /** The arguments the model must give, checked before execute() runs (a bad call goes back to the model). */
   inputSchema: z.ZodType;
+  /**
+   * Calling it ends the answer: the model is not called again, and the tool's result (a string) is what the user is
+   * told, after anything the model wrote before the call. For a tool that acts for the user and says so in set words
+   * (the built-in `handoff`).
+   */
+  endsAnswer?: boolean;
 }
 
 /** What a tool's execute() gets beside its arguments. */

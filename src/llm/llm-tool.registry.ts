@@ -42,6 +42,11 @@ export class LlmToolRegistry implements OnModuleInit {
     return tools;
   }
 
+  /** The tools whose call ends the answer (`endsAnswer`). */
+  endingTools(): string[] {
+    return this.tools.filter(({ options }) => options.endsAnswer).map(({ options }) => options.name);
+  }
+
   /** The tools as the AI SDK takes them, bound to the message being answered. */
   toolSet(event: BotEvent, signal: AbortSignal): ToolSet {
     return Object.fromEntries(

@@ -3,6 +3,7 @@ import {
   APICallError,
   ContentPart,
   generateText,
+  hasToolCall,
   LanguageModel,
   LanguageModelUsage,
   ModelMessage,
@@ -16,7 +17,7 @@ import { ServedBots } from '../config/served-bots';
 import { botLabel, type LlmCallOutcome } from '../metrics/metric-definitions';
 import { MetricsService } from '../metrics/metrics.service';
 import type { BotEvent, BotResponder, ResponderContext, ResponderStreamPart } from '../responders';
-import { Responder, RetryLaterError, textReply } from '../responders';
+import { feedbackOf, Responder, RetryLaterError, textReply } from '../responders';
 import { retryAfterHeaderMs } from '../common/retry-after';
 import { boundMessages, ConversationMemory, exchangesToMessages, historyToMessages, turnLines, userLine } from './llm-memory';
 import { LlmToolRegistry } from './llm-tool.registry';
@@ -32,6 +33,8 @@ interface BotLlm {
   groupChatSetting: LlmConfig['groupChatSetting'];
 }
 
+const LLM_RESPONDER = 'llm';
+
 /** Below the commands and FAQ-like responders (0 and up), above the echo (-100). */
 export const LLM_PRIORITY = -50;
 
@@ -42,7 +45,14 @@ export const LLM_PRIORITY = -50;
  * A model error (429, 5xx, network) throws out of the turn: on the bot path the queue retries it with backoff, then
  * APOLOGY_TEXT; on the agent path the run ends with RUN_ERROR, unretried.
  */
-@Responder({ name: 'llm', priority: LLM_PRIORITY, kinds: ['text'], coalesce: true })
+// Edits are answered again (the memory's exchange replaced); reactions on its own answers are kept as their feedback.
+@Responder({
+  name: LLM_RESPONDER,
+  priority: LLM_PRIORITY,
+  kinds: ['text'],
+  coalesce: true,
+  on: ['message', 'edited', 'reaction-added', 'reaction-removed'],
+})
 export class LlmResponder implements BotResponder {
   private readonly logger = new Logger('LlmResponder');
   /** Each served bot's settings, by UID; `defaults` for a turn of no served bot. */
@@ -75,6 +85,7 @@ export class LlmResponder implements BotResponder {
 
   /** Text that is not a slash command (commands belong to command responders); in groups, per the bot's group chat setting. */
   match(event: BotEvent): boolean {
+    if (event.reaction) return event.reaction.onAnswer?.responder === LLM_RESPONDER && feedbackOf(event.reaction.emoji) !== undefined;
     if (!event.text || event.text.startsWith('/')) return false;
     if (event.conversation.type !== 'group') return true;
     const setting = this.settingsOf(event).groupChatSetting;
@@ -88,6 +99,7 @@ export class LlmResponder implements BotResponder {
   }
 
   async respond(ctx: ResponderContext) {
+    if (ctx.event.reaction) return this.rate(ctx);
     const uid = ctx.event.sender.uid;
     const settings = this.settingsOf(ctx.event);
     // A user's budget is per bot when there are several: their talk with one bot does not spend another's.
@@ -105,6 +117,14 @@ export class LlmResponder implements BotResponder {
       await this.settle(ctx, hold, 0); // no model call made: the hold goes back
       throw error;
     }
+  }
+
+  /** A 👍/👎 on one of its answers: kept with that exchange in memory, shown to the model in later turns. Says nothing. */
+  private async rate({ event, state }: ResponderContext): Promise<undefined> {
+    const { emoji, onAnswer } = event.reaction!;
+    const memory = new ConversationMemory(state, { turns: this.config.historyTurns, maxTokens: this.config.historyMaxTokens });
+    await memory.rate(onAnswer!.question!, feedbackOf(emoji)!, event.kind === 'reaction-removed');
+    return undefined;
   }
 
   /**
@@ -153,12 +173,14 @@ export class LlmResponder implements BotResponder {
     // a responder past its time (failed for good).
     const deadline = AbortSignal.timeout(this.config.timeoutMs);
     const signal = AbortSignal.any([ctx.signal, deadline]);
+    const ending = this.tools.endingTools();
     const options = {
       model: settings.model,
       instructions: group ? `${settings.instructions}\n\n${GROUP_CHAT_NOTE}` : settings.instructions,
       messages,
       tools: this.tools.toolSet(ctx.event, signal),
-      stopWhen: stepCountIs(this.config.maxSteps),
+      // A tool that ends the answer (endsAnswer) is the model's last step: its result is what the user is told.
+      stopWhen: [stepCountIs(this.config.maxSteps), hasToolCall(...ending)],
       maxOutputTokens: this.config.maxOutputTokens,
       // The queue retries the whole turn, with its backoff: retrying here too would multiply the attempts.
       maxRetries: 0,
@@ -183,6 +205,11 @@ export class LlmResponder implements BotResponder {
         if (part === undefined) continue;
         if (typeof part === 'string') text += part;
         yield part;
+        if (typeof part !== 'string' && part.type === 'tool-result' && ending.includes(part.toolName) && typeof part.result === 'string') {
+          const words = `${text.trim() ? '\n\n' : ''}${part.result}`;
+          text += words;
+          yield words;
+        }
       }
       failed = false;
     } catch (error) {

@@ -59,7 +59,8 @@ export function toBotEvent(
   const senderEntity = (content as { entities?: { sender?: { entity?: { name?: unknown } } } }).entities?.sender?.entity;
   return {
     id: message.id,
-    kind: 'message',
+    kind: callback.change?.kind ?? 'message',
+    ...(callback.change?.reaction ? { reaction: { ...callback.change.reaction } } : {}),
     bot: callback.bot ?? botUid,
     ...(reading.fromBot ? { fromBot: true } : {}),
     sender: {

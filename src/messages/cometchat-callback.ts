@@ -7,6 +7,12 @@ export interface CometChatCallback {
   bot?: string;
   appId?: string;
   data: CallbackMessage;
+  /**
+   * Set on an app webhook's event (an edit, a delete, a reaction), stored in the same shape as a callback: `data` is the
+   * message changed, with `sender` the one who changed it (the reactor of a reaction), so that it joins the same
+   * conversation's line as the message.
+   */
+  change?: MessageChange;
   [field: string]: unknown;
 }
 
@@ -30,4 +36,16 @@ export interface CallbackContent {
   customData?: Record<string, unknown>;
   mentions?: Record<string, unknown>;
   [field: string]: unknown;
+}
+
+/** What an app webhook said happened to a message (see CometChatCallback.change). */
+export interface MessageChange {
+  kind: 'edited' | 'deleted' | 'reaction-added' | 'reaction-removed';
+  /** Names this change for good (deduplication, job ids): the message id, the kind, and a digest of what changed. */
+  key: string;
+  /** The message's own sender, when someone else made the change (a reaction on the bot's answer). */
+  messageSender?: string;
+  reaction?: { emoji: string; by: { uid: string; name?: string } };
+  /** The app webhook's body as CometChat sent it. */
+  appEvent: Record<string, unknown>;
 }

@@ -5,5 +5,7 @@ export { conversationKey } from './bot-event';
 export type { BotReply } from './bot-reply';
 export { textOf } from './bot-reply';
 export { isStopRequest } from './stop-request';
-export type { CallbackContent, CallbackMessage, CometChatCallback } from './cometchat-callback';
+export type { CallbackContent, CallbackMessage, CometChatCallback, MessageChange } from './cometchat-callback';
 export { conversationOf, mentionsBot, mentionStripper, toBotEvent } from './bot-event.factory';
+export { feedbackOf } from './feedback';
+export type { Feedback } from './feedback';

@@ -52,6 +52,8 @@ export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 /** What CometChat answered: a status class, 429 apart from the other 4xx, or no answer at all. */
 export type CometChatCallClass = '2xx' | '3xx' | '4xx' | '429' | '5xx' | 'network';
 export const COMETCHAT_CALL_CLASSES: readonly CometChatCallClass[] = ['2xx', '3xx', '4xx', '429', '5xx', 'network'];
+/** What gave a handed-off conversation back to the bot. */
+export type HandoffResumedBy = 'user' | 'cli' | 'timeout';
 /** How one model call of the LLM responder ended: `aborted` by the responder timeout or the caller. */
 export type LlmCallOutcome = 'ok' | 'error' | 'aborted';
 
@@ -104,6 +106,29 @@ export const METRICS = {
     ['bot', 'outcome'],
   ),
   stops: counter('stops_total', 'Turns ended by /stop (their responder aborted; a streamed answer shown ends with "(stopped)"), by bot', ['bot']),
+  // A gauge read from Redis at scrape: a removed reaction takes its count back, and every process reports the same tally.
+  feedback: gauge(
+    'feedback_total',
+    "👍 (`up`) and 👎 (`down`) on the bot's answers, net of those removed, by bot and the responder that answered; the same figure from every process (max() it)",
+    ['bot', 'responder', 'reaction'],
+  ),
+  appEvents: counter(
+    'app_events_total',
+    'App webhook events (POST /webhooks/cometchat/events) by trigger (the four taken, else `other`) and outcome (accepted, duplicate, ignored, refused)',
+    ['trigger', 'outcome'],
+  ),
+  handoffs: counter('handoffs_total', "Conversations handed to people (/human, or the LLM's handoff tool), by bot", ['bot']),
+  handedOffConversations: gauge(
+    'handed_off_conversations',
+    'Conversations handed to people now (the bot silent in them), read from Redis at scrape time, by bot',
+    ['bot'],
+  ),
+  handoffResume: histogram(
+    'handoff_resume_seconds',
+    'Time a conversation was with people before the bot took it back, by bot and by what brought it back (user: /bot, cli, timeout)',
+    [1, 10, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800],
+    ['bot', 'by'],
+  ),
   cometchatRequests: counter(
     'cometchat_requests_total',
     'Calls to the CometChat REST API, by bot and answer: 2xx, 3xx, 4xx (429 apart), 429, 5xx, network',

@@ -36,6 +36,15 @@ export interface ReplyJobData {
   live?: boolean;
   /** An edit of the streamed answer posted by this reply job (its id): it shows that answer's newest text. */
   editOf?: string;
+  /** The responder that said it: recorded with the answer (AnswerRecords), so feedback on it names the responder. */
+  responder?: string;
+  /** The first reply of an answer: the text of the message it answers, recorded with it (an edit's `before`). */
+  question?: string;
+  /**
+   * Deletes the bot's answers to this message (deleted since): nothing is posted. Which messages is read when it runs,
+   * after the answers queued before it in the conversation's reply line went out.
+   */
+  deletesAnswersOf?: string;
 }
 
 /**

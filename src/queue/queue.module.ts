@@ -4,6 +4,7 @@ import { queueConfig, QueueConfig, tracingConfig, TracingConfig, webhookConfig, 
 import { MetricsModule } from '../metrics/metrics.module';
 import { RedisConnections } from '../redis';
 import { bullmqTelemetry } from '../tracing/bullmq-telemetry';
+import { AnswerRecords } from './answers/answer-records';
 import { EventsProducer } from './events/events.producer';
 import { jobOptions } from './job-contracts';
 import { QUEUE_NAMES, QUEUES } from './queue-definitions';
@@ -37,7 +38,7 @@ import { batchWritesOnAnswers } from '../redis/write-batcher';
       })),
     ),
   ],
-  providers: [ConnectionErrorLogger, QueueErrorListener, QueueMetricsCollector, IngestTurns, EventsProducer],
-  exports: [BullModule, ConnectionErrorLogger, EventsProducer],
+  providers: [ConnectionErrorLogger, QueueErrorListener, QueueMetricsCollector, IngestTurns, EventsProducer, AnswerRecords],
+  exports: [BullModule, ConnectionErrorLogger, EventsProducer, AnswerRecords],
 })
 export class QueueModule {}

@@ -1,5 +1,6 @@
 // The responder API: everything a team needs to write, register and test bot behaviour.
-export type { BotEvent, BotEventKind, BotReply, Attachment, Conversation, Reaction } from '../messages';
+export type { BotEvent, BotEventKind, BotReply, Attachment, Conversation, Feedback, Reaction } from '../messages';
+export { feedbackOf } from '../messages';
 export type { BotResponder, ResponderContext, ParsedCommand, ResponderResult, ResponderStreamPart, HistoryMessage } from './bot-responder.interface';
 export type { RespondOptions, StreamPart, TurnOutcome } from './responder-router';
 export type { ConversationState } from './conversation-state';

@@ -118,8 +118,9 @@ export class ResponderRouter {
     const command = parseCommand(event.text);
     const selected = this.select(event, command);
     if (!selected) {
-      // Another bot of this deployment is never answered by the fallback: two bots would talk to each other forever.
-      return this.settings.fallbackText && !event.fromBot
+      // Another bot of this deployment is never answered by the fallback: two bots would talk to each other forever. Nor
+      // is a delete or a reaction: only what someone wrote.
+      return this.settings.fallbackText && !event.fromBot && (event.kind === 'message' || event.kind === 'edited')
         ? { responder: 'fallback', replies: this.finish(event, [textReply(this.settings.fallbackText)]) }
         : { replies: [] };
     }

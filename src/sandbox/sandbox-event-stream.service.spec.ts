@@ -41,4 +41,22 @@ describe('notInBacklog', () => {
   it('keeps a reply that came during the read before its edit', () => {
     expect(notInBacklog([], [stored('10', 'First.'), edit('10', 'First. Second.')])).toEqual([stored('10', 'First.'), edit('10', 'First. Second.')]);
   });
+
+  it("treats a page message changed, a reply deleted and a reply's reactions as edits are treated: the newest change goes", () => {
+    const sentAs = (seq: string, text: string, deletedAt?: number): SandboxSentMessage =>
+      ({ seq, id: seq, text, ...(deletedAt ? { deletedAt } : {}) }) as SandboxSentMessage;
+    const heldSent: SandboxFeedItem = { kind: 'sent', seq: '11', item: sentAs('11', 'hi') };
+    const edited: SandboxFeedItem = { kind: 'sent-update', seq: '11', item: sentAs('11', 'hello') };
+    const deleted: SandboxFeedItem = { kind: 'sent-update', seq: '11', item: sentAs('11', 'hello', 1_700_000_005) };
+    expect(notInBacklog([heldSent], [edited])).toEqual([edited]);
+    expect(notInBacklog([heldSent], [edited, deleted])).toEqual([deleted]);
+    expect(notInBacklog([{ kind: 'sent', seq: '11', item: deleted.item }], [edited, deleted])).toEqual([]);
+
+    const gone: SandboxFeedItem = { kind: 'delete', seq: '10', item: { ...reply('10', 'a'), deletedAt: 1_700_000_006 } };
+    expect(notInBacklog([stored('10', 'a')], [edit('10', 'a b'), gone])).toEqual([gone]);
+
+    const liked: SandboxFeedItem = { kind: 'reactions', seq: '10', item: { id: '10', reactions: [] } };
+    expect(notInBacklog([stored('10', 'a')], [liked])).toEqual([liked]);
+    expect(notInBacklog([stored('10', 'a'), liked], [liked])).toEqual([]);
+  });
 });

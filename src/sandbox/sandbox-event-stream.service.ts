@@ -9,10 +9,10 @@ import { SandboxFeedItem, SandboxOutbox } from './sandbox-outbox.service';
 export const HEARTBEAT_MS = 15_000;
 
 /**
- * Server-sent events for the chat page: first what the outbox and the page log hold, then every reply, edit of a reply
- * and page message as Redis announces it. Announcements come from several processes and need not arrive in id order,
+ * Server-sent events for the chat page: first what the outbox and the page log hold, then every reply, page message
+ * and change of one as Redis announces it. Announcements come from several processes and need not arrive in id order,
  * so nothing is filtered by id: the page places each entry by its `seq` and drops ones it already has (a reconnect
- * sends the backlog again); an edit, or a reply it has that reads differently now, replaces the reply where it stands.
+ * sends the backlog again); a change, or a reply it has that reads differently now, replaces the item where it stands.
  */
 @Injectable()
 export class SandboxEventStream implements OnModuleInit, OnModuleDestroy {
@@ -71,18 +71,28 @@ export class SandboxEventStream implements OnModuleInit, OnModuleDestroy {
   }
 }
 
+/** What a change replaces where it stands (a reply, a page message, a reply's reactions): its kind in the backlog. */
+const CHANGED: Partial<Record<SandboxFeedItem['kind'], SandboxFeedItem['kind']>> = {
+  edit: 'reply',
+  delete: 'reply',
+  'sent-update': 'sent',
+  reactions: 'reactions',
+};
+
 /**
  * The announcements that came while the backlog was read, less what it holds already: a reply or page message it has
- * (by kind and seq). An edit is never taken for its reply: only an edit that a later one of the same reply replaces, or
- * that left the reply exactly as the backlog holds it, is dropped; the newest edit of a reply otherwise goes.
+ * (by kind and seq). A change (an edit or delete of a reply or page message, a reply's reactions) carries the whole
+ * item as it left it, so it is never taken for what it changes: only a change that a later one of the same item
+ * replaces, or that left the item exactly as the backlog holds it, is dropped; the newest change otherwise goes.
  */
 export function notInBacklog(backlog: SandboxFeedItem[], waiting: SandboxFeedItem[]): SandboxFeedItem[] {
   const held = new Map(backlog.map((entry) => [`${entry.kind}:${entry.seq}`, entry.item]));
   return waiting.filter((entry, index) => {
-    if (entry.kind !== 'edit') return !held.has(`${entry.kind}:${entry.seq}`);
-    if (waiting.some((later, at) => at > index && later.kind === 'edit' && later.seq === entry.seq)) return false;
-    const reply = held.get(`reply:${entry.seq}`);
-    return reply === undefined || JSON.stringify(reply) !== JSON.stringify(entry.item);
+    const changed = CHANGED[entry.kind];
+    if (changed === undefined) return !held.has(`${entry.kind}:${entry.seq}`);
+    if (waiting.some((later, at) => at > index && CHANGED[later.kind] === changed && later.seq === entry.seq)) return false;
+    const item = held.get(`${changed}:${entry.seq}`);
+    return item === undefined || JSON.stringify(item) !== JSON.stringify(entry.item);
   });
 }
 

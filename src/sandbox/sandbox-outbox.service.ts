@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { redisConfig, RedisConfig, sandboxConfig, SandboxConfig } from '../config/app.config';
 import { join } from 'node:path';
 import { connectRedis, RedisClient, withLuaCommands } from '../redis';
+import type { SandboxEventTrigger, SandboxReaction } from './sandbox-app-webhook.factory';
 
 /** A bot reply as the sandbox stored it: the Send Bot Message body, plus what CometChat would have added. */
 export interface SandboxReply {
@@ -35,14 +36,34 @@ export interface SandboxSentMessage {
   text: string;
   sentAt: number;
   webhook: { statusCode: number; body: unknown };
+  /** Edited on the page (the text is the new one), in Unix seconds. */
+  editedAt?: number;
+  /** Deleted on the page, in Unix seconds: shown as deleted. */
+  deletedAt?: number;
+  /** The latest app webhook event the page sent about it, and the events route's answer. */
+  change?: { trigger: SandboxEventTrigger; webhook: { statusCode: number; body: unknown } };
 }
 
-/** A reply stored, a page message, or a reply edited (a streamed answer filled in: the page replaces it where it stands). */
+/** Every reaction a reply has now (the page shows them under it). */
+export interface SandboxReactions {
+  id: string;
+  reactions: SandboxReaction[];
+}
+
+/**
+ * A reply stored, a page message, or a change the page shows where the message stands: a reply edited (a streamed
+ * answer filled in) or deleted, a page message edited or deleted (`sent-update`), a reply's reactions (`reactions`).
+ */
 export type SandboxFeedItem =
   | { kind: 'reply'; seq: string; item: SandboxReply }
   | { kind: 'sent'; seq: string; item: SandboxSentMessage }
   | { kind: 'edit'; seq: string; item: SandboxReply }
-  | { kind: 'delete'; seq: string; item: SandboxReply };
+  | { kind: 'delete'; seq: string; item: SandboxReply }
+  | { kind: 'sent-update'; seq: string; item: SandboxSentMessage }
+  | { kind: 'reactions'; seq: string; item: SandboxReactions };
+
+/** A reply's reactions outlive the outbox's turnover by far, then go: nothing else ever deletes them. */
+const REACTIONS_TTL_SECONDS = 7 * 24 * 3600;
 
 export type FeedListener = (entry: SandboxFeedItem) => void;
 
@@ -50,6 +71,8 @@ export type FeedListener = (entry: SandboxFeedItem) => void;
 interface OutboxCommands {
   nextMessageId(counter: string, now: number): Promise<number>;
   editReply(outbox: string, id: string, json: string, feed: string, announcement: string): Promise<number>;
+  changeSent(sent: string, id: string, fields: string, feed: string): Promise<string | null>;
+  toggleReaction(reactions: string, field: string, json: string, feed: string, id: string, ttlSeconds: number): Promise<[number, string]>;
 }
 type OutboxRedis = RedisClient & OutboxCommands;
 
@@ -61,7 +84,7 @@ type OutboxRedis = RedisClient & OutboxCommands;
 @Injectable()
 export class SandboxOutbox implements OnApplicationShutdown {
   private readonly logger = new Logger(SandboxOutbox.name);
-  readonly keys: { outbox: string; sent: string; messageId: string; feed: string };
+  readonly keys: { outbox: string; sent: string; messageId: string; feed: string; reactions: (id: string) => string };
   private client?: OutboxRedis;
   private subscriber?: RedisClient;
   private subscribing?: Promise<void>;
@@ -72,7 +95,13 @@ export class SandboxOutbox implements OnApplicationShutdown {
     @Inject(sandboxConfig.KEY) private readonly config: SandboxConfig,
   ) {
     const base = `${redis.prefix}:sandbox`;
-    this.keys = { outbox: `${base}:outbox`, sent: `${base}:sent`, messageId: `${base}:message-id`, feed: `${base}:feed` };
+    this.keys = {
+      outbox: `${base}:outbox`,
+      sent: `${base}:sent`,
+      messageId: `${base}:message-id`,
+      feed: `${base}:feed`,
+      reactions: (id) => `${base}:reactions:${id}`,
+    };
   }
 
   async nextMessageId(): Promise<string> {
@@ -112,28 +141,72 @@ export class SandboxOutbox implements OnApplicationShutdown {
     await this.append(this.keys.sent, { kind: 'sent', seq: message.seq, item: message });
   }
 
+  /** The page message of that id, as the page log holds it now (the newest entry), or undefined. */
+  async sentMessage(id: string): Promise<SandboxSentMessage | undefined> {
+    return (await this.commands().lrange(this.keys.sent, 0, -1)).map((json) => JSON.parse(json) as SandboxSentMessage).find((sent) => sent.id === id);
+  }
+
+  /**
+   * Sets fields of a page message (an edit's text, a delete's `deletedAt`) in every entry of its id, and announces each;
+   * the newest entry as changed, or undefined when the log holds none not deleted.
+   */
+  async changeSent(id: string, fields: Partial<SandboxSentMessage>): Promise<SandboxSentMessage | undefined> {
+    const changed = await this.commands().changeSent(this.keys.sent, id, JSON.stringify(fields), this.keys.feed);
+    return changed ? (JSON.parse(changed) as SandboxSentMessage) : undefined;
+  }
+
+  /**
+   * Adds the user's reaction to a reply, or takes it back when they had given it (the page's toggle), and announces the
+   * reply's reactions: whether it was added, and the reaction (a removed one as it was added: the same id).
+   */
+  async toggleReaction(reaction: SandboxReaction): Promise<{ added: boolean; reaction: SandboxReaction }> {
+    const [added, json] = await this.commands().toggleReaction(
+      this.keys.reactions(reaction.messageId),
+      `${reaction.uid}:${reaction.reaction}`,
+      JSON.stringify(reaction),
+      this.keys.feed,
+      reaction.messageId,
+      REACTIONS_TTL_SECONDS,
+    );
+    return { added: added === 1, reaction: JSON.parse(json) as SandboxReaction };
+  }
+
   /** The newest stored replies, newest first. */
   async replies(limit = this.config.outboxSize): Promise<SandboxReply[]> {
     return (await this.commands().lrange(this.keys.outbox, 0, limit - 1)).map((json) => JSON.parse(json) as SandboxReply);
   }
 
-  /** The newest replies and page messages (up to `limit` of each), oldest first. */
+  /** The newest replies and page messages (up to `limit` of each), oldest first; a reply's reactions right after it. */
   async feed(limit = 200): Promise<SandboxFeedItem[]> {
     const [replies, sent] = await Promise.all([
       this.commands().lrange(this.keys.outbox, 0, limit - 1),
       this.commands().lrange(this.keys.sent, 0, limit - 1),
     ]);
+    const stored = replies.map((json) => JSON.parse(json) as SandboxReply);
     const items: SandboxFeedItem[] = [
-      ...replies.map((json): SandboxFeedItem => {
-        const item = JSON.parse(json) as SandboxReply;
-        return { kind: 'reply', seq: item.id, item };
-      }),
+      ...stored.map((item): SandboxFeedItem => ({ kind: 'reply', seq: item.id, item })),
+      ...(await this.reactionsOf(stored.map((reply) => reply.id))),
       ...sent.map((json): SandboxFeedItem => {
         const item = JSON.parse(json) as SandboxSentMessage;
         return { kind: 'sent', seq: item.seq, item };
       }),
     ];
+    // A stable sort: reactions stay after the reply of the same seq.
     return items.sort((a, b) => compareSeq(a.seq, b.seq));
+  }
+
+  /** The reactions of the replies that have some, in one round trip. */
+  private async reactionsOf(ids: string[]): Promise<SandboxFeedItem[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.commands().pipeline();
+    for (const id of ids) pipeline.hvals(this.keys.reactions(id));
+    const results = (await pipeline.exec()) ?? [];
+    return ids.flatMap((id, index): SandboxFeedItem[] => {
+      const [error, values] = results[index] ?? [];
+      if (error) throw error;
+      const reactions = (values as string[]).map((json) => JSON.parse(json) as SandboxReaction);
+      return reactions.length > 0 ? [{ kind: 'reactions', seq: id, item: { id, reactions } }] : [];
+    });
   }
 
   /** Calls `listener` for every reply and page message stored from now on, by any process; returns the unsubscribe. */

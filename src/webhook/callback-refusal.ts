@@ -6,19 +6,19 @@ import { CometChatCallbackDto } from './dto/cometchat-callback.dto';
 export const MAX_CALLBACK_DEPTH = 64;
 
 /**
- * Why a webhook body is refused (its 400's message), or null when it is a callback to take. `schemaRefused` is the
+ * Why a webhook body is refused (its 400's message), or null when it is a callback (or `dto`'s body) to take. `schemaRefused` is the
  * route's compiled check (the DTO's JSON schema, run by Fastify before the handler); a body it refused is put to
  * class-validator itself, which names every bad field in the DTO's own words. Only refused bodies pay for that.
  */
-export function refusalOf(body: unknown, schemaRefused: boolean): string | null {
+export function refusalOf(body: unknown, schemaRefused: boolean, dto: new () => object = CometChatCallbackDto, what = 'callback'): string | null {
   if (!isPlainObject(body)) return 'Request body must be a JSON object';
   // A body nested too deep could not be stored (serialising it overflows the stack): refused, never a 503.
-  if (nestsDeeperThan(body, MAX_CALLBACK_DEPTH)) return `Invalid callback: nested deeper than ${MAX_CALLBACK_DEPTH} levels`;
+  if (nestsDeeperThan(body, MAX_CALLBACK_DEPTH)) return `Invalid ${what}: nested deeper than ${MAX_CALLBACK_DEPTH} levels`;
   if (!schemaRefused) return null;
   // A copy with the DTOs' prototypes (class-transformer follows their @Type()s), as class-validator needs.
-  const errors = validateSync(plainToInstance(CometChatCallbackDto, body), { stopAtFirstError: true, forbidUnknownValues: false });
+  const errors = validateSync(plainToInstance(dto, body), { stopAtFirstError: true, forbidUnknownValues: false });
   // The schema is derived from the DTO and specs hold them to the same answers; should they ever part, the DTO decides.
-  return errors.length > 0 ? `Invalid callback: ${describeValidationErrors(errors).join('; ')}` : null;
+  return errors.length > 0 ? `Invalid ${what}: ${describeValidationErrors(errors).join('; ')}` : null;
 }
 
 /** Flattens nested errors into "data.id must be a string" style lines, one per field. */

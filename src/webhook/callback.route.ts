@@ -9,6 +9,7 @@ import { botLabel, type WebhookOutcome } from '../metrics/metric-definitions';
 import { MetricsService } from '../metrics/metrics.service';
 import { MessageNotStorableError, MessageNotStoredError } from '../queue/events/events.producer';
 import { refusalOf } from './callback-refusal';
+import { identityOnly } from './identity-only';
 import { jsonSchemaOf, strictValidatorCompiler } from './callback-schema';
 import { CometChatCallbackDto } from './dto/cometchat-callback.dto';
 import { InboxResult, InboxService } from './inbox.service';
@@ -62,13 +63,6 @@ export class CallbackRoute implements OnModuleInit {
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    // Before the body is read: a compressed body would otherwise fail as bad JSON, a misleading 400. A callback
-    // hook, not an async one: no promise on every callback's path.
-    const identityOnly = (request: FastifyRequest, reply: FastifyReply, next: () => void) => {
-      const encoding = request.headers['content-encoding'];
-      if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return next();
-      reply.code(415).send(httpErrorBody(415, `Content-Encoding ${encoding} is not accepted; send the JSON uncompressed`));
-    };
     // Counted and logged once the answer is sent (onResponse), whoever gave it: the handler, a hook, Fastify's body
     // errors. It runs after the response, adding nothing to its latency. The outcome is a request decoration
     // (Fastify's way: requests keep one shape). One log line per request, the only one the webhook writes.

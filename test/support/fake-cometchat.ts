@@ -23,6 +23,8 @@ export interface StoredMessage {
   receiverType: string;
   parentId?: string;
   sentAt: number;
+  /** Set by Delete Message (DELETE /messages/{id}), epoch seconds: CometChat keeps a deleted message, marked. */
+  deletedAt?: number;
 }
 
 /** A bot as the fake's Bots API stores it (cometchat-api.md §5). */
@@ -147,6 +149,11 @@ export class FakeCometChat {
   /** Update Message calls answered 2xx (PUT /messages/{id}), in order. */
   get edits(): RecordedCall[] {
     return this.delivered.filter((c) => c.method === 'PUT' && EDIT_MESSAGE.test(c.path));
+  }
+
+  /** Delete Message calls answered 2xx (DELETE /messages/{id}), in order. */
+  get deletes(): RecordedCall[] {
+    return this.delivered.filter((c) => c.method === 'DELETE' && EDIT_MESSAGE.test(c.path));
   }
 
   /** The stored message with this id. */
@@ -275,6 +282,18 @@ export class FakeCometChat {
     return message;
   }
 
+  /** Delete Message: the stored message is marked deleted, by its sender only (on behalf of the bot for its answers). */
+  private remove(id: string, headers: IncomingMessage['headers']): { status: number; body: unknown } {
+    const message = this.message(id);
+    if (!message || message.deletedAt !== undefined)
+      return { status: 404, body: { error: { code: 'ERR_MSG_NOT_FOUND', message: `The message ${id} does not exist.` } } };
+    if (headers.onbehalfof !== message.sender) {
+      return { status: 403, body: { error: { code: 'ERR_NOT_A_SENDER', message: 'Only the sender may delete a message.' } } };
+    }
+    message.deletedAt = Math.floor(Date.now() / 1000);
+    return { status: 200, body: { data: { ...message, deletedBy: message.sender } } };
+  }
+
   /** Update Message: the stored message's data takes the body's; answered with the `edited` action message, as CometChat does. */
   private edit(id: string, body: any, headers: IncomingMessage['headers']): { status: number; body: unknown } {
     const message = this.message(id);
@@ -361,8 +380,10 @@ export class FakeCometChat {
         req.socket.destroy();
         return;
       }
-      const edit = req.method === 'PUT' ? EDIT_MESSAGE.exec(req.url ?? '') : null;
-      const edited = edit && behaviour.status < 300 && !behaviour.body ? this.edit(decodeURIComponent(edit[1]), body, req.headers) : undefined;
+      const edit = req.method === 'PUT' || req.method === 'DELETE' ? EDIT_MESSAGE.exec(req.url ?? '') : null;
+      const change =
+        req.method === 'PUT' ? this.edit.bind(this) : (id: string, _: unknown, headers: IncomingMessage['headers']) => this.remove(id, headers);
+      const edited = edit && behaviour.status < 300 && !behaviour.body ? change(decodeURIComponent(edit[1]), body, req.headers) : undefined;
       if (edited) call.answer = edited.status;
       const answer =
         edited?.body ??

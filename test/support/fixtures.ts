@@ -31,3 +31,40 @@ export function directText(text: string, sender: string, extra: Record<string, u
   Object.assign(callback.data, extra);
   return callback;
 }
+
+/**
+ * An app webhook's envelope (cometchat-api.md §7): `{trigger, data, appId, region, webhook}`, for the test app
+ * (`e2e-app`). Message events carry `data.message`; reactions `data.reaction` (and the message reacted to, when given).
+ */
+export function appEvent(trigger: string, data: Record<string, unknown>): any {
+  return { trigger, data, appId: 'e2e-app', region: 'us', webhook: 'bot-events' };
+}
+
+/** `message_edited` of a callback's message: its text now `text`, edited now. */
+export function messageEdited(callback: any, text: string): any {
+  const now = Math.floor(Date.now() / 1000);
+  const message = { ...callback.data, data: { ...callback.data.data, text }, editedAt: now, editedBy: callback.data.sender, updatedAt: now };
+  return appEvent('message_edited', { message });
+}
+
+/** `message_deleted` of a callback's message. */
+export function messageDeleted(callback: any): any {
+  const now = Math.floor(Date.now() / 1000);
+  return appEvent('message_deleted', { message: { ...callback.data, deletedAt: now, deletedBy: callback.data.sender, updatedAt: now } });
+}
+
+/** `message_reaction_added` / `_removed` by `uid` on a message (`message`: the message object, when sent along). */
+export function reaction(
+  added: boolean,
+  messageId: string,
+  emoji: string,
+  uid: string,
+  message?: Record<string, unknown>,
+  reactedAt = Math.floor(Date.now() / 1000),
+): any {
+  const data = {
+    reaction: { id: `${messageId}-${uid}-${emoji}`, messageId, reaction: emoji, uid, reactedAt, reactedBy: { uid, name: uid } },
+    ...(message ? { message } : {}),
+  };
+  return appEvent(added ? 'message_reaction_added' : 'message_reaction_removed', data);
+}

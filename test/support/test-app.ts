@@ -1,3 +1,4 @@
+import { Scrape } from './prometheus-text';
 import { ModuleMetadata } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Job, Queue } from 'bullmq';
@@ -73,6 +74,21 @@ export class TestApp {
       headers: { ...(authorization ? { authorization } : {}), 'content-type': contentType },
       payload: raw ?? JSON.stringify(body),
     });
+  }
+
+  /** An app webhook's event (POST /webhooks/cometchat/events), with the callback's credentials unless told otherwise. */
+  postEvent(body: unknown, { authorization = basicAuth() }: Pick<PostOptions, 'authorization'> = {}) {
+    return this.app.inject({
+      method: 'POST',
+      url: '/webhooks/cometchat/events',
+      headers: { ...(authorization ? { authorization } : {}), 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    });
+  }
+
+  /** The service's /metrics, read. */
+  async scrape(): Promise<Scrape> {
+    return new Scrape((await this.app.inject({ method: 'GET', url: '/metrics' })).body);
   }
 
   /** A separate BullMQ handle on one of the app's queues, for looking at jobs. */

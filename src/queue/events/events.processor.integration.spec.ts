@@ -15,6 +15,8 @@ import { EventTurns, ReplyTurns, RunningTurns } from '../turns';
 import type { ReplyJobData } from '../job-contracts';
 import { RedisConnections } from '../../redis';
 import { WorkerRedis } from '../../redis/worker-redis.service';
+import { Handoffs } from '../../handoff';
+import { HandoffStore } from '../../handoff/handoff.store';
 
 /** The processor with a stand-in registry, on the Redis at REDIS_URL with real BullMQ queues. */
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -41,6 +43,7 @@ describe('EventsProcessor', () => {
   let replies: Queue<ReplyJobData>;
   let respond: jest.Mock;
   let processor: EventsProcessor;
+  let handoffs: Handoffs;
 
   beforeAll(() => Logger.overrideLogger(false));
   afterAll(() => Logger.overrideLogger(['error', 'warn', 'log']));
@@ -59,6 +62,14 @@ describe('EventsProcessor', () => {
     } as RespondersConfig;
     const queueConfig = { lockMs: 30_000, recoveryCheckMs: 15_000 } as never;
     const bots = servedBots();
+    const handoffConfig = { text: 'A person will answer.', timeoutMs: 60_000, notify: { type: 'group' as const, id: 'team' } };
+    handoffs = new Handoffs(
+      new HandoffStore(redis.client, prefix),
+      new ReplyTurns(redis, replies, queueConfig),
+      new MetricsService(),
+      bots,
+      handoffConfig,
+    );
     processor = new EventsProcessor(
       { respond, select: () => undefined } as unknown as ResponderRegistry,
       new ConversationStateStore(connections, config),
@@ -68,6 +79,8 @@ describe('EventsProcessor', () => {
       bots,
       new LiveReplies(redis, replies, new ReplyTurns(redis, replies, queueConfig), new MetricsService(), bots),
       new RunningTurns(connections, redis, new MetricsService()),
+      { handle: () => Promise.resolve({ route: true, deletes: false }) } as never, // messages only here: app-events.e2e-spec.ts
+      handoffs,
     );
   });
 
@@ -133,5 +146,23 @@ describe('EventsProcessor', () => {
     job.attemptsMade = 1; // as BullMQ counts a run that ended
     await processor.process(job);
     expect((await replies.getJobs(['waiting', 'delayed'])).map((j) => j.id)).toEqual(['reply-9-0']);
+  });
+
+  it('runs no responder in a conversation handed to people, but /bot; the turn still ends and hands on', async () => {
+    respond.mockResolvedValue({ responder: 'echo', replies: [textReply('said')] });
+    const asked = await stored('20', '/human');
+    await processor.process(asked);
+    await handoffs.handOff(respond.mock.calls[0][0]);
+    respond.mockClear();
+
+    expect(await processor.process(await stored('21', 'anyone there?'))).toEqual({ replies: [] });
+    expect(respond).not.toHaveBeenCalled();
+    // The turn was released: the next message of the conversation runs (here, /bot, which the gate lets through).
+    await processor.process(await stored('22', '/bot'));
+    expect(respond).toHaveBeenCalledTimes(1);
+    // The transcript went to the notified group, with what was said before the handoff.
+    const transcript = await replies.getJob('handoff-20');
+    expect(transcript!.data.target).toEqual({ type: 'group', id: 'team' });
+    expect(transcript!.data.reply.data.text).toContain('Handoff: Andrew (cometchat-uid-1)');
   });
 });

@@ -6,7 +6,7 @@ import { BotEvent, BotReply, conversationKey, textOf } from '../../messages';
 import { textReply } from '../../responders/reply.builders';
 import { ResponderRegistry } from '../../responders/responder.registry';
 import { ConversationStateStore } from '../../conversation-state/conversation-state.store';
-import { EventJobData, failsForGood, replyJobId } from '../job-contracts';
+import { EventJobData, failsForGood, ReplyJobData, replyJobId } from '../job-contracts';
 import type { QueueProcessor } from '../workers/queue-processor';
 import { AbsorbedEntry, EventTurns, MAX_BATCH, ReplyTurns, RunningTurn, RunningTurns } from '../turns';
 import { newMessageMode } from '../../responders/responder.decorator';
@@ -15,6 +15,8 @@ import type { ConversationState } from '../../responders/conversation-state';
 import { STOP_REQUEST_JOB } from '../queue-definitions';
 import { botLabel } from '../../metrics/metric-definitions';
 import { LiveReplies, LiveReply, QueuedReply } from '../replies/live-replies';
+import { ChangeHandling, MessageChanges } from './message-changes';
+import { Handoffs } from '../../handoff';
 
 export interface EventOutcome {
   responder?: string;
@@ -47,6 +49,8 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     private readonly bots: ServedBots,
     private readonly live: LiveReplies,
     private readonly running: RunningTurns,
+    private readonly changes: MessageChanges,
+    private readonly handoffs: Handoffs,
   ) {}
 
   async process(job: Job<EventJobData>, token?: string): Promise<EventOutcome> {
@@ -62,16 +66,22 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     const started = performance.now();
     const bot = this.botOf(job);
     const event = bot.eventOf(job.data, job.timestamp);
+    // Only a first run can find its replies not queued yet (an earlier run, retried or stalled, may have).
+    const firstRun = job.attemptsMade === 0 && !job.stalledCounter;
+    // An edit, delete or reaction (the app webhooks): its built-in handling first, and maybe no responder at all.
+    const change = event.kind === 'message' ? undefined : await this.changes.handle(event, bot, { turn, firstRun });
+    if (change && !change.route) return this.noted(job, change, started);
+    // A conversation handed to people: stored, kept for the transcript, answered by nobody (but `/bot`). A change's
+    // built-in handling (feedback, deleting a deleted question's answers) goes on meanwhile.
+    if (await this.handoffs.holds(event)) return this.handedOff(job, started);
     // Only a responder that coalesces or takes interruptions costs anything more: the others' turns run as they always did.
     const chosen = this.registry.select(event);
-    const mode = chosen ? newMessageMode(chosen) : 'queue';
+    const mode = chosen && !change ? newMessageMode(chosen) : 'queue';
     const absorbed = chosen && mode !== 'queue' ? await this.absorb(job, bot, chosen.name) : [];
     const batch = [event, ...absorbed.map((entry) => bot.eventOf(entry.data, entry.timestamp))];
     const newest = batch[batch.length - 1];
-    // Only a first run can find its replies not queued yet (an earlier run, retried or stalled, may have).
-    const firstRun = job.attemptsMade === 0 && !job.stalledCounter;
     // A streamed answer is shown while it is written; one an earlier run of this turn posted is edited, never posted again.
-    const first = this.replyJob(event, turn, 0, { category: 'message', type: 'text', data: {} });
+    const first = this.replyJob(event, turn, 0, { category: 'message', type: 'text', data: {} }, chosen?.name);
     const answer = this.live.sinkFor(first, { firstRun, earlier: !firstRun && (await this.live.wasPosted(first.jobId)) });
 
     let outcome;
@@ -94,7 +104,8 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     }
     running.end();
     // A coalesced turn's replies are keyed by the message that holds the turn, as any other turn's.
-    const replies = await this.enqueue(event, turn, outcome.replies, firstRun, answer);
+    const replies = await this.enqueue(event, turn, outcome.replies, firstRun, answer, 0, outcome.responder);
+    await this.handoffs.answered(batch, outcome.replies);
     // Handed on before BullMQ records the completion, so that completion fetches the next message at once. A
     // crash in between runs this turn again later, in line, never beside the next one; its replies stay queued once.
     await this.turns.release(job);
@@ -108,8 +119,21 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
       durationMs: Math.round(performance.now() - started),
       ...(absorbed.length ? { coalesced: absorbed.length + 1 } : {}),
       ...(answer.posted ? { streamed: true, edits: answer.edits } : {}),
+      ...(change ? changeLine(event, change) : {}),
     });
     return { responder: outcome.responder, replies, ...(absorbed.length ? { absorbed: batch.slice(1).map((e) => e.id) } : {}) };
+  }
+
+  /** The conversation is with people: the turn ends at once, saying nothing; the next message takes its turn. */
+  private async handedOff(job: Job<EventJobData>, started: number): Promise<EventOutcome> {
+    await this.turns.release(job);
+    this.logger.log({
+      ...this.logLine(job),
+      attempt: job.attemptsMade + 1,
+      outcome: 'handed-off',
+      durationMs: Math.round(performance.now() - started),
+    });
+    return { replies: [] };
   }
 
   /**
@@ -135,6 +159,20 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
       ...(answer.posted ? { streamed: true, edits: answer.edits } : {}),
     });
     return { replies: [], stopped: true };
+  }
+
+  /** A change no responder sees (an edit, with ANSWER_EDITED_MESSAGES off): its built-in handling was all. */
+  private async noted(job: Job<EventJobData>, change: ChangeHandling, started: number): Promise<EventOutcome> {
+    await this.turns.release(job);
+    const event = { kind: job.data.change!.kind, id: job.data.data.id };
+    this.logger.log({
+      ...this.logLine(job),
+      attempt: job.attemptsMade + 1,
+      outcome: 'noted',
+      durationMs: Math.round(performance.now() - started),
+      ...changeLine(event, change),
+    });
+    return { replies: [] };
   }
 
   /**
@@ -200,7 +238,8 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     const behind = await this.turns.behind(job, more === undefined ? undefined : { room: MAX_BATCH - 1 - more });
     if ('recorded' in behind) return more === undefined ? behind.recorded : [];
     // Built with a receivedAt of 0: only the choice of responder is asked here.
-    const takes = (entry: AbsorbedEntry<EventJobData>) => this.registry.select(bot.eventOf(entry.data, 0))?.name === responder;
+    // A change (an edit, a reaction) is never part of a batch: it is a turn of its own.
+    const takes = (entry: AbsorbedEntry<EventJobData>) => !entry.data.change && this.registry.select(bot.eventOf(entry.data, 0))?.name === responder;
     const taken = behind.waiting.findIndex((entry) => !takes(entry));
     const joining = taken < 0 ? behind.waiting : behind.waiting.slice(0, taken);
     if (more === undefined) return this.turns.absorb(job, joining);
@@ -244,9 +283,10 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     firstRun: boolean,
     answer?: LiveReply,
     firstIndex = 0,
+    responder?: string,
   ): Promise<string[]> {
     if (replies.length === 0) return [];
-    const jobs = replies.map((reply, n) => this.replyJob(event, turn, firstIndex + n, reply));
+    const jobs = replies.map((reply, n) => this.replyJob(event, turn, firstIndex + n, reply, responder));
     // A streamed answer shown already (the turn's first reply) ends with its last edit: the whole answer.
     const [first, ...rest] = jobs;
     const shown = answer?.posted === true;
@@ -256,9 +296,22 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     return jobs.map((job) => job.jobId);
   }
 
-  /** A reply's job: a deterministic id, so that when the turn runs again (retry, stall) it is not queued twice. */
-  private replyJob(event: BotEvent, turn: number, index: number, reply: BotReply): QueuedReply {
-    const jobId = replyJobId(event.id, index === APOLOGY_INDEX ? 'apology' : index, event.conversation.bot);
-    return { jobId, data: { eventId: event.id, index, turn, target: event.conversation, reply, muid: jobId, receivedAt: event.receivedAt } };
+  /**
+   * A reply's job: a deterministic id, so that when the turn runs again (retry, stall) it is not queued twice; a change's
+   * (an edit answered again) by the change, never the message's first answer. Its first reply carries the question's text
+   * and every reply its responder, recorded with the answer (AnswerRecords).
+   */
+  private replyJob(event: BotEvent, turn: number, index: number, reply: BotReply, responder?: string): QueuedReply {
+    const answering = (event.raw as EventJobData).change?.key ?? event.id;
+    const jobId = replyJobId(answering, index === APOLOGY_INDEX ? 'apology' : index, event.conversation.bot);
+    const data: ReplyJobData = { eventId: event.id, index, turn, target: event.conversation, reply, muid: jobId, receivedAt: event.receivedAt };
+    if (responder !== undefined) data.responder = responder;
+    if (index === 0 && event.text) data.question = event.text;
+    return { jobId, data };
   }
+}
+
+/** A change's turn line: what happened and what its built-in handling did. */
+function changeLine(event: Pick<BotEvent, 'kind' | 'id'>, change: ChangeHandling) {
+  return { kind: event.kind, ...(change.deletes ? { deletesAnswers: true } : {}), ...(change.feedback ? { feedback: change.feedback } : {}) };
 }

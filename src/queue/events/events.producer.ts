@@ -46,6 +46,8 @@ interface Producer {
 interface Delivery {
   callback: CometChatCallback;
   conversation: Conversation;
+  /** What it is deduplicated by and holds its place in line as: the message id, or a change's key (app webhooks). */
+  eventId: string;
   jobId: string;
   /** Stored delayed (parked): its conversation looked busy, so its job would only have parked itself on its first run. */
   parked?: boolean;
@@ -107,9 +109,17 @@ export class EventsProducer implements OnModuleInit {
     const outOfLine = stopRequest && (await this.turns.stopRunning(conversation).catch(() => undefined)) !== undefined;
     // A fresh job id per delivery: when BullMQ's dedup key already exists the add returns the first job's id
     // instead, which is how a redelivery is told apart without a second round trip.
-    const jobId = deliveryId(callback.data.id);
+    const eventId = callback.change?.key ?? callback.data.id;
+    const jobId = deliveryId(eventId);
     return new Promise((resolve, reject) => {
-      const delivery: Delivery = { callback, conversation, jobId, outOfLine, traceContext: this.events.opts.telemetry?.contextManager.active() };
+      const delivery: Delivery = {
+        callback,
+        conversation,
+        eventId,
+        jobId,
+        outOfLine,
+        traceContext: this.events.opts.telemetry?.contextManager.active(),
+      };
       delivery.answer = (storedAs) => {
         delivery.answer = undefined;
         // A RangeError is the message's own (too deep, too long to serialise): redelivering it would not help.
@@ -123,6 +133,11 @@ export class EventsProducer implements OnModuleInit {
         });
       }
     });
+  }
+
+  /** Whether this message of the conversation was stored (within the 24 h a message id is deduplicated for). */
+  async stored(conversation: Conversation, messageId: string): Promise<boolean> {
+    return (await this.events.getDeduplicationJobId(messageDeduplicationId(conversation, messageId))) !== null;
   }
 
   private async storeBatch(): Promise<void> {
@@ -161,8 +176,8 @@ export class EventsProducer implements OnModuleInit {
 
   /** The job id the message is stored under (another delivery's when a duplicate), or why it was not stored. */
   private async add(claimed: Promise<Array<IngestClaim | undefined>>, delivery: Delivery, n: number): Promise<string | Error> {
-    const { callback, conversation, jobId } = delivery;
-    const id = messageDeduplicationId(conversation, callback.data.id);
+    const { callback, conversation, eventId, jobId } = delivery;
+    const id = messageDeduplicationId(conversation, eventId);
     try {
       const opts = { jobId, deduplication: { id, ttl: DEDUPLICATION_TTL_MS }, ...(delivery.parked ? { delay: this.turns.parkedDelayMs } : {}) };
       const add = () => this.events.add(delivery.outOfLine ? STOP_REQUEST_JOB : BOT_EVENT_JOB, callback, opts);
@@ -199,7 +214,7 @@ export class EventsProducer implements OnModuleInit {
    */
   private claim(batch: Delivery[]): Promise<Array<IngestClaim | undefined>> {
     const inLine = batch.filter((delivery) => !delivery.outOfLine);
-    const messages = inLine.map(({ callback, conversation, jobId, parked }) => ({ conversation, messageId: callback.data.id, jobId, parked }));
+    const messages = inLine.map(({ eventId, conversation, jobId, parked }) => ({ conversation, messageId: eventId, jobId, parked }));
     const claimed = (messages.length > 0 ? this.turns.claim(messages) : Promise.resolve([])).then((places) => {
       let next = 0;
       return batch.map((delivery) => (delivery.outOfLine ? undefined : places[next++]));
@@ -251,7 +266,7 @@ export class EventsProducer implements OnModuleInit {
     claimed
       .then((places) => {
         const place = places[n];
-        return place && this.turns.takeBack(delivery.conversation, delivery.callback.data.id, place);
+        return place && this.turns.takeBack(delivery.conversation, delivery.eventId, place);
       })
       .catch(() => undefined); // left behind, it is dropped once stale (TurnSequencer)
   }

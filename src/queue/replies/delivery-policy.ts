@@ -1,5 +1,5 @@
 import { classify, CometChatError, RateLimitQuota } from '../../cometchat/cometchat-error';
-import type { EditedMessage, OutgoingMessage, ReplySender, SentMessage } from '../../cometchat/reply-sender';
+import type { DeletedMessage, EditedMessage, OutgoingMessage, ReplySender, SentMessage } from '../../cometchat/reply-sender';
 import type { ReplyJobData } from '../job-contracts';
 import type { BreakerNews } from './breaker-broadcast';
 import { BREAKER_THRESHOLD, SendBreaker } from './send-breaker';
@@ -86,10 +86,10 @@ export interface Admitted {
 }
 
 /**
- * What a run sends: a message to post (looked for first when an earlier send may have been stored unconfirmed), or an
- * edit of one (idempotent: sent again as it is).
+ * What a run sends: a message to post (looked for first when an earlier send may have been stored unconfirmed), an
+ * edit of one, or its delete (both idempotent: sent again as they are).
  */
-export type Delivery = { post: OutgoingMessage } | { edit: EditedMessage };
+export type Delivery = { post: OutgoingMessage } | { edit: EditedMessage } | { delete: DeletedMessage };
 
 /** What CometChat stored, or the earlier send of this reply found there (`foundEarlier`). */
 export type Sent = SentMessage & { foundEarlier?: boolean };
@@ -187,6 +187,7 @@ export class DeliveryPolicy<Run extends ReplyRun = ReplyRun> {
   async send(run: Run, admitted: Admitted, delivery: Delivery = { post: run.data }): Promise<Sent> {
     try {
       if ('edit' in delivery) return await this.ports.sender.editBotMessage(delivery.edit);
+      if ('delete' in delivery) return await this.ports.sender.deleteBotMessage(delivery.delete);
       // An earlier send that may have been stored unconfirmed (no answer; its process died) is looked for first.
       const earlier = this.mayBeStoredUnconfirmed(run) ? await this.findEarlierSend(run) : undefined;
       return earlier !== undefined ? { id: earlier, foundEarlier: true } : await this.ports.sender.sendBotMessage(delivery.post);

@@ -64,6 +64,7 @@ describe('RepliesProcessor', () => {
       servedBots(),
       new LiveReplies(redis, replies, new ReplyTurns(redis, replies, { recoveryCheckMs: 15_000 } as QueueConfig), new MetricsService(), servedBots()),
       { live: { progressAfterMs: 1500, progressText: '…', editIntervalMs: 2000 } },
+      { record: () => Promise.resolve() } as never, // what an answer answered: app-events.e2e-spec.ts
     );
 
   beforeEach(() => {

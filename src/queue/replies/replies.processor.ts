@@ -13,6 +13,7 @@ import { BotSends } from './bot-sends';
 import { BreakerBroadcast } from './breaker-broadcast';
 import { Delivery, DeliveryPolicy, DeliveryPorts } from './delivery-policy';
 import { LiveReplies } from './live-replies';
+import { AnswerRecords } from '../answers/answer-records';
 import { inBullmqTerms, queuePauses, SendRefusedError } from './delivery-in-bullmq';
 import { ProbeLock } from './probe-lock';
 import { SentReplies } from './sent-replies';
@@ -53,6 +54,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     private readonly bots: ServedBots,
     private readonly live: LiveReplies,
     @Inject(respondersConfig.KEY) private readonly responders: Pick<RespondersConfig, 'live'>,
+    private readonly answers: AnswerRecords,
   ) {
     const base = `${redis.prefix}:${REPLIES_QUEUE}`;
     const { backoffMs: firstWindowMs, backoffMaxMs: maxWindowMs } = queue.replies;
@@ -81,6 +83,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
   async process(job: Job<ReplyJobData>, token?: string): Promise<ReplyOutcome> {
     await this.turns.enter(job, token);
     if (job.data.editOf !== undefined) return this.edit(job, job.data.editOf, token);
+    if (job.data.deletesAnswersOf !== undefined) return this.deleteAnswers(job, job.data.deletesAnswersOf, token);
     // Only a job that ran before can have been sent (its completion lost to a fault): ask then, not on a first run.
     const previous = job.attemptsStarted > 1 ? await this.sent.sentAs(job.id!) : null;
     if (previous !== null) {
@@ -93,6 +96,8 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     const live = job.data.live ? await this.live.read(job.id!) : undefined;
     const post = live ? { ...job.data, reply: withText(job.data.reply, live.text) } : job.data;
     const { sent, durationMs } = await this.deliver(job, token, { post });
+    // Before the reply line moves on: a delete of this answer's question, next in line, finds this message.
+    await this.recordAnswer(job, sent.id);
 
     // Recorded before the completion, and even when Redis is out of memory: a later run of this job (its
     // completion lost, a stall) finds it. Nothing that can fail comes before the record: a failure then would send
@@ -156,6 +161,34 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     return { messageId, alreadySent: false };
   }
 
+  /**
+   * What this message answered, for the app webhooks' events on either (a reaction on it, an edit or delete of its
+   * question). It never fails the send: a record lost to a fault costs that feedback or delete, never a message.
+   */
+  private async recordAnswer(job: Job<ReplyJobData>, messageId: string): Promise<void> {
+    const { target, eventId, responder, question } = job.data;
+    // Only a responder's answer (not an apology, not a handoff's transcript to people).
+    if (!messageId || !eventId || responder === undefined) return;
+    await this.answers
+      .record({ conversation: target, question: eventId, replyId: job.id!, messageId, responder, text: question })
+      .catch((error: Error) => this.logger.warn({ ...this.logLine(job), reason: `answer not recorded: ${error.message}` }));
+  }
+
+  /**
+   * Deletes the bot's answers to a message its sender deleted, each a send of its own (budgeted, paused, retried as any).
+   * A run again after a fault deletes them again: one gone already counts as deleted.
+   */
+  private async deleteAnswers(job: Job<ReplyJobData>, question: string, token: string | undefined): Promise<ReplyOutcome> {
+    const answer = await this.answers.answerTo(job.data.target, question);
+    for (const messageId of answer?.messages ?? []) {
+      const { sent, durationMs } = await this.deliver(job, token, { delete: { target: job.data.target, messageId } });
+      this.logger.log({ ...this.logLine(job), status: sent.status, attempt: job.attemptsMade + 1, outcome: 'deleted', messageId, durationMs });
+      await this.policyOf(job).delivered(sent.quota);
+    }
+    await this.turns.release(job);
+    return { messageId: answer?.messages.join(',') ?? '', alreadySent: false, ...(answer ? {} : { skipped: true }) };
+  }
+
   /** One bot's reply waits as a delayed job of its own, noted as held so that its bot's lifted pause wakes it. */
   private async waitAlone(job: Job<ReplyJobData>, token: string | undefined, ms: number): Promise<void> {
     await this.botSends.get(this.bots.ofConversation(job.data.target)!.uid)?.hold(job.id!);
@@ -175,7 +208,7 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
    * stays (a day): its edits, and a re-run of its turn after a crash, find its message by it.
    */
   async completed(job: Job<ReplyJobData>): Promise<void> {
-    if (job.data.live || job.data.editOf !== undefined) return;
+    if (job.data.live || job.data.editOf !== undefined || job.data.deletesAnswersOf !== undefined) return;
     await this.sent.forget(job.id!);
   }
 

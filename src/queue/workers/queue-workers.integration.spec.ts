@@ -13,6 +13,7 @@ import { TurnFailedError } from '../../responders/turn-failed.error';
 import { ConnectionErrorLogger } from '../../redis/connection-error.logger';
 import { ConversationStateStore } from '../../conversation-state/conversation-state.store';
 import { servedBots } from '../../config/testing/served-bots';
+import type { Handoffs } from '../../handoff';
 import { EventsProcessor } from '../events/events.processor';
 import { EventTurns, ReplyTurns, RunningTurns } from '../turns';
 import { QueueWorkers } from './queue-workers.service';
@@ -70,6 +71,8 @@ describe('QueueWorkers logs', () => {
       bots,
       new LiveReplies(redis, replies, new ReplyTurns(redis, replies, queue), new MetricsService(), bots),
       new RunningTurns(connections, redis, new MetricsService()),
+      { handle: () => Promise.resolve({ route: true, deletes: false }) } as never, // messages only here: app-events.e2e-spec.ts
+      { holds: async () => false, answered: async () => undefined } as unknown as Handoffs,
     );
     // No reply is queued in these tests: the replies worker idles.
     const noReplies = { process: async () => undefined, failedForGood: async () => undefined, logLine: () => ({ msg: 'send' }) };

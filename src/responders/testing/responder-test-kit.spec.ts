@@ -45,6 +45,26 @@ describe('buildEvent', () => {
     expect((event.raw as any).data.data.text).toBe('<@uid:support-bot> status?');
   });
 
+  it('builds an edit, a delete and a reaction, and runs them through the responders that take them (`on`)', async () => {
+    @Responder({ name: 'edits', on: ['edited', 'reaction-added'] })
+    class EditsResponder implements BotResponder {
+      respond({ event }: ResponderContext) {
+        return event.kind === 'edited'
+          ? textReply(`now "${event.text}", was "${event.before?.text}"`)
+          : textReply(`thanks for the ${event.reaction?.emoji}`);
+      }
+    }
+    const edited = buildEvent({ kind: 'edited', text: 'opening hours on sunday', before: 'opening hours' });
+    expect(edited).toMatchObject({ kind: 'edited', text: 'opening hours on sunday', before: { text: 'opening hours' } });
+    expect((await runTurn(new EditsResponder(), edited)).texts).toEqual(['now "opening hours on sunday", was "opening hours"']);
+    const liked = buildEvent({ kind: 'reaction-added', reaction: '👍', sender: 'ana', onAnswer: { responder: 'edits', question: '7' } });
+    expect(liked.reaction).toEqual({ emoji: '👍', by: { uid: 'ana' }, onAnswer: { responder: 'edits', question: '7' } });
+    expect((await runTurn(new EditsResponder(), liked)).texts).toEqual(['thanks for the 👍']);
+    // Not taken: a new message (the responder declares no `message`), a delete.
+    expect((await runTurn(new EditsResponder(), buildEvent({ text: 'hi' }))).responder).toBeUndefined();
+    expect((await runTurn(new EditsResponder(), buildEvent({ kind: 'deleted' }))).responder).toBeUndefined();
+  });
+
   it('puts a message into a thread with parentId', () => {
     expect(buildEvent({ text: 'and yesterday?', parentId: '2310' }).parentId).toBe('2310');
   });

@@ -1,5 +1,5 @@
 import { CometChatCallback, mentionStripper, toBotEvent } from '../../messages';
-import { textOf, type BotEvent, type BotReply } from '../../messages';
+import { textOf, type BotEvent, type BotEventKind, type BotReply, type MessageChange } from '../../messages';
 import type { BotResponder } from '../bot-responder.interface';
 import { InMemoryConversationState } from '../conversation-state';
 import { responderOptionsOf } from '../responder.decorator';
@@ -31,6 +31,16 @@ export interface EventFields {
   customData?: Record<string, unknown>;
   id?: string;
   botUid?: string;
+  /**
+   * A change to the message instead of a new one (CometChat's app webhooks): `edited` (`text` its new text), `deleted`,
+   * `reaction-added` / `reaction-removed` (by `sender`).
+   */
+  kind?: BotEventKind;
+  /** `edited`: the text the message had before, as the service knows it when it answered it. */
+  before?: string;
+  /** A reaction's emoji (`👍`); `onAnswer`: the message is the bot's answer, said by this responder to that question. */
+  reaction?: string;
+  onAnswer?: { responder?: string; question?: string };
 }
 
 let nextId = 1;
@@ -48,8 +58,15 @@ export function callbackFrom(fields: EventFields = {}): CometChatCallback {
     ...(fields.customData ? { customData: fields.customData } : {}),
     entities: { sender: { entity: { uid: sender, name: fields.senderName ?? sender }, entityType: 'user' } },
   };
+  const kind = fields.kind ?? 'message';
+  const reaction = fields.reaction ?? (kind.startsWith('reaction') ? '👍' : undefined);
+  const change: MessageChange | undefined =
+    kind === 'message'
+      ? undefined
+      : { kind, key: `${fields.id ?? nextId}.${kind}`, ...(reaction ? { reaction: { emoji: reaction, by: { uid: sender } } } : {}), appEvent: {} };
   return {
     trigger: 'after_message',
+    ...(change ? { change } : {}),
     bot,
     data: {
       id: fields.id ?? String(nextId++),
@@ -68,7 +85,12 @@ export function callbackFrom(fields: EventFields = {}): CometChatCallback {
 /** The event a responder receives, from a fixture (a parsed callback JSON) or from a few fields. */
 export function buildEvent(source: EventFields | Record<string, unknown> = {}, botUid = TEST_BOT_UID): BotEvent {
   const callback = 'trigger' in source && 'data' in source ? (source as unknown as CometChatCallback) : callbackFrom(source);
-  return toBotEvent(callback, botUid, mentionStripper(botUid));
+  const event = toBotEvent(callback, botUid, mentionStripper(botUid));
+  // What the worker adds from its records (AnswerRecords) before responders see a change.
+  const { before, onAnswer } = source as EventFields;
+  if (before !== undefined && event.kind === 'edited') event.before = { text: before };
+  if (onAnswer && event.reaction) event.reaction.onAnswer = onAnswer;
+  return event;
 }
 
 export interface TurnResult {

@@ -27,6 +27,7 @@
     botPickerField: $('bot-picker-field'),
     botPicker: $('bot-picker'),
     webhookPath: $('webhook-path'),
+    handoff: $('handoff'),
   };
 
   const UID = /^[a-z0-9_-]{1,100}$/;
@@ -63,8 +64,15 @@
     /** reply id -> { node, json, writing }: the node stays put while edits replace what it shows. */
     replies: new Map(),
     byClientRef: new Map(),
+    /** page message seq -> { node, key, callback, json, item }: an edit or delete redraws it where it stands. */
+    sent: new Map(),
+    /** reply id -> its reactions ([{id, reaction, uid, name, reactedAt}]), as the feed last said. */
+    reactions: new Map(),
     names: new Map(),
   };
+
+  /** The reactions the page offers on a bot reply (a second click takes one back). */
+  const REACTIONS = ['👍', '👎'];
 
   // ---- bots ----
   // With several bots the page talks to one at a time (the picker): each has its own conversations, replies and
@@ -181,15 +189,30 @@
     els.empty.hidden = entry.nodes.length > 0;
     renderConversationList();
     updateComposerHint();
+    els.handoff.hidden = true;
+    checkHandoff();
     scrollToEnd(true);
     els.text.focus();
   }
 
   function setMe(me) {
+    const changed = me.uid !== state.me.uid;
     state.me = me;
     els.meUid.value = me.uid;
     els.meName.value = me.name || '';
     store.set('me', me);
+    if (changed) redrawForMe();
+  }
+
+  /** What depends on who the user is: which messages are theirs (edit, delete) and which reactions. */
+  function redrawForMe() {
+    for (const [seq, shown] of state.sent) {
+      const node = renderSent(shown.item, shown.callback);
+      replace(shown.key, shown.node, seq, node);
+      shown.node = node;
+      if (shown.item.clientRef && state.byClientRef.has(shown.item.clientRef)) state.byClientRef.get(shown.item.clientRef).node = node;
+    }
+    for (const id of state.replies.keys()) redrawReactions(id);
   }
 
   // ---- rendering helpers ----
@@ -280,14 +303,32 @@
     const mine = item.sender.uid === state.me.uid;
     const author = item.sender.name || item.sender.uid;
     const { li, body } = shell('sent', author, mine);
+    if (item.seq) li.dataset.seq = item.seq;
+    if (item.id) li.dataset.id = item.id;
     const bubble = document.createElement('div');
     bubble.className = 'bubble';
-    bubble.append(richText(item.text));
+    if (item.deletedAt) {
+      li.classList.add('deleted');
+      bubble.append(text('span', 'This message was deleted', 'deleted-text'));
+    } else bubble.append(richText(item.text));
     const meta = document.createElement('div');
     meta.className = 'meta';
     meta.append(statusChip(item.webhook));
     if (item.id) meta.append(text('span', '#' + item.id + ' · ' + time(item.sentAt)));
-    if (item.id && item.webhook) {
+    if (item.editedAt && !item.deletedAt) meta.append(editedMark(item.editedAt));
+    // The answer of the events route to the latest edit or delete, as the webhook's answer to the message is shown.
+    if (item.change) meta.append(changeChip(item.change));
+    // Logged messages of this user only: CometChat lets a user edit and delete their own messages.
+    if (mine && item.seq && item.webhook && !item.deletedAt) {
+      const edit = linkButton('edit', 'Edit this message: CometChat sends message_edited to the app webhook');
+      edit.classList.add('edit');
+      edit.addEventListener('click', () => startEdit(li, item));
+      const remove = linkButton('delete', 'Delete this message: CometChat sends message_deleted to the app webhook');
+      remove.classList.add('delete');
+      remove.addEventListener('click', () => changeSent(item, 'DELETE'));
+      meta.append(edit, remove);
+    }
+    if (item.id && item.webhook && !item.deletedAt) {
       const again = text('button', 'send again (same id)', 'link');
       again.type = 'button';
       again.title = 'Deliver this message id again, as CometChat would on a retry';
@@ -320,15 +361,73 @@
     meta.className = 'meta';
     meta.append(text('span', '#' + item.id + ' · ' + time(item.sentAt)));
     // An edited reply says so, as CometChat's UIs do; while edits still come it says "writing…" (the CSS, on .writing).
-    if (item.editedAt) {
-      const edited = text('span', 'edited', 'edited');
-      edited.title = 'edited at ' + time(item.editedAt);
-      meta.append(edited);
+    if (item.editedAt && !item.deletedAt) meta.append(editedMark(item.editedAt));
+    if (item.deletedAt) {
+      // Deleted where it stands, as CometChat keeps a deleted message (e.g. the question it answered was deleted).
+      li.classList.add('deleted');
+      bubble.replaceChildren(text('span', 'This message was deleted', 'deleted-text'));
+      bubble.className = 'bubble';
     }
     body.append(bubble, meta);
+    if (!item.deletedAt) body.append(renderReactions(item.id));
     if (data.metadata) body.append(details('metadata', data.metadata));
     body.append(details('stored in the outbox', item));
     return li;
+  }
+
+  function editedMark(seconds) {
+    const edited = text('span', 'edited', 'edited');
+    edited.title = 'edited at ' + time(seconds);
+    return edited;
+  }
+
+  function linkButton(label, title) {
+    const button = text('button', label, 'link');
+    button.type = 'button';
+    button.title = title;
+    return button;
+  }
+
+  const CHANGE_LABELS = {
+    message_edited: 'edit',
+    message_deleted: 'delete',
+    message_reaction_added: 'reaction added',
+    message_reaction_removed: 'reaction removed',
+  };
+
+  /** The events route's answer to an app webhook event, labelled with what the event was. */
+  function changeChip(change) {
+    const chip = statusChip(change.webhook);
+    chip.textContent = (CHANGE_LABELS[change.trigger] || change.trigger) + ' · ' + chip.textContent;
+    chip.classList.add('change');
+    chip.title = change.trigger + ' posted to /webhooks/cometchat/events';
+    return chip;
+  }
+
+  /** Under a bot reply: its reactions (who gave them in the title), and the buttons that add or take back this user's. */
+  function renderReactions(id) {
+    const row = document.createElement('div');
+    row.className = 'reactions';
+    const given = state.reactions.get(id) || [];
+    for (const emoji of REACTIONS) {
+      const by = given.filter((reaction) => reaction.reaction === emoji);
+      const mine = by.some((reaction) => reaction.uid === state.me.uid);
+      const button = text('button', emoji + (by.length > 0 ? ' ' + by.length : ''), 'react' + (mine ? ' mine' : ''));
+      button.type = 'button';
+      button.dataset.reaction = emoji;
+      button.setAttribute('aria-pressed', String(mine));
+      button.title =
+        (by.length > 0 ? by.map((reaction) => reaction.name || reaction.uid).join(', ') + ' · ' : '') +
+        (mine ? 'click to take your ' + emoji + ' back' : 'react ' + emoji + ': message_reaction_added to the app webhook');
+      button.addEventListener('click', () => react(id, emoji));
+      row.append(button);
+    }
+    // Reactions the page does not offer (given elsewhere) are shown too.
+    const others = [...new Set(given.map((reaction) => reaction.reaction))].filter((emoji) => !REACTIONS.includes(emoji));
+    for (const emoji of others) row.append(text('span', emoji + ' ' + given.filter((r) => r.reaction === emoji).length, 'reaction'));
+    const answer = state.replies.get(id)?.reacted;
+    if (answer) row.append(changeChip(answer));
+    return row;
   }
 
   function renderMedia(bubble, type, data) {
@@ -498,7 +597,11 @@
   function addSent(item, callback) {
     const seen = 'sent:' + item.seq;
     const pending = item.clientRef ? state.byClientRef.get(item.clientRef) : undefined;
-    if (state.seen.has(seen) && !(pending && callback)) return;
+    if (state.seen.has(seen) && !(pending && callback)) {
+      // A message the page has (a reconnect sends the backlog again) may have been edited or deleted since.
+      updateSent(item);
+      return;
+    }
     state.seen.add(seen);
     rememberName(item.sender);
     const key = keyOfSent(item);
@@ -507,6 +610,27 @@
       state.byClientRef.set(item.clientRef, { node, key, callback: callback ?? pending.callback });
       replace(pending.key, pending.node, item.seq, node);
     } else place(key, item.seq, node);
+    state.sent.set(item.seq, { node, key, callback: callback ?? pending?.callback, json: JSON.stringify(item), item });
+    conversationChanged(key);
+  }
+
+  /** How far a page message has come: deleted is final; a later edit beats an earlier one. */
+  const sentStage = (item) => (item.deletedAt ? Infinity : item.editedAt || 0);
+
+  /** A page message edited or deleted (here, in another tab, or before a reconnect): redrawn where it stands. */
+  function updateSent(item) {
+    const shown = state.sent.get(item.seq);
+    if (!shown) {
+      if (!state.seen.has('sent:' + item.seq)) addSent(item);
+      return;
+    }
+    const json = JSON.stringify(item);
+    // Answers and announcements of one change may come in either order: never go back to an earlier state.
+    if (json === shown.json || sentStage(item) < sentStage(shown.item)) return;
+    const node = renderSent(item, shown.callback);
+    replace(shown.key, shown.node, item.seq, node);
+    state.sent.set(item.seq, { ...shown, node, json, item });
+    if (item.clientRef && state.byClientRef.has(item.clientRef)) state.byClientRef.get(item.clientRef).node = node;
   }
 
   function addReply(item) {
@@ -517,8 +641,28 @@
       return;
     }
     const node = renderReply(item);
-    state.replies.set(item.id, { node, json: JSON.stringify(item), writing: null });
+    state.replies.set(item.id, { node, json: JSON.stringify(item), writing: null, reacted: null });
     place(keyOfReply(item), item.id, node);
+    conversationChanged(keyOfReply(item));
+  }
+
+  /** A reply deleted (the message it answered was deleted): shown deleted where it stands. */
+  function deleteReply(item) {
+    const shown = state.replies.get(item.id);
+    if (shown) refreshReply(shown, item);
+    else addReply(item);
+  }
+
+  /** A reply's reactions changed (from any page): its row is redrawn. */
+  function setReactions({ id, reactions }) {
+    state.reactions.set(id, reactions);
+    redrawReactions(id);
+  }
+
+  function redrawReactions(id) {
+    const shown = state.replies.get(id);
+    const row = shown?.node.querySelector('.reactions');
+    if (row) row.replaceWith(renderReactions(id));
   }
 
   /** An edit (a streamed answer filled in): the reply's bubble shows the new text where it stands, marked while edits come. */
@@ -547,6 +691,10 @@
     const fresh = renderReply(item);
     for (const summary of fresh.querySelectorAll('details > summary')) if (opened.includes(summary.textContent)) summary.parentNode.open = true;
     shown.node.replaceChildren(...fresh.childNodes);
+    // Its classes too (a reply deleted), but it is still being written while edits come.
+    const writing = shown.node.classList.contains('writing');
+    shown.node.className = fresh.className;
+    shown.node.classList.toggle('writing', writing && !item.deletedAt);
     if (following) scrollToEnd(true);
   }
 
@@ -616,6 +764,113 @@
     addSent(result.message, result.callback);
   }
 
+  /** `PATCH` (an edit, with the new text) or `DELETE` of a page message; its answer says what the events route made of it. */
+  async function changeSent(item, method, newText) {
+    let answer;
+    try {
+      const response = await fetch('/sandbox/messages/' + encodeURIComponent(item.id), {
+        method,
+        ...(method === 'PATCH' ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: newText }) } : {}),
+      });
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) {
+        // The event stream says so too (for every entry of the id); whichever comes first shows it.
+        if (body.message?.seq === item.seq) updateSent(body.message);
+        return;
+      }
+      answer = { statusCode: response.status, body };
+    } catch (error) {
+      answer = { statusCode: 0, body: { message: 'the service did not answer: ' + error.message } };
+    }
+    // Refused (e.g. deleted meanwhile): the message stays as it was, with the refusal beside it.
+    const shown = state.sent.get(item.seq);
+    shown?.node.querySelector('.meta').append(changeChip({ trigger: method === 'PATCH' ? 'message_edited' : 'message_deleted', webhook: answer }));
+  }
+
+  /** Edits a message in its bubble: Enter (or save) sends the new text, Escape (or cancel) leaves it as it was. */
+  function startEdit(li, item) {
+    const bubble = li.querySelector('.bubble');
+    if (bubble.querySelector('form')) return;
+    const form = document.createElement('form');
+    form.className = 'edit-form';
+    const input = document.createElement('textarea');
+    input.className = 'edit-text';
+    input.setAttribute('aria-label', 'New text of the message');
+    input.value = item.text.split(botMentionToken()).join('@bot');
+    const save = text('button', 'save', 'primary');
+    save.type = 'submit';
+    const cancel = text('button', 'cancel');
+    cancel.type = 'button';
+    const shown = [...bubble.childNodes];
+    const stop = () => bubble.replaceChildren(...shown);
+    cancel.addEventListener('click', stop);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const value = withMentions(input.value.trim());
+      stop();
+      if (value && value !== item.text) changeSent(item, 'PATCH', value);
+    });
+    input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      } else if (event.key === 'Escape') stop();
+    });
+    form.append(input, save, cancel);
+    bubble.replaceChildren(form);
+    input.focus();
+  }
+
+  /** Adds this user's reaction to a reply, or takes it back; the feed shows the reactions, the row the route's answer. */
+  async function react(id, emoji) {
+    let reacted;
+    try {
+      const response = await fetch('/sandbox/replies/' + encodeURIComponent(id) + '/reactions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ reaction: emoji, sender: { uid: state.me.uid, ...(state.me.name ? { name: state.me.name } : {}) } }),
+      });
+      const body = await response.json().catch(() => ({}));
+      reacted = response.ok
+        ? { trigger: body.event.trigger, webhook: body.webhook }
+        : { trigger: 'message_reaction_added', webhook: { statusCode: response.status, body } };
+    } catch (error) {
+      reacted = { trigger: 'message_reaction_added', webhook: { statusCode: 0, body: { message: 'the service did not answer: ' + error.message } } };
+    }
+    const shown = state.replies.get(id);
+    if (shown) shown.reacted = reacted;
+    redrawReactions(id);
+  }
+
+  // ---- handoff ----
+  // People may have a conversation (`/human` until `/bot`): the service says so, the page shows it. Asked again when
+  // the conversation is opened and when something arrives in it.
+
+  let handoffAsked = 0;
+  let handoffTimer = null;
+
+  /** Once the messages of a burst (a backlog, say) have come: one question, not one a message. */
+  function conversationChanged(key) {
+    if (key !== state.current) return;
+    clearTimeout(handoffTimer);
+    handoffTimer = setTimeout(checkHandoff, 250);
+  }
+
+  async function checkHandoff() {
+    const key = state.current;
+    const asked = ++handoffAsked;
+    const { type, id } = parseKey(key);
+    let handedOff = false;
+    try {
+      const query = new URLSearchParams({ bot: state.bot, type, id });
+      const response = await fetch('/sandbox/state?' + query);
+      if (response.ok) handedOff = (await response.json()).handedOff === true;
+    } catch {
+      return; // the last answer stands
+    }
+    if (asked === handoffAsked && key === state.current) els.handoff.hidden = !handedOff;
+  }
+
   function updateComposerHint() {
     const inGroup = state.current !== null && parseKey(state.current).type === 'group';
     const setting = currentBot().groupChatSetting;
@@ -652,6 +907,9 @@
     events.addEventListener('reply', (event) => addReply(JSON.parse(event.data)));
     events.addEventListener('edit', (event) => editReply(JSON.parse(event.data)));
     events.addEventListener('sent', (event) => addSent(JSON.parse(event.data)));
+    events.addEventListener('delete', (event) => deleteReply(JSON.parse(event.data)));
+    events.addEventListener('sent-update', (event) => updateSent(JSON.parse(event.data)));
+    events.addEventListener('reactions', (event) => setReactions(JSON.parse(event.data)));
   }
 
   // ---- start ----
