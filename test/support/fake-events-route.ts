@@ -7,7 +7,7 @@ const HANDLED = ['message_edited', 'message_deleted', 'message_reaction_added', 
  * A stand-in for the service's app-webhook route (POST /webhooks/cometchat/events), answering as DESIGN.md says it
  * does: 401 with WWW-Authenticate for wrong credentials, 200 ignored unsupported-trigger for a trigger it does not
  * handle, 200 accepted otherwise; 404 for any other path. `mode` makes it hang or answer 503 instead. Records every
- * request. (For doctor's check, until the route is on main.)
+ * request. For doctor's check where no service runs (several bots) or where it must not answer (`hang`).
  */
 export class FakeEventsRoute {
   readonly requests: Array<{ method: string; path: string; headers: IncomingMessage['headers']; body: any }> = [];
