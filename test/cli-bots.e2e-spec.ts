@@ -6,6 +6,8 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeCometChat } from './support/fake-cometchat';
+import { FakeEventsRoute } from './support/fake-events-route';
+import { FakeManagementApi } from './support/fake-management-api';
 import { fixture } from './support/fixtures';
 import { deleteKeys, REDIS_URL, testEnv, uniquePrefix } from './support/test-app';
 import { waitFor } from './support/wait-for';
@@ -79,6 +81,9 @@ describe('the CLI with several bots (BOTS_FILE)', () => {
   let appA: FakeCometChat;
   let appB: FakeCometChat;
   let service: Awaited<ReturnType<typeof fakeService>>;
+  let management: FakeManagementApi;
+  /** The events route at a "public" URL, with the first bot's credentials (EVENTS_WEBHOOK_* default to them). */
+  let eventsRoute: FakeEventsRoute;
   let workDir: string;
   let botsEnv: Record<string, string>;
   /** Every output of every run, to prove no secret was ever printed. */
@@ -91,6 +96,8 @@ describe('the CLI with several bots (BOTS_FILE)', () => {
     appB = await new FakeCometChat().start();
     appB.botsApiKey = KEY_B;
     service = await fakeService();
+    management = await new FakeManagementApi().start();
+    eventsRoute = await new FakeEventsRoute('support-hook', SUPPORT_PASSWORD).start();
     const file = join(workDir, 'bots.yaml');
     writeFileSync(
       file,
@@ -113,6 +120,8 @@ bots:
     await appA.stop();
     await appB.stop();
     await new Promise((resolve) => service.server.close(resolve));
+    await management.stop();
+    await eventsRoute.stop();
     rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -202,10 +211,49 @@ bots:
       expect(botsCalls(appA).every((c) => c.headers.apikey === KEY_A)).toBe(true);
       expect(botsCalls(appB).every((c) => c.headers.apikey === KEY_B)).toBe(true);
 
+      // One app webhook an app, to the one events route, with the first bot's credentials (EVENTS_WEBHOOK_* unset).
+      expect(created.stdout).toContain('app webhook to set up in app app-a');
+      expect(created.stdout).toContain('app webhook to set up in app app-b');
+      expect(created.stdout.split(`webhookURL: ${SERVICE}/webhooks/cometchat/events`)).toHaveLength(3);
+      expect(created.stdout).toContain('username: support-hook');
+
       const again = await run(['register', '--all', '--url', `${SERVICE}/webhooks/cometchat`]);
       expect(again.code).toBe(0);
       expect(again.stdout).toContain('bot support-bot is up to date in CometChat: no changes');
       expect(again.stdout).toContain('bot sales-bot is up to date in CometChat: no changes');
+    });
+
+    it('--all with the Management API creates one app webhook in each app, then changes nothing', async () => {
+      const env = {
+        ...botsEnv,
+        COMETCHAT_MANAGEMENT_KEY: management.key,
+        COMETCHAT_MANAGEMENT_SECRET: management.secret,
+        COMETCHAT_MANAGEMENT_API_URL: management.url,
+      };
+      const created = await run(['register', '--all', '--url', SERVICE], env);
+      expect(created.code).toBe(0);
+      expect(created.stdout).toContain('created app webhook bot_service_events in app app-a');
+      expect(created.stdout).toContain('created app webhook bot_service_events in app app-b');
+      for (const appId of ['app-a', 'app-b']) {
+        expect([...management.webhooksOf(appId).values()]).toEqual([
+          expect.objectContaining({
+            id: 'bot_service_events',
+            webhookURL: `${SERVICE}/webhooks/cometchat/events`,
+            useBasicAuth: true,
+            username: 'support-hook',
+            password: SUPPORT_PASSWORD,
+            enabled: true,
+            retryOnFailure: true,
+            triggers: ['message_edited', 'message_deleted', 'message_reaction_added', 'message_reaction_removed'],
+          }),
+        ]);
+      }
+      const writes = management.writes().length;
+      const again = await run(['register', '--all', '--url', SERVICE], env);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('app webhook bot_service_events of app app-a is up to date: no changes');
+      expect(again.stdout).toContain('app webhook bot_service_events of app app-b is up to date: no changes');
+      expect(management.writes()).toHaveLength(writes);
     });
 
     it('--bot (in any case) registers that bot alone', async () => {
@@ -221,11 +269,11 @@ bots:
   });
 
   describe('doctor', () => {
-    // Each bot as `register --all --url SERVICE` leaves it.
+    // Each bot as `register --all --url <public URL>` leaves it; the public URL is where the events route answers.
     beforeEach(() => {
       const registered = (uid: string, username: string, password: string, groupChatSetting: string) => ({
         uid,
-        webhookURL: `${SERVICE}/webhooks/cometchat/${uid}`,
+        webhookURL: `${eventsRoute.url}/webhooks/cometchat/${uid}`,
         groupChatSetting,
         useBasicAuth: true,
         username,
@@ -242,14 +290,17 @@ bots:
     const checks = ['cometchat', 'bot exists', 'bot enabled', 'webhook URL', 'group setting', 'basic auth'];
 
     it('checks every bot in its own app against its own settings, each line naming the bot', async () => {
-      const result = await run(['doctor', '--url', SERVICE]);
+      const result = await run(['doctor', '--url', eventsRoute.url]);
       expect(result.code).toBe(0);
       for (const uid of ['support-bot', 'sales-bot']) {
         for (const check of checks) expect(result.stdout).toMatch(new RegExp(`^ok {6}\\[${uid}\\] ${check}: `, 'm'));
       }
       expect(result.stdout).toContain(`[support-bot] cometchat: credentials accepted by ${appA.url}`);
       expect(result.stdout).toContain(`[sales-bot] cometchat: credentials accepted by ${appB.url}`);
-      expect(result.stdout).toContain(`[sales-bot] webhook URL: ${SERVICE}/webhooks/cometchat/sales-bot`);
+      expect(result.stdout).toContain(`[sales-bot] webhook URL: ${eventsRoute.url}/webhooks/cometchat/sales-bot`);
+      // One events route for the whole service, with the first bot's app in the envelope.
+      expect(result.stdout).toMatch(/^ok {6}events route: .* answered 200 ignored .* with username support-hook$/m);
+      expect(eventsRoute.requests.at(-1)?.body).toMatchObject({ trigger: 'message_delivery_receipt', appId: 'app-a', region: 'us' });
       expect(result.stdout).toContain('[sales-bot] group setting: allMessages');
       expect(result.stdout).toContain('[sales-bot] basic auth: on, username sales-hook, password matches');
       expect(result.stdout).not.toMatch(/^failed/m);
@@ -391,6 +442,6 @@ bots:
 
   it('never printed a password or an API key', () => {
     expect(printed.length).toBeGreaterThan(0);
-    for (const output of printed) for (const secret of [...SECRETS, 'dashboard-password']) expect(output).not.toContain(secret);
+    for (const output of printed) for (const secret of [...SECRETS, 'dashboard-password', management.secret]) expect(output).not.toContain(secret);
   });
 });

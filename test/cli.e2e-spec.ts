@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mentionStripper, toBotEvent } from '../src/messages';
 import { FakeCometChat } from './support/fake-cometchat';
+import { FakeEventsRoute } from './support/fake-events-route';
+import { FakeManagementApi } from './support/fake-management-api';
 import { fixture } from './support/fixtures';
 import { freePort } from './support/service-process';
 import { deleteKeys, REDIS_URL, TestApp, uniquePrefix, WEBHOOK_PASSWORD } from './support/test-app';
@@ -17,6 +19,9 @@ jest.setTimeout(120_000);
 const ROOT = join(__dirname, '..');
 const TS_NODE = require.resolve('ts-node/register/transpile-only');
 const CALLBACK_URL = 'https://bot.example.com/webhooks/cometchat';
+const EVENTS_URL = 'https://bot.example.com/webhooks/cometchat/events';
+const EVENTS_PASSWORD = 'e2e-events-password';
+const TRIGGERS = ['message_edited', 'message_deleted', 'message_reaction_added', 'message_reaction_removed'];
 
 interface CliResult {
   code: number | null;
@@ -50,6 +55,9 @@ function cli(args: string[], env: Record<string, string>, cwd: string): Promise<
 
 describe('the CLI', () => {
   let cometchat: FakeCometChat;
+  let management: FakeManagementApi;
+  /** Answers like the service's events route, or not at all (`hang`): doctor's check of a URL that never answers. */
+  let eventsRoute: FakeEventsRoute;
   let app: TestApp;
   let serviceUrl: string;
   let workDir: string;
@@ -60,6 +68,8 @@ describe('the CLI', () => {
     workDir = mkdtempSync(join(tmpdir(), 'cli-e2e-'));
     cometchat = await new FakeCometChat().start();
     cometchat.botsApiKey = 'e2e-api-key';
+    management = await new FakeManagementApi().start();
+    eventsRoute = await new FakeEventsRoute('cometchat', WEBHOOK_PASSWORD).start();
     app = await TestApp.start('cli', { COMETCHAT_API_URL: cometchat.url, RETRY_BACKOFF_MS: '100' });
     // The CLI talks HTTP to the service: it needs a real port, not inject().
     await app.app.listen({ port: 0, host: '127.0.0.1' });
@@ -68,6 +78,8 @@ describe('the CLI', () => {
   afterAll(async () => {
     await app.close();
     await cometchat.stop();
+    await management.stop();
+    await eventsRoute.stop();
     rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -262,6 +274,14 @@ describe('the CLI', () => {
       });
       const create = botsCalls().find((c) => c.method === 'POST')!;
       expect(create.headers.apikey).toBe('e2e-api-key');
+      // Without the Management API's credentials, the app webhook to set up in the dashboard is printed.
+      expect(created.stdout).toContain('app webhook to set up in app e2e-app (CometChat dashboard: Settings > Webhooks');
+      expect(created.stdout).toContain(`webhookURL: ${EVENTS_URL}`);
+      expect(created.stdout).toContain('username: cometchat');
+      expect(created.stdout).toContain('password: WEBHOOK_PASSWORD (not shown)');
+      expect(created.stdout).toContain('retryOnFailure: true');
+      expect(created.stdout).toContain(`triggers: ${TRIGGERS.join(', ')}`);
+      expect(management.calls).toHaveLength(0);
 
       const writesBefore = botsCalls().filter((c) => c.method !== 'GET').length;
       const again = await run(['register', '--url', CALLBACK_URL]);
@@ -300,6 +320,109 @@ describe('the CLI', () => {
       });
       expect(cometchat.bots.get('support-bot')).toMatchObject({ enabled: true, password: WEBHOOK_PASSWORD });
       expect(repaired.stdout + repaired.stderr).not.toContain('dashboard-password');
+    });
+
+    describe('the app webhook, with the Management API', () => {
+      const withManagement = {
+        COMETCHAT_MANAGEMENT_KEY: 'mgmt-key',
+        COMETCHAT_MANAGEMENT_SECRET: 'mgmt-secret',
+        EVENTS_WEBHOOK_USERNAME: 'events-hook',
+        EVENTS_WEBHOOK_PASSWORD: EVENTS_PASSWORD,
+      };
+      beforeEach(() => {
+        management.apps.clear();
+        management.calls.length = 0;
+      });
+      const env = () => ({ ...withManagement, COMETCHAT_MANAGEMENT_API_URL: management.url });
+
+      it('creates it with Basic Auth, the four triggers and retryOnFailure, then changes nothing on a second run', async () => {
+        const created = await run(['register', '--url', CALLBACK_URL], env());
+        expect(created.code).toBe(0);
+        expect(created.stdout).toContain(`creating app webhook bot_service_events in app e2e-app (${management.url})`);
+        expect(created.stdout).toContain('created app webhook bot_service_events in app e2e-app');
+        expect(management.webhooksOf('e2e-app').get('bot_service_events')).toMatchObject({
+          webhookURL: EVENTS_URL,
+          useBasicAuth: true,
+          username: 'events-hook',
+          password: EVENTS_PASSWORD,
+          enabled: true,
+          retryOnFailure: true,
+          triggers: TRIGGERS,
+        });
+        const create = management.calls.find((c) => c.method === 'POST' && c.path === '/apps/e2e-app/webhooks')!;
+        expect(create.body).toEqual({
+          id: 'bot_service_events',
+          name: 'cometchat-bot-service events',
+          webhookURL: EVENTS_URL,
+          enabled: true,
+          useBasicAuth: true,
+          username: 'events-hook',
+          password: EVENTS_PASSWORD,
+          retryOnFailure: true,
+        });
+        expect(management.calls.at(-1)).toMatchObject({
+          method: 'POST',
+          path: '/apps/e2e-app/webhooks/bot_service_events/triggers',
+          body: { triggerIds: TRIGGERS },
+        });
+        for (const call of management.calls) expect(call.headers).toMatchObject({ key: 'mgmt-key', secret: 'mgmt-secret', 'x-webhook-version': '2' });
+
+        const writes = management.writes().length;
+        const again = await run(['register', '--url', CALLBACK_URL], env());
+        expect(again.code).toBe(0);
+        expect(again.stdout).toContain('app webhook bot_service_events of app e2e-app is up to date: no changes');
+        expect(management.writes()).toHaveLength(writes);
+      });
+
+      it('repairs only what differs: a field changed in the dashboard, a trigger removed', async () => {
+        const now = Math.floor(Date.now() / 1000);
+        // Made in the dashboard under its own id: found by its URL, never duplicated.
+        management.webhooksOf('e2e-app').set('my-hook', {
+          id: 'my-hook',
+          name: 'mine',
+          webhookURL: EVENTS_URL,
+          useBasicAuth: true,
+          username: 'events-hook',
+          password: 'dashboard-password',
+          enabled: false,
+          retryOnFailure: true,
+          triggers: ['message_edited', 'message_deleted', 'message_reaction_added', 'message_sent'],
+          createdAt: now,
+          updatedAt: now,
+        });
+        const dry = await run(['register', '--url', CALLBACK_URL, '--dry-run'], env());
+        expect(dry.code).toBe(0);
+        expect(dry.stdout).toContain('would update app webhook my-hook in app e2e-app');
+        expect(management.writes()).toHaveLength(0);
+
+        const repaired = await run(['register', '--url', CALLBACK_URL], env());
+        expect(repaired.code).toBe(0);
+        expect(repaired.stdout).toContain('enabled: false → true');
+        expect(repaired.stdout).toContain('password: changed (not shown)');
+        expect(repaired.stdout).toContain('triggers: + message_reaction_removed');
+        expect(repaired.stdout).toContain('updated app webhook my-hook: 2 fields changed, 1 trigger added');
+        expect(management.writes().map((c) => [c.method, c.path, c.body])).toEqual([
+          ['PUT', '/apps/e2e-app/webhooks/my-hook', { enabled: true, password: EVENTS_PASSWORD }],
+          ['POST', '/apps/e2e-app/webhooks/my-hook/triggers', { triggerIds: ['message_reaction_removed'] }],
+        ]);
+        expect(management.webhooksOf('e2e-app').size).toBe(1);
+        expect(repaired.stdout + repaired.stderr).not.toContain('dashboard-password');
+      });
+
+      it('exits 1 with a fix when the Management API refuses the secret, 2 when only one of key and secret is set', async () => {
+        const refused = await run(['register', '--url', CALLBACK_URL], { ...env(), COMETCHAT_MANAGEMENT_SECRET: 'wrong-secret' });
+        expect(refused.code).toBe(1);
+        expect(refused.stdout).toContain('bot support-bot'); // the bot itself was registered
+        expect(refused.stderr).toMatch(/error: GET \/apps\/e2e-app\/webhooks\?perPage=100: the Management API answered 401/);
+        expect(refused.stderr).toContain('fix: check COMETCHAT_MANAGEMENT_KEY and COMETCHAT_MANAGEMENT_SECRET');
+        expect(refused.stdout + refused.stderr).not.toContain('wrong-secret');
+
+        const before = botsCalls().length;
+        const half = await run(['register', '--url', CALLBACK_URL], { COMETCHAT_MANAGEMENT_KEY: 'mgmt-key' });
+        expect(half.code).toBe(2);
+        expect(half.stderr).toContain('the Management API needs both a key and a secret: COMETCHAT_MANAGEMENT_SECRET');
+        expect(botsCalls()).toHaveLength(before);
+      });
     });
 
     it('changes nothing with --dry-run', async () => {
@@ -341,6 +464,8 @@ describe('the CLI', () => {
         expect(output).not.toContain(WEBHOOK_PASSWORD);
         expect(output).not.toContain('dashboard-password');
         expect(output).not.toContain('e2e-api-key');
+        expect(output).not.toContain(EVENTS_PASSWORD);
+        expect(output).not.toContain('mgmt-secret');
       }
     });
   });
@@ -362,7 +487,10 @@ describe('the CLI', () => {
     });
 
     it('passes every check when the bot matches the service, exit 0', async () => {
-      const result = await run(['doctor', '--url', CALLBACK_URL, '--service', serviceUrl]);
+      // The service itself is the public URL here: its events route answers doctor's receipt.
+      const publicCallback = `${serviceUrl}/webhooks/cometchat`;
+      cometchat.bots.get('support-bot')!.webhookURL = publicCallback;
+      const result = await run(['doctor', '--url', publicCallback, '--service', serviceUrl]);
       expect(result.code).toBe(0);
       for (const check of [
         'configuration',
@@ -374,11 +502,44 @@ describe('the CLI', () => {
         'group setting',
         'basic auth',
         'service',
+        'events route',
       ]) {
         expect(result.stdout).toMatch(new RegExp(`^ok {6}${check}: `, 'm'));
       }
       expect(result.stdout).not.toMatch(/^failed/m);
       expect(result.stdout).toContain('basic auth: on, username cometchat, password matches');
+      expect(result.stdout).toContain(
+        `events route: ${serviceUrl}/webhooks/cometchat/events answered 200 ignored to a message_delivery_receipt, with username cometchat`,
+      );
+    });
+
+    it('fails the events route with what to fix: wrong credentials, no route there, no answer', async () => {
+      // The service: doctor run with other credentials than the service's, or a URL where the route is not.
+      const at = (path: string) => `${serviceUrl}${path}`;
+      const refused = await run(['doctor', '--url', at('/webhooks/cometchat')], { EVENTS_WEBHOOK_PASSWORD: 'not-the-services' });
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toMatch(
+        /^failed {2}events route: \S+\/webhooks\/cometchat\/events refused the events credentials \(401, username cometchat\)$/m,
+      );
+      expect(refused.stdout).toMatch(
+        /^ {8}fix: run doctor with the service's environment: EVENTS_WEBHOOK_USERNAME and EVENTS_WEBHOOK_PASSWORD must be/m,
+      );
+      expect(refused.stdout).not.toContain('not-the-services');
+
+      const elsewhere = await run(['doctor', '--url', at('/other/webhooks/cometchat')]);
+      expect(elsewhere.stdout).toMatch(/^failed {2}events route: \S+\/other\/webhooks\/cometchat\/events answered 404: no events route there$/m);
+      expect(elsewhere.stdout).toMatch(
+        /^ {8}fix: run a service version with \/webhooks\/cometchat\/events, and let the proxy in front of it forward that path$/m,
+      );
+
+      eventsRoute.mode = 'hang';
+      try {
+        const silent = await run(['doctor', '--url', `${eventsRoute.url}/webhooks/cometchat`]);
+        expect(silent.stdout).toMatch(/^failed {2}events route: \S+ no answer within 3 s/m);
+        expect(silent.stdout).toMatch(/^ {8}fix: CometChat must reach this URL/m);
+      } finally {
+        eventsRoute.mode = 'route';
+      }
     });
 
     it('fails a mismatched webhook URL and a disabled bot, each with its fix, exit 1', async () => {
@@ -391,7 +552,9 @@ describe('the CLI', () => {
       );
       expect(result.stdout).toMatch(/^ {8}fix: run `register --url https:\/\/elsewhere\.example\.com\/webhooks\/cometchat`/m);
       expect(result.stdout).toMatch(/^ok {6}basic auth: /m);
-      expect(result.stdout).toContain('2 checks failed');
+      // Nothing answers at that URL: the events route fails too.
+      expect(result.stdout).toMatch(/^failed {2}events route: https:\/\/elsewhere\.example\.com\/webhooks\/cometchat\/events: no answer/m);
+      expect(result.stdout).toContain('3 checks failed');
     });
 
     it('fails a group setting or Basic Auth that differs, without printing either password', async () => {

@@ -1,5 +1,6 @@
 import { ConfigValidationError } from '../config/env.validation';
-import { cometchatApiUrl, missingCredentials, printableRedisUrl, readEnv } from './cli-config';
+import { cometchatApiUrl, eventsCredentials, managementSettings, missingCredentials, printableRedisUrl, readEnv } from './cli-config';
+import { UsageError } from './exit-codes';
 
 describe('CLI configuration', () => {
   it('validates only the variables a command needs', () => {
@@ -33,5 +34,38 @@ describe('CLI configuration', () => {
     expect(printableRedisUrl('redis://:s3cret@redis:6379/0')).toBe('redis://:****@redis:6379/0');
     expect(printableRedisUrl('rediss://user:s3cret@redis:6380')).toBe('rediss://user:****@redis:6380');
     expect(printableRedisUrl('redis://redis:6379')).toBe('redis://redis:6379');
+  });
+});
+
+describe('CLI configuration of the app webhook', () => {
+  it("gives the events route's credentials as the service reads them: EVENTS_WEBHOOK_*, else WEBHOOK_*", () => {
+    const base = { WEBHOOK_USERNAME: 'cometchat', WEBHOOK_PASSWORD: 'callback-pw' };
+    expect(eventsCredentials({ ...base, EVENTS_WEBHOOK_USERNAME: undefined, EVENTS_WEBHOOK_PASSWORD: undefined })).toEqual({
+      username: 'cometchat',
+      password: 'callback-pw',
+      passwordSource: 'WEBHOOK_PASSWORD',
+    });
+    expect(eventsCredentials({ ...base, EVENTS_WEBHOOK_USERNAME: 'events', EVENTS_WEBHOOK_PASSWORD: 'events-pw' })).toEqual({
+      username: 'events',
+      password: 'events-pw',
+      passwordSource: 'EVENTS_WEBHOOK_PASSWORD',
+    });
+  });
+
+  it('reads the Management API credentials from options, else the environment; one without the other is a usage error', () => {
+    expect(managementSettings({}, {})).toBeUndefined();
+    expect(managementSettings({}, { COMETCHAT_MANAGEMENT_KEY: 'k', COMETCHAT_MANAGEMENT_SECRET: 's' })).toEqual({
+      url: 'https://apimgmt.cometchat.io',
+      key: 'k',
+      secret: 's',
+    });
+    expect(
+      managementSettings(
+        { managementKey: 'k2', managementUrl: 'http://127.0.0.1:9/' },
+        { COMETCHAT_MANAGEMENT_KEY: 'k', COMETCHAT_MANAGEMENT_SECRET: 's' },
+      ),
+    ).toEqual({ url: 'http://127.0.0.1:9', key: 'k2', secret: 's' });
+    expect(() => managementSettings({ managementKey: 'k' }, {})).toThrow(/COMETCHAT_MANAGEMENT_SECRET \(or --management-secret\) is not set/);
+    expect(() => managementSettings({}, { COMETCHAT_MANAGEMENT_SECRET: 's' })).toThrow(UsageError);
   });
 });

@@ -2,6 +2,8 @@ import { plainToInstance } from 'class-transformer';
 import { cometchatApiUrl as appApiUrl, GROUP_CHAT_SETTINGS } from '../config/bot-rules';
 import { applyBotsFile, BotDefinition, botsOf, loadBotsFile, SINGLE_BOT_VARIABLES } from '../config/bots-file';
 import { ConfigValidationError, EnvironmentVariables, resolveDefaults, validateEnv } from '../config/env.validation';
+import { UsageError } from './exit-codes';
+import { MANAGEMENT_API_URL } from './management-api.client';
 
 export type EnvKey = keyof EnvironmentVariables;
 type RawEnv = Record<string, string | undefined>;
@@ -103,3 +105,57 @@ export const REDIS_KEYS = [
   'REDIS_USERNAME',
   'REDIS_PASSWORD',
 ] as const;
+
+/** The Basic Auth of the events route (POST /webhooks/cometchat/events), as webhookConfig.events in app.config.ts reads it. */
+export interface EventsCredentials {
+  username: string;
+  password: string;
+  /** Which variable the password comes from, for messages (never the value). */
+  passwordSource: string;
+}
+
+/** The events route's credentials: EVENTS_WEBHOOK_* when set, else WEBHOOK_* (with BOTS_FILE: its first bot's). */
+export function eventsCredentials(
+  env: Pick<EnvironmentVariables, 'EVENTS_WEBHOOK_USERNAME' | 'EVENTS_WEBHOOK_PASSWORD' | 'WEBHOOK_USERNAME' | 'WEBHOOK_PASSWORD'>,
+): EventsCredentials {
+  return {
+    username: env.EVENTS_WEBHOOK_USERNAME ?? env.WEBHOOK_USERNAME,
+    password: env.EVENTS_WEBHOOK_PASSWORD ?? env.WEBHOOK_PASSWORD,
+    passwordSource: env.EVENTS_WEBHOOK_PASSWORD !== undefined ? 'EVENTS_WEBHOOK_PASSWORD' : 'WEBHOOK_PASSWORD',
+  };
+}
+
+export const EVENTS_CREDENTIAL_KEYS = ['EVENTS_WEBHOOK_USERNAME', 'EVENTS_WEBHOOK_PASSWORD', 'WEBHOOK_USERNAME', 'WEBHOOK_PASSWORD'] as const;
+
+/** Where and how `register` reaches CometChat's Management API (account-level `key` and `secret`). */
+export interface ManagementSettings {
+  url: string;
+  key: string;
+  secret: string;
+}
+
+/**
+ * The Management API credentials: the options, else COMETCHAT_MANAGEMENT_KEY / _SECRET / _API_URL. Read by the CLI
+ * alone (the service never calls that API), so they are not the service's variables. Neither set: undefined (the
+ * app webhook is printed for the dashboard); one without the other is a usage error.
+ */
+export function managementSettings(
+  options: { managementKey?: string; managementSecret?: string; managementUrl?: string },
+  raw: RawEnv = process.env,
+): ManagementSettings | undefined {
+  const key = options.managementKey?.trim() || raw.COMETCHAT_MANAGEMENT_KEY?.trim();
+  const secret = options.managementSecret?.trim() || raw.COMETCHAT_MANAGEMENT_SECRET?.trim();
+  if (!key && !secret) return undefined;
+  if (!key || !secret) {
+    throw new UsageError(
+      `the Management API needs both a key and a secret: ${key ? 'COMETCHAT_MANAGEMENT_SECRET (or --management-secret)' : 'COMETCHAT_MANAGEMENT_KEY (or --management-key)'} is not set`,
+    );
+  }
+  const url = (options.managementUrl?.trim() || raw.COMETCHAT_MANAGEMENT_API_URL?.trim() || MANAGEMENT_API_URL).replace(/\/+$/, '');
+  try {
+    new URL(url);
+  } catch {
+    throw new UsageError(`the Management API URL ${url} is not a URL`);
+  }
+  return { url, key, secret };
+}

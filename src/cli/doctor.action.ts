@@ -4,6 +4,8 @@ import {
   cometchatApiUrl,
   CREDENTIALS_FIX,
   EnvKey,
+  EVENTS_CREDENTIAL_KEYS,
+  eventsCredentials,
   FILE_CREDENTIALS_FIX,
   fileCredentialsMissing,
   missingCredentials,
@@ -25,6 +27,7 @@ import { QUEUE_NAMES } from '../queue/queue-definitions';
 import { FailedJobs } from './failed-jobs';
 import { pingRedis } from './redis-probe';
 import { botCallbackUrl, CALLBACK_PATH, checkCallbackUrl } from './callback-url';
+import { EVENTS_PATH, eventsUrl, IGNORED_TRIGGER, ignoredEnvelope } from './app-webhook';
 
 export interface DoctorOptions {
   url?: string;
@@ -336,6 +339,79 @@ async function checkService(service: string): Promise<CheckResult> {
   }
 }
 
+/**
+ * The events route (app webhooks) answers at the public URL: a receipt, a trigger the route ignores, posted with the
+ * events credentials must come back `200 ignored`. Nothing is stored. Without --url, at --service (not what
+ * CometChat calls, and said so).
+ */
+async function checkEventsRoute(options: DoctorOptions, plan: BotsPlan, out: CliOutput): Promise<CheckResult> {
+  const name = 'events route';
+  let url: string;
+  if (options.url) url = eventsUrl(options.url);
+  else if (options.service) {
+    try {
+      url = new URL(EVENTS_PATH, options.service).toString();
+    } catch {
+      return skipped(name, `--service ${options.service} is not a URL`);
+    }
+  } else return skipped(name, 'pass --url (the public URL CometChat calls) to check the app webhooks reach the service');
+  const where = options.url ? url : `${url} (--service, not the public URL)`;
+  const env = envFor(EVENTS_CREDENTIAL_KEYS);
+  if (!env) return skipped(name, 'EVENTS_WEBHOOK_* or WEBHOOK_* is invalid (see configuration)');
+  const credentials = eventsCredentials(env);
+  out.addSecret(credentials.password);
+
+  let status: number;
+  let body: string;
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
+      },
+      body: JSON.stringify(ignoredEnvelope(plan.chosen[0]?.app ?? plan.bots?.[0]?.app ?? {})),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(SERVICE_TIMEOUT_MS),
+    });
+    status = response.status;
+    body = (await response.text()).slice(0, 200);
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    return {
+      name,
+      status: 'failed',
+      detail: `${where}: no answer within ${SERVICE_TIMEOUT_MS / 1000} s (${cause})`,
+      fix: 'CometChat must reach this URL: check DNS, TLS and the proxy in front of the service, or fix --url',
+    };
+  }
+  let answer: { status?: unknown } | undefined;
+  try {
+    answer = JSON.parse(body) as { status?: unknown };
+  } catch {
+    answer = undefined;
+  }
+  if (status === 200 && answer?.status === 'ignored') {
+    return { name, status: 'ok', detail: `${where} answered 200 ignored to a ${IGNORED_TRIGGER}, with username ${credentials.username}` };
+  }
+  const failed = (detail: string, fix: string): CheckResult => ({ name, status: 'failed', detail: `${where} ${detail}`, fix });
+  if (status === 401) {
+    return failed(
+      `refused the events credentials (401, username ${credentials.username})`,
+      `run doctor with the service's environment: EVENTS_WEBHOOK_USERNAME and ${credentials.passwordSource} must be the service's, and the app webhook's Basic Auth the same (\`register\`)`,
+    );
+  }
+  if (status === 404 || status === 405) {
+    return failed(
+      `answered ${status}: no events route there`,
+      `run a service version with ${EVENTS_PATH}, and let the proxy in front of it forward that path`,
+    );
+  }
+  if (status === 503)
+    return failed(`answered 503: the service cannot store events now`, 'check Redis and the service (`doctor --service`, /health/ready)');
+  return failed(`answered ${status}: ${body}; expected 200 {"status":"ignored",…}`, 'make sure --url leads to this service');
+}
+
 export function printChecks(results: CheckResult[], out: CliOutput): void {
   for (const check of results) {
     out.line(`${check.status.padEnd(8)}${check.name}: ${check.detail}`);
@@ -386,6 +462,7 @@ export async function doctor(options: DoctorOptions, out: CliOutput): Promise<nu
   results.push(await checkRedis());
   results.push(...(await checkCometChat(plan, options, out)));
   if (options.service) results.push(await checkService(options.service));
+  results.push(await checkEventsRoute(options, plan, out));
   printChecks(results, out);
   return results.some((c) => c.status === 'failed') ? EXIT_FAILED : EXIT_OK;
 }

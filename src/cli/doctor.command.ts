@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { EVENTS_PATH, IGNORED_TRIGGER } from './app-webhook';
 import { CALLBACK_PATH } from './callback-url';
 import { act, CliContext } from './cli-context';
 import type { DoctorOptions } from './doctor.action';
@@ -8,7 +9,10 @@ export function addDoctorCommand(program: Command, ctx: CliContext): void {
   program
     .command('doctor')
     .description('check the configuration, Redis, and the bot in CometChat against this service; print each check with a fix')
-    .option('--url <url>', `the callback URL CometChat should call (https://<host>${CALLBACK_PATH}); compared with the bot's webhookURL`)
+    .option(
+      '--url <url>',
+      `the callback URL CometChat should call (https://<host>${CALLBACK_PATH}); compared with the bot's webhookURL, and the events route is tried there`,
+    )
     .option('--service <url>', 'also check that the running service answers GET /health/ready there (e.g. http://127.0.0.1:3000)')
     .option('--bot <uid>', "with several bots (BOTS_FILE): check only this bot's CometChat setup (default: every bot)")
     .addHelpText(
@@ -24,6 +28,9 @@ Checks, each printed as ok / failed (with a one-line fix) / skipped (its prerequ
   group setting       the bot's groupChatSetting equals GROUP_CHAT_SETTING
   basic auth          useBasicAuth is on with WEBHOOK_USERNAME and WEBHOOK_PASSWORD (never printed)
   service             --service answers /health/ready with 2xx
+  events route        POST {url's base}${EVENTS_PATH} (the app webhooks) with EVENTS_WEBHOOK_USERNAME and
+                      EVENTS_WEBHOOK_PASSWORD (default WEBHOOK_*): a ${IGNORED_TRIGGER} answered 200 ignored;
+                      at --service when no --url is given
 With BOTS_FILE, the CometChat checks run for each bot (or --bot's) with its own app and settings. With several
 bots each check is named [uid], and --url is the service's URL: a bot's expected webhookURL is
 {url}${CALLBACK_PATH}/{uid}.

@@ -1,9 +1,12 @@
 import type { BotDefinition } from '../config/bots-file';
 import {
   CREDENTIALS_FIX,
+  EVENTS_CREDENTIAL_KEYS,
+  eventsCredentials,
   FILE_CREDENTIALS_FIX,
   fileCredentialsMissing,
   missingCredentials,
+  managementSettings,
   missingCredentialsMessage,
   readBots,
   usesBotsFile,
@@ -15,6 +18,7 @@ import { BotRecord, BotsApiClient, BotsApiError } from '../cometchat/bots-api.cl
 import { fixFor } from './bots-api-fix';
 import { BOT_FIELDS, BotSettings, changedFields, currentSettings, desiredSettings, describeChange, diffSettings } from './bot-settings';
 import { CliError, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes';
+import { appWebhookUrl, registerAppWebhooks } from './register-app-webhook';
 
 export interface RegisterOptions {
   url: string;
@@ -23,6 +27,10 @@ export interface RegisterOptions {
   /** The bot to register, by uid (any case); required with several bots, unless --all. */
   bot?: string;
   all?: boolean;
+  /** The Management API's credentials (else COMETCHAT_MANAGEMENT_*): with them the app webhook is created, not printed. */
+  managementKey?: string;
+  managementSecret?: string;
+  managementUrl?: string;
 }
 
 const REGISTER_ENV = [
@@ -35,6 +43,7 @@ const REGISTER_ENV = [
   'COMETCHAT_API_URL',
   'COMETCHAT_TIMEOUT_MS',
   'GROUP_CHAT_SETTING',
+  ...EVENTS_CREDENTIAL_KEYS,
 ] as const;
 
 const MAX_BOT_PASSWORD = 50;
@@ -49,13 +58,17 @@ interface Plan {
 
 export async function register(options: RegisterOptions, out: CliOutput): Promise<number> {
   const url = checkCallbackUrl(options.url, options.allowHttp);
+  const eventsWebhookURL = appWebhookUrl(options.url, options.allowHttp);
   const fromFile = usesBotsFile();
   if (!fromFile) {
     const missing = missingCredentials();
     if (missing.length > 0)
       throw new CliError(`${missingCredentialsMessage(missing)}.\nregister talks to CometChat: ${CREDENTIALS_FIX}.`, EXIT_USAGE);
   }
+  const management = managementSettings(options);
   const { env, bots } = readBots(REGISTER_ENV);
+  out.addSecret(management?.key);
+  out.addSecret(management?.secret);
   for (const bot of bots) {
     out.addSecret(bot.webhook.password);
     out.addSecret(bot.app.apiKey);
@@ -84,7 +97,19 @@ export async function register(options: RegisterOptions, out: CliOutput): Promis
 
   let code = EXIT_OK;
   for (const plan of plans) code = Math.max(code, await registerBot(plan, options, env.COMETCHAT_TIMEOUT_MS, out));
-  return code;
+  // The bot callback carries new messages only; edits, deletes and reactions need the app webhook (one an app).
+  const appWebhooks = await registerAppWebhooks(
+    {
+      webhookURL: eventsWebhookURL,
+      dryRun: options.dryRun,
+      apps: plans.map((plan) => plan.bot.app),
+      credentials: eventsCredentials(env),
+      management,
+      timeoutMs: env.COMETCHAT_TIMEOUT_MS,
+    },
+    out,
+  );
+  return Math.max(code, appWebhooks);
 }
 
 /** Creates the bot, or updates the fields that differ; exit 1 when CometChat refuses (with the fix). */
