@@ -146,6 +146,29 @@ bots:
     expect((await app.scrape()).count(FEEDBACK, { bot: 'support-bot', responder: 'echo', reaction: 'up' })).toBe(0);
   });
 
+  it("takes a group message's edit into the conversation of the bot that took the message, not the app's first bot", async () => {
+    const question = botCallback('sales-bot', '<@uid:sales-bot> group price please', { sender: 'carol', group: 'shop-floor' });
+    (question.data as any).data.mentions = { 'sales-bot': { uid: 'sales-bot' } };
+    const answered = await app.app.inject({
+      method: 'POST',
+      url: '/webhooks/cometchat',
+      headers: { authorization: auth('cometchat', SECRETS.SALES_PASSWORD), 'content-type': 'application/json' },
+      payload: JSON.stringify(question),
+    });
+    expect(answered.json()).toMatchObject({ status: 'accepted' });
+    await waitFor('the group answer', () => main.messages.some((m) => m.receiver === 'shop-floor' && m.sender === 'sales-bot'));
+    await app.drained();
+    const edited = { ...question.data, data: { ...(question.data as any).data, text: '<@uid:sales-bot> group price please, in euros' } };
+    const edit = envelope('e2e-main', messageEdited({ data: edited }, '<@uid:sales-bot> group price please, in euros'));
+    expect((await app.postEvent(edit, { authorization: events })).json()).toMatchObject({ status: 'accepted' });
+    const again = await waitFor('the edit answered', () =>
+      main.messages.find((m) => m.receiver === 'shop-floor' && m.data?.text === 'group price please, in euros'),
+    );
+    expect(again.sender).toBe('sales-bot');
+    await app.drained();
+    expect(main.messages.filter((m) => m.receiver === 'shop-floor' && m.sender === 'support-bot')).toHaveLength(0);
+  });
+
   it('refuses an event of an app it does not serve (404), and one naming no app where several are served (400)', async () => {
     const edit = messageEdited({ data: botCallback('sales-bot', 'x', { sender: 'bob' }).data }, 'y');
     expect((await app.postEvent(envelope('another-app', edit), { authorization: events })).statusCode).toBe(404);

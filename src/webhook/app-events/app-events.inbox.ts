@@ -71,34 +71,39 @@ export class AppEventsInbox {
     const id = reaction?.messageId ?? message!.id;
     const actor = reaction?.uid ?? message!.sender;
 
-    const found = message ? this.conversationOf(message, bots) : await unlessUnavailable(this.answeredBy(bots, id));
-    if (found === undefined) return { status: 'ignored', id, reason: message ? 'other-conversation' : 'unknown-message' };
-    const { bot, peer } = found;
-    if (actor.toLowerCase() === bot.uid) return { status: 'ignored', id, reason: 'own-change' };
+    // The conversations it may belong to: a one-to-one chat's bot; in a group, each bot of the app (several may have
+    // taken the message, each in a conversation of its own, as they take its callback).
+    const candidates = message ? this.conversationsOf(message, bots) : await unlessUnavailable(this.answeredBy(bots, id));
+    if (candidates.length === 0) return { status: 'ignored', id, reason: message ? 'other-conversation' : 'unknown-message' };
+    if (candidates.some(({ bot }) => bot.uid === actor.toLowerCase())) return { status: 'ignored', id, reason: 'own-change' };
 
-    // Stored as a callback of the message, sent by whoever changed it, so that it joins the conversation's line.
-    const base: CallbackMessage = message ?? { id, sender: actor, receiver: bot.uid, receiverType: peer.type, category: 'message', type: 'text' };
-    const stored: CometChatCallback = {
-      trigger: body.trigger,
-      ...(this.bots.several ? { bot: bot.uid } : {}),
-      ...(body.appId !== undefined ? { appId: body.appId } : {}),
-      data: { ...base, id, sender: actor, receiver: peer.type === 'group' ? peer.id : bot.uid, receiverType: peer.type },
-      change: {
-        kind,
-        key: `${id}.${SHORT_KIND[kind]}.${digest(kind, message, reaction)}`,
-        ...(message && message.sender.toLowerCase() !== actor.toLowerCase() ? { messageSender: message.sender } : {}),
-        ...(reaction ? { reaction: { emoji: reaction.reaction, by: { uid: reaction.uid, ...nameOf(reaction.reactedBy) } } } : {}),
-        appEvent: body,
-      },
+    const key = `${id}.${SHORT_KIND[kind]}.${digest(kind, message, reaction)}`;
+    const change: MessageChange = {
+      kind,
+      key,
+      ...(message && message.sender.toLowerCase() !== actor.toLowerCase() ? { messageSender: message.sender } : {}),
+      ...(reaction ? { reaction: { emoji: reaction.reaction, by: { uid: reaction.uid, ...nameOf(reaction.reactedBy) } } } : {}),
+      appEvent: body,
     };
-    const conversation = bot.conversationOf(stored);
-    if (!(await unlessUnavailable(this.known(conversation, id, message, kind)))) {
-      if (!reaction && typeof message?.sentAt === 'number' && Date.now() - message.sentAt * 1000 < CALLBACK_LAG_MS) {
-        throw new ChangedMessageNotYetStoredError(id);
-      }
-      return { status: 'ignored', id, reason: 'unknown-message' };
+    const outcomes: Array<'accepted' | 'duplicate'> = [];
+    for (const { bot, peer } of candidates) {
+      // Stored as a callback of the message, sent by whoever changed it, so that it joins the conversation's line.
+      const base: CallbackMessage = message ?? { id, sender: actor, receiver: bot.uid, receiverType: peer.type, category: 'message', type: 'text' };
+      const stored: CometChatCallback = {
+        trigger: body.trigger,
+        ...(this.bots.several ? { bot: bot.uid } : {}),
+        ...(body.appId !== undefined ? { appId: body.appId } : {}),
+        data: { ...base, id, sender: actor, receiver: peer.type === 'group' ? peer.id : bot.uid, receiverType: peer.type },
+        change,
+      };
+      const conversation = bot.conversationOf(stored);
+      if (await unlessUnavailable(this.known(conversation, id, message, kind))) outcomes.push(await this.events.store(stored, conversation));
     }
-    return { status: await this.events.store(stored, conversation), id };
+    if (outcomes.length > 0) return { status: outcomes.includes('accepted') ? 'accepted' : 'duplicate', id };
+    if (!reaction && typeof message?.sentAt === 'number' && Date.now() - message.sentAt * 1000 < CALLBACK_LAG_MS) {
+      throw new ChangedMessageNotYetStoredError(id);
+    }
+    return { status: 'ignored', id, reason: 'unknown-message' };
   }
 
   /** The served bots of the app the event is from; with one app, an event naming none is its. */
@@ -113,26 +118,22 @@ export class AppEventsInbox {
     return bots;
   }
 
-  /**
-   * The bot whose conversation the message is in, and the conversation's other side: a one-to-one chat with one of the
-   * app's bots, or a group (the bot that answered there, else the first of the app's bots).
-   */
-  private conversationOf(message: CallbackMessage, bots: ServedBot[]): { bot: ServedBot; peer: { type: 'user' | 'group'; id: string } } | undefined {
-    if (message.receiverType === 'group') return { bot: bots[0], peer: { type: 'group', id: message.receiver } };
+  /** The conversations the message may be in: a one-to-one chat with one of the app's bots, or a group (each bot's). */
+  private conversationsOf(message: CallbackMessage, bots: ServedBot[]): Array<{ bot: ServedBot; peer: { type: 'user' | 'group'; id: string } }> {
+    if (message.receiverType === 'group') return bots.map((bot) => ({ bot, peer: { type: 'group', id: message.receiver } }));
     const sender = message.sender.toLowerCase();
     const receiver = message.receiver.toLowerCase();
     const bot = bots.find((candidate) => candidate.uid === receiver) ?? bots.find((candidate) => candidate.uid === sender);
-    if (!bot) return undefined;
-    return { bot, peer: { type: 'user', id: bot.uid === receiver ? message.sender : message.receiver } };
+    return bot ? [{ bot, peer: { type: 'user', id: bot.uid === receiver ? message.sender : message.receiver } }] : [];
   }
 
   /** A reaction that came without its message: the bot answer it is on, when it is one. */
   private async answeredBy(bots: ServedBot[], messageId: string) {
     for (const bot of bots) {
       const answer = await this.answers.answerOf(this.bots.several ? bot.uid : undefined, messageId);
-      if (answer) return { bot, peer: { type: answer.conversation.type, id: answer.conversation.id } };
+      if (answer) return [{ bot, peer: { type: answer.conversation.type, id: answer.conversation.id } }];
     }
-    return undefined;
+    return [];
   }
 
   /**
