@@ -9,8 +9,8 @@ import { botLabel, type WebhookOutcome } from '../metrics/metric-definitions';
 import { MetricsService } from '../metrics/metrics.service';
 import { MessageNotStorableError, MessageNotStoredError } from '../queue/events/events.producer';
 import { refusalOf } from './callback-refusal';
-import { identityOnly } from './identity-only';
-import { jsonSchemaOf, strictValidatorCompiler } from './callback-schema';
+import { webhookRoute } from './webhook-route';
+import { jsonSchemaOf } from './callback-schema';
 import { CometChatCallbackDto } from './dto/cometchat-callback.dto';
 import { InboxResult, InboxService } from './inbox.service';
 import { WebhookMetrics } from './webhook-metrics';
@@ -84,25 +84,7 @@ export class CallbackRoute implements OnModuleInit {
     // The bot's own path (`/webhooks/cometchat/{botUid}`, as a deployment of several bots is set up in CometChat) is
     // the same route for the bot it names; a bot this service does not serve is not found there.
     for (const url of [WEBHOOK_PATH, `${WEBHOOK_PATH}/:botUid`]) {
-      fastify.route({
-        method: 'POST',
-        url,
-        schema: { body },
-        validatorCompiler: strictValidatorCompiler,
-        attachValidation: true,
-        onRequest: identityOnly,
-        onResponse: answered,
-        handler: (request, reply) => this.receive(request, reply),
-      });
-      fastify.route({
-        method: ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-        url,
-        onResponse: answered,
-        handler: async (request, reply) => {
-          reply.code(405).header('allow', 'POST');
-          return httpErrorBody(405, `${request.method} is not allowed here; CometChat POSTs its callbacks`);
-        },
-      });
+      webhookRoute(fastify, { url, body, answered, handler: (request, reply) => this.receive(request, reply), posts: 'callbacks' });
     }
   }
 

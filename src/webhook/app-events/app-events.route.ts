@@ -9,9 +9,9 @@ import type { Metrics, WebhookOutcome } from '../../metrics/metric-definitions';
 import { MetricsService } from '../../metrics/metrics.service';
 import { MessageNotStorableError, MessageNotStoredError } from '../../queue/events/events.producer';
 import { refusalOf } from '../callback-refusal';
-import { jsonSchemaOf, strictValidatorCompiler } from '../callback-schema';
+import { jsonSchemaOf } from '../callback-schema';
 import { RETRY_AFTER_SECONDS, WEBHOOK_CHALLENGE, WEBHOOK_PATH } from '../callback.route';
-import { identityOnly } from '../identity-only';
+import { webhookRoute } from '../webhook-route';
 import { AppWebhookDto } from './app-event.dto';
 import { AppEventRefusal, AppEventResult, AppEventsInbox, ChangedMessageNotYetStoredError, isAppEventTrigger } from './app-events.inbox';
 
@@ -65,24 +65,12 @@ export class AppEventsRoute implements OnModuleInit {
       );
       done();
     };
-    fastify.route({
-      method: 'POST',
+    webhookRoute(fastify, {
       url: APP_EVENTS_PATH,
-      schema: { body: jsonSchemaOf(AppWebhookDto) },
-      validatorCompiler: strictValidatorCompiler,
-      attachValidation: true,
-      onRequest: identityOnly,
-      onResponse: answered,
+      body: jsonSchemaOf(AppWebhookDto),
+      answered,
       handler: (request, reply) => this.receive(request, reply),
-    });
-    fastify.route({
-      method: ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      url: APP_EVENTS_PATH,
-      onResponse: answered,
-      handler: async (request, reply) => {
-        reply.code(405).header('allow', 'POST');
-        return httpErrorBody(405, `${request.method} is not allowed here; CometChat POSTs its app webhooks`);
-      },
+      posts: 'app webhooks',
     });
   }
 
