@@ -6,6 +6,7 @@ import { ConversationStateModule } from '../conversation-state/conversation-stat
 import { WorkerRedis } from '../redis/worker-redis.service';
 import { EventsProcessor } from './events/events.processor';
 import { MessageChanges } from './events/message-changes';
+import { workerAnswerRecords } from './answers/answer-records';
 import { QueueWorkers } from './workers/queue-workers.service';
 import { RedisRefusedSweeper } from './workers/redis-refused.sweeper';
 import { QueueModule } from './queue.module';
@@ -34,6 +35,7 @@ export class ProcessingModule {
         RunningTurns,
         EventsProcessor,
         MessageChanges,
+        workerAnswerRecords,
         RepliesProcessor,
         BreakerBroadcast,
         SentReplies,

@@ -4,7 +4,7 @@ import { queueConfig, QueueConfig, tracingConfig, TracingConfig, webhookConfig, 
 import { MetricsModule } from '../metrics/metrics.module';
 import { RedisConnections } from '../redis';
 import { bullmqTelemetry } from '../tracing/bullmq-telemetry';
-import { AnswerRecords } from './answers/answer-records';
+import { AnswerRecords, FeedbackCollector, ingestAnswerRecords } from './answers/answer-records';
 import { EventsProducer } from './events/events.producer';
 import { jobOptions } from './job-contracts';
 import { QUEUE_NAMES, QUEUES } from './queue-definitions';
@@ -38,7 +38,7 @@ import { batchWritesOnAnswers } from '../redis/write-batcher';
       })),
     ),
   ],
-  providers: [ConnectionErrorLogger, QueueErrorListener, QueueMetricsCollector, IngestTurns, EventsProducer, AnswerRecords],
+  providers: [ConnectionErrorLogger, QueueErrorListener, QueueMetricsCollector, IngestTurns, EventsProducer, ingestAnswerRecords, FeedbackCollector],
   exports: [BullModule, ConnectionErrorLogger, EventsProducer, AnswerRecords],
 })
 export class QueueModule {}

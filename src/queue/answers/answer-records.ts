@@ -1,9 +1,10 @@
-import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { getQueueToken } from '@nestjs/bullmq';
+import { Injectable, type Provider } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { join } from 'node:path';
 import { Conversation, type Feedback } from '../../messages';
 import { RedisConnections, withLuaCommands, type RedisClient } from '../../redis';
+import { WorkerRedis } from '../../redis/worker-redis.service';
 import { redisClientOf } from '../../redis/redis-client';
 import type { EventJobData } from '../job-contracts';
 import { EVENTS_QUEUE } from '../queue-definitions';
@@ -47,25 +48,21 @@ const SEPARATOR = '\t';
  * What the bot answered and how its answers were received, kept a week (ANSWER_TTL_MS): the one owner of these keys.
  * The replies worker records each answer message once CometChat stored it; the app webhooks' events read them (a
  * reaction on an answer, an edit or a delete of a question) and count feedback. Keys are each conversation bot's own
- * (message ids are an app's), on the events queue's connection: at ingest a lookup fails fast, as the webhook must.
+ * (message ids are an app's). Two instances, each on the connection of its side: at ingest the events queue's (a
+ * lookup fails fast, as the webhook must: QueueModule), in the workers the worker connection (ProcessingModule), where
+ * an answer's record leaves in the same write as the reply's send record, ahead of it.
  */
-@Injectable()
 export class AnswerRecords {
   private readonly keyPrefix: string;
   private readonly commands: Promise<RedisClient & AnswerCommands>;
+  /** The client once it is there: a record is then sent at once, in the caller's order of commands. */
+  private client?: RedisClient & AnswerCommands;
 
-  constructor(@InjectQueue(EVENTS_QUEUE) events: Queue<EventJobData>, connections: RedisConnections, metrics: MetricsService) {
-    this.keyPrefix = `${connections.prefix}:answers:`;
-    this.commands = redisClientOf(events).then((redis) => withLuaCommands<AnswerCommands>(redis, join(__dirname, 'commands')));
+  constructor(client: RedisClient | Promise<RedisClient>, prefix: string) {
+    this.keyPrefix = `${prefix}:answers:`;
+    this.commands = Promise.resolve(client).then((redis) => (this.client = withLuaCommands<AnswerCommands>(redis, join(__dirname, 'commands'))));
     this.commands.catch(() => undefined); // Redis down at boot: each call waits for it, or fails as it would
-    const { feedback } = metrics.metrics;
-    metrics.beforeScrape(async () => {
-      // Read at scrape: a removal takes a count back, and the figure is the deployment's, not this process's.
-      const tally = await this.feedback().catch(() => undefined);
-      if (!tally) return; // the figures Redis did not give are left as they were rather than zeroed
-      feedback.reset();
-      for (const { count, ...labels } of tally) feedback.set(labels, count);
-    });
+    if (!(client instanceof Promise)) this.client = withLuaCommands<AnswerCommands>(client, join(__dirname, 'commands'));
   }
 
   /** One message of an answer, posted (CometChat's id): `question` is the message it answers, `replyId` its reply job. */
@@ -79,7 +76,7 @@ export class AnswerRecords {
   }): Promise<void> {
     const { conversation, question, replyId, messageId, responder = '', text = '' } = answer;
     const record: AnswerOf = { question, conversation, ...(responder ? { responder } : {}) };
-    const redis = await this.commands;
+    const redis = this.client ?? (await this.commands);
     await redis.recordAnswer(
       this.questionKey(conversation.bot, question),
       this.answerKey(conversation.bot, messageId),
@@ -131,5 +128,33 @@ export class AnswerRecords {
 
   private answerKey(bot: string | undefined, messageId: string): string {
     return `${this.keyPrefix}m:${bot ?? ''}/${messageId}`;
+  }
+}
+
+/** The ingest side's records (QueueModule): on the events queue's connection, failing fast. */
+export const ingestAnswerRecords: Provider = {
+  provide: AnswerRecords,
+  inject: [getQueueToken(EVENTS_QUEUE), RedisConnections],
+  useFactory: (events: Queue<EventJobData>, connections: RedisConnections) => new AnswerRecords(redisClientOf(events), connections.prefix),
+};
+
+/** The workers' records (ProcessingModule): on the worker connection, patient, in order with the send records. */
+export const workerAnswerRecords: Provider = {
+  provide: AnswerRecords,
+  inject: [WorkerRedis],
+  useFactory: (redis: WorkerRedis) => new AnswerRecords(redis.client, redis.prefix),
+};
+
+/** The feedback tally in the metrics, read from Redis at scrape: a removal takes a count back; every process says the same. */
+@Injectable()
+export class FeedbackCollector {
+  constructor(answers: AnswerRecords, metrics: MetricsService) {
+    const { feedback } = metrics.metrics;
+    metrics.beforeScrape(async () => {
+      const tally = await answers.feedback().catch(() => undefined);
+      if (!tally) return; // the figures Redis did not give are left as they were rather than zeroed
+      feedback.reset();
+      for (const { count, ...labels } of tally) feedback.set(labels, count);
+    });
   }
 }

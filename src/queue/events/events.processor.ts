@@ -59,13 +59,19 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
       this.logger.log({ ...this.logLine(job), outcome: 'stop-request' });
       return { replies: [], stopped: true };
     }
+    const served = this.bots.ofCallback(job.data);
+    const seen = served?.eventOf(job.data, job.timestamp);
+    // The handoff gate's look leaves with the turn's entry, on the same connection in the same write: one round trip for
+    // both. A run that is not the turn's drops it (a look changes nothing that a second one would not find).
+    const handedOff = seen && this.handoffs.holds(seen);
+    handedOff?.catch(() => undefined); // awaited below when this run takes the turn
     const entered = await this.turns.enter(job, token);
     // Answered by a coalesced turn already: over, holding nothing, saying nothing.
     if (entered.kind === 'absorbed') return { replies: [], coalescedInto: entered.into };
     const { turn } = entered;
     const started = performance.now();
     const bot = this.botOf(job);
-    const event = bot.eventOf(job.data, job.timestamp);
+    const event = seen!;
     // Only a first run can find its replies not queued yet (an earlier run, retried or stalled, may have).
     const firstRun = job.attemptsMade === 0 && !job.stalledCounter;
     // An edit, delete or reaction (the app webhooks): its built-in handling first, and maybe no responder at all.
@@ -73,7 +79,7 @@ export class EventsProcessor implements QueueProcessor<EventJobData, EventOutcom
     if (change && !change.route) return this.noted(job, change, started);
     // A conversation handed to people: stored, kept for the transcript, answered by nobody (but `/bot`). A change's
     // built-in handling (feedback, deleting a deleted question's answers) goes on meanwhile.
-    if (await this.handoffs.holds(event)) return this.handedOff(job, started);
+    if (await handedOff) return this.handedOff(job, started);
     // Only a responder that coalesces or takes interruptions costs anything more: the others' turns run as they always did.
     const chosen = this.registry.select(event);
     const mode = chosen && !change ? newMessageMode(chosen) : 'queue';

@@ -96,8 +96,9 @@ export class RepliesProcessor implements QueueProcessor<ReplyJobData, ReplyOutco
     const live = job.data.live ? await this.live.read(job.id!) : undefined;
     const post = live ? { ...job.data, reply: withText(job.data.reply, live.text) } : job.data;
     const { sent, durationMs } = await this.deliver(job, token, { post });
-    // Before the reply line moves on: a delete of this answer's question, next in line, finds this message.
-    await this.recordAnswer(job, sent.id);
+    // Sent ahead of the send record on the same connection (in the same write): before the reply line moves on, so a
+    // delete of this answer's question, next in line, finds this message; no round trip of its own.
+    this.recordAnswer(job, sent.id).catch(() => undefined); // it logs its own failure
 
     // Recorded before the completion, and even when Redis is out of memory: a later run of this job (its
     // completion lost, a stall) finds it. Nothing that can fail comes before the record: a failure then would send
