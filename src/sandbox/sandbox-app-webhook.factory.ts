@@ -1,23 +1,10 @@
 import { buildSandboxCallback, SandboxBot } from './sandbox-callback.factory';
-import type { SandboxReply, SandboxSentMessage } from './sandbox-outbox.service';
+import type { SandboxEventTrigger, SandboxReaction, SandboxReply, SandboxSentMessage } from './sandbox-outbox.service';
+
+export type { SandboxEventTrigger, SandboxReaction } from './sandbox-outbox.service';
 
 /** The `webhook` of every envelope the page sends: the id CometChat would give the app webhook it is set up as. */
 export const SANDBOX_EVENTS_WEBHOOK_ID = 'sandbox-chat-page';
-
-/** The app webhook triggers the chat page can cause (cometchat-api.md §7). */
-export type SandboxEventTrigger = 'message_edited' | 'message_deleted' | 'message_reaction_added' | 'message_reaction_removed';
-
-/** A reaction as the page's user gave it; the added and removed events of one reaction share its `id`. */
-export interface SandboxReaction {
-  id: string;
-  /** The reply reacted to. */
-  messageId: string;
-  reaction: string;
-  uid: string;
-  name?: string;
-  /** Unix seconds. */
-  reactedAt: number;
-}
 
 export interface SandboxAppWebhookEvent {
   trigger: SandboxEventTrigger;

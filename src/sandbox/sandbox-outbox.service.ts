@@ -2,9 +2,23 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { redisConfig, RedisConfig, sandboxConfig, SandboxConfig } from '../config/app.config';
 import { join } from 'node:path';
 import { connectRedis, RedisClient, withLuaCommands } from '../redis';
-import type { SandboxEventTrigger, SandboxReaction } from './sandbox-app-webhook.factory';
 
 /** A bot reply as the sandbox stored it: the Send Bot Message body, plus what CometChat would have added. */
+/** The app webhook triggers the chat page can cause (cometchat-api.md §7). */
+export type SandboxEventTrigger = 'message_edited' | 'message_deleted' | 'message_reaction_added' | 'message_reaction_removed';
+
+/** A reaction as the page's user gave it; the added and removed events of one reaction share its `id`. */
+export interface SandboxReaction {
+  id: string;
+  /** The reply reacted to. */
+  messageId: string;
+  reaction: string;
+  uid: string;
+  name?: string;
+  /** Unix seconds. */
+  reactedAt: number;
+}
+
 export interface SandboxReply {
   /** Generated, numeric and increasing like CometChat's message ids. */
   id: string;
