@@ -1,16 +1,21 @@
+import { APP_EVENT_TRIGGERS, type AppEventTrigger } from '../messages/cometchat-callback';
+import { describeChange, diffFields, type SettingChange } from './bot-settings';
 import { CALLBACK_PATH } from './callback-url';
 import { UsageError } from './exit-codes';
 
 /** Where the service takes CometChat's app webhooks (edits, deletes, reactions). */
 export const EVENTS_PATH = `${CALLBACK_PATH}/events`;
 
-/** The triggers to tick, and why each: what the service does with it (docs/app-webhooks.md). */
-export const EVENTS_TRIGGERS = [
-  { id: 'message_edited', why: 'an edited question is answered again (ANSWER_EDITED_MESSAGES)' },
-  { id: 'message_deleted', why: "a deleted question takes the bot's answer with it (DELETE_ANSWERS_OF_DELETED_MESSAGES)" },
-  { id: 'message_reaction_added', why: "a 👍 or 👎 on the bot's answer counts as feedback (COUNT_FEEDBACK)" },
-  { id: 'message_reaction_removed', why: 'a removed 👍 or 👎 is taken back' },
-] as const;
+/** Why each trigger the service takes is ticked: what the service does with it (docs/app-webhooks.md). */
+const WHY: Record<AppEventTrigger, string> = {
+  message_edited: 'an edited question is answered again (ANSWER_EDITED_MESSAGES)',
+  message_deleted: "a deleted question takes the bot's answer with it (DELETE_ANSWERS_OF_DELETED_MESSAGES)",
+  message_reaction_added: "a 👍 or 👎 on the bot's answer counts as feedback (COUNT_FEEDBACK)",
+  message_reaction_removed: 'a removed 👍 or 👎 is taken back',
+};
+
+/** The triggers to tick, and why each: the service's own (APP_EVENT_TRIGGERS). */
+export const EVENTS_TRIGGERS = (Object.keys(APP_EVENT_TRIGGERS) as AppEventTrigger[]).map((id) => ({ id, why: WHY[id] }));
 export const EVENTS_TRIGGER_IDS: readonly string[] = EVENTS_TRIGGERS.map((trigger) => trigger.id);
 
 /** The id `register` gives the app webhook it creates (CometChat: at most 50 characters, no spaces). */
@@ -59,11 +64,7 @@ export type AppWebhookField = keyof AppWebhookSettings;
 /** The order fields are compared and printed in. */
 export const APP_WEBHOOK_FIELDS: readonly AppWebhookField[] = ['webhookURL', 'enabled', 'useBasicAuth', 'username', 'password', 'retryOnFailure'];
 
-export interface AppWebhookChange {
-  field: AppWebhookField;
-  from: AppWebhookSettings[AppWebhookField];
-  to: AppWebhookSettings[AppWebhookField];
-}
+export type AppWebhookChange = SettingChange<AppWebhookSettings>;
 
 /** Basic Auth is the only gate (no request signing exists); retries are deduplicated by the route. */
 export function desiredAppWebhook(config: { webhookURL: string; username: string; password: string }): AppWebhookSettings {
@@ -88,24 +89,11 @@ export function currentAppWebhook(record: Record<string, unknown>): AppWebhookSe
   };
 }
 
-export function diffAppWebhook(current: AppWebhookSettings, desired: AppWebhookSettings): AppWebhookChange[] {
-  return APP_WEBHOOK_FIELDS.filter((field) => current[field] !== desired[field]).map((field) => ({
-    field,
-    from: current[field],
-    to: desired[field],
-  }));
-}
+export const diffAppWebhook = (current: AppWebhookSettings, desired: AppWebhookSettings): AppWebhookChange[] =>
+  diffFields(APP_WEBHOOK_FIELDS, current, desired);
 
-const show = (value: AppWebhookSettings[AppWebhookField]) => (value === undefined || value === '' ? '(unset)' : String(value));
-
-/** One printable line per change; the password is never shown, only whether it is set or changes. */
-export function describeAppWebhookChange({ field, from, to }: AppWebhookChange, creating = false): string {
-  if (field === 'password') {
-    if (creating) return 'password: (set, not shown)';
-    return from === undefined ? 'password: (unset) → (set, not shown)' : 'password: changed (not shown)';
-  }
-  return creating ? `${field}: ${show(to)}` : `${field}: ${show(from)} → ${show(to)}`;
-}
+/** One printable line per change, as the bot's (the password never shown). */
+export const describeAppWebhookChange = (change: AppWebhookChange, creating = false): string => describeChange(change, creating);
 
 /** A trigger the events route answers `ignored` (not one of EVENTS_TRIGGERS): what doctor posts. */
 export const IGNORED_TRIGGER = 'message_delivery_receipt';

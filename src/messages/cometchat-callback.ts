@@ -49,3 +49,14 @@ export interface MessageChange {
   /** The app webhook's body as CometChat sent it. */
   appEvent: Record<string, unknown>;
 }
+
+/** The app webhook triggers the service takes (cometchat-api.md §7), and what each says happened to a message. */
+export const APP_EVENT_TRIGGERS = {
+  message_edited: 'edited',
+  message_deleted: 'deleted',
+  message_reaction_added: 'reaction-added',
+  message_reaction_removed: 'reaction-removed',
+} as const satisfies Record<string, MessageChange['kind']>;
+export type AppEventTrigger = keyof typeof APP_EVENT_TRIGGERS;
+export const isAppEventTrigger = (trigger: unknown): trigger is AppEventTrigger =>
+  typeof trigger === 'string' && Object.hasOwn(APP_EVENT_TRIGGERS, trigger);

@@ -4,7 +4,14 @@ import { validateSync } from 'class-validator';
 import { createHash } from 'node:crypto';
 import type { ServedBot } from '../../config/served-bots';
 import { ServedBots } from '../../config/served-bots';
-import type { CallbackMessage, CometChatCallback, Conversation, MessageChange } from '../../messages';
+import {
+  APP_EVENT_TRIGGERS,
+  isAppEventTrigger,
+  type CallbackMessage,
+  type CometChatCallback,
+  type Conversation,
+  type MessageChange,
+} from '../../messages';
 import { AnswerRecords } from '../../queue/answers/answer-records';
 import { EventsProducer, MessageNotStoredError } from '../../queue/events/events.producer';
 import { describeValidationErrors } from '../callback-refusal';
@@ -12,17 +19,6 @@ import { AppWebhookDto, MessageEventData, ReactionEventData } from './app-event.
 
 export type AppEventIgnoreReason = 'unsupported-trigger' | 'own-change' | 'other-conversation' | 'unknown-message';
 export type AppEventResult = { status: 'accepted' | 'duplicate'; id: string } | { status: 'ignored'; id?: string; reason: AppEventIgnoreReason };
-
-/** The triggers taken, and what each says happened. */
-export const APP_EVENT_TRIGGERS = {
-  message_edited: 'edited',
-  message_deleted: 'deleted',
-  message_reaction_added: 'reaction-added',
-  message_reaction_removed: 'reaction-removed',
-} as const satisfies Record<string, MessageChange['kind']>;
-export type AppEventTrigger = keyof typeof APP_EVENT_TRIGGERS;
-export const isAppEventTrigger = (trigger: unknown): trigger is AppEventTrigger =>
-  typeof trigger === 'string' && Object.hasOwn(APP_EVENT_TRIGGERS, trigger);
 
 /** A body that can never be taken as it is: the route answers `status` (400, 404) with this message. */
 export class AppEventRefusal extends Error {

@@ -13,7 +13,8 @@ import { jsonSchemaOf } from '../callback-schema';
 import { RETRY_AFTER_SECONDS, WEBHOOK_CHALLENGE, WEBHOOK_PATH } from '../callback.route';
 import { webhookRoute } from '../webhook-route';
 import { AppWebhookDto } from './app-event.dto';
-import { AppEventRefusal, AppEventResult, AppEventsInbox, ChangedMessageNotYetStoredError, isAppEventTrigger } from './app-events.inbox';
+import { isAppEventTrigger } from '../../messages';
+import { AppEventRefusal, AppEventResult, AppEventsInbox, ChangedMessageNotYetStoredError } from './app-events.inbox';
 
 export const APP_EVENTS_PATH = `${WEBHOOK_PATH}/events`;
 
